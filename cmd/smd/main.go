@@ -1,0 +1,107 @@
+// Command smd simulates, predicts and measures spherical motion dynamics
+// (SMD) of SGD with weight decay on the Noisy Rayleigh Quotient (NRQ) and
+// on real normalized networks. Run `smd --help` for the subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/smdlab/smd/experiment"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Globals is what every subcommand's Run method receives.
+type Globals struct {
+	Ctx    context.Context
+	Stdout io.Writer
+	Stderr io.Writer
+	// Log writes structured progress lines to Stderr.
+	Log *slog.Logger
+	// Interactive reports whether Stderr is a terminal (progress bars)
+	// rather than a file or pipe (periodic log lines).
+	Interactive bool
+}
+
+// cli is the whole command line. Each subcommand lives in its own file.
+type cli struct {
+	Simulate SimulateCmd `cmd:"" help:"Simulate an NRQ/NQM ensemble from a YAML config; writes series.csv and run.json."`
+	Version  VersionCmd  `cmd:"" help:"Print the program version."`
+}
+
+// usageError marks bad input: exit code 2, one line on stderr.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// badInput wraps err so that run exits with code 2.
+func badInput(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{err}
+}
+
+// run parses args, runs the subcommand and returns the exit code:
+// 0 success, 1 runtime failure, 2 bad input.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c cli
+	exitCode := -1
+	parser, err := kong.New(&c,
+		kong.Name("smd"),
+		kong.Description("smd: spherical motion dynamics of SGD with weight decay on the Noisy Rayleigh Quotient and real normalized networks."),
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(code int) { exitCode = code }),
+		kong.UsageOnError(),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		kong.Vars{"methods": strings.Join(experiment.Methods, ", ")},
+	)
+	if err != nil {
+		fmt.Fprintf(stderr, "smd: %v\n", err)
+		return 1
+	}
+	kctx, err := parser.Parse(args)
+	if exitCode >= 0 { // --help or a parse error already handled by kong
+		return exitCode
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "smd: %v\n", err)
+		return 2
+	}
+	g := &Globals{Ctx: ctx, Stdout: stdout, Stderr: stderr, Interactive: isTerminal(stderr)}
+	g.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := kctx.Run(g); err != nil {
+		fmt.Fprintf(stderr, "smd: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/smdlab/smd/cmd/smd/internal/progress"
+	"github.com/smdlab/smd/experiment"
+)
+
+// SimulateCmd is `smd simulate`.
+type SimulateCmd struct {
+	Config  string  `help:"YAML config file (default: the embedded example, printed by --print-example)." type:"path" placeholder:"FILE"`
+	Out     string  `help:"Output directory for series.csv and run.json." default:"smd-out" placeholder:"DIR"`
+	Trials  *int    `help:"Override the config's trials."`
+	Steps   *int    `help:"Override the config's steps."`
+	Seed    *uint64 `help:"Override the config's seed."`
+	Workers int     `help:"Worker goroutines (0: all cores). Never changes the output." default:"0"`
+	Method  string  `help:"Override the config's method (engine): ${methods}."`
+
+	PrintExample bool `help:"Print the embedded example config and exit." name:"print-example"`
+}
+
+// Help is shown by `smd simulate --help`.
+func (SimulateCmd) Help() string {
+	return `Simulates SGD with weight decay (eq 3) on NRQ (eq 4) or NQM (eqs 7-8) for many
+independent trials and records, every record_every steps, the mean and standard
+error over trials of: risk r = 1 - E f, loss, angular update (mean and RMS),
+weight norm (and its square) and tail probability P(f < tail_xi).
+
+Config keys (YAML; unknown keys are errors):
+  model         nrq | nqm                                    (default nrq)
+  spectrum      distinct eigenvalues of A, ascending, e.g. [1, 2]
+  multiplicity  how often each occurs, e.g. [1, 99] -> p = 100 (default 1 each)
+  diagonal      A's whole diagonal instead of spectrum (any order)
+  a_file        CSV file with a dense symmetric PSD A instead (f measured against
+                the eigenvector of the smallest eigenvalue)
+  sigma         isotropic noise: Sigma~ = sigma^2 I
+  noise_var     diagonal noise: Sigma~ = diag(noise_var)
+  noise_file    CSV file with a dense positive-definite Sigma~
+  eta           learning rate eta > 0                          (required)
+  lambda        weight decay lambda >= 0, lambda*eta < 1     (required)
+  momentum      heavy-ball mu in [0, 1)                        (default 0)
+  init          {std: s} for X0 ~ N(0, s^2 I), or {norm: |X0|, f0: f0}
+  steps         number of steps                                (required)
+  trials        independent trials                             (default 100)
+  record_every  record every k steps: rows at 0, k, 2k, ... <= steps
+                                                (default max(1, steps/200))
+  seed          random seed; trial i uses stream (seed, i)     (default 1)
+  method        engine: full                                   (default full)
+  tail_xi       xi of Theorem 1: tail = P(f < xi)              (default 0.9)
+  schedule      list of {step, lr_divide, rescale, lambda}: at the start of
+                step, divide eta by lr_divide; rescale: true also divides X by
+                lr_divide^(1/4) (the paper's rescale); lambda sets a new weight decay.
+
+Outputs in --out: series.csv (step, eta, lambda, risk, risk_se, loss, loss_se,
+au, au_se, au_rms, au_rms_se, norm, norm_se, norm_sq, norm_sq_se, tail, tail_se;
+values describe X_n before the update at step n) and run.json (resolved config,
+seed, version, wall time, trial-steps per second). Bad input: one line on
+stderr, exit code 2, nothing written.`
+}
+
+// Run executes the simulation.
+func (s *SimulateCmd) Run(g *Globals) error {
+	if s.PrintExample {
+		_, err := g.Stdout.Write(experiment.ExampleYAML())
+		return err
+	}
+	var (
+		c   *experiment.Config
+		err error
+	)
+	if s.Config == "" {
+		c, err = experiment.Parse(experiment.ExampleYAML(), "example.yaml", "")
+	} else {
+		c, err = experiment.Load(s.Config)
+	}
+	if err != nil {
+		return badInput(err)
+	}
+	if s.Trials != nil {
+		c.Trials = *s.Trials
+	}
+	if s.Steps != nil {
+		c.Steps = *s.Steps
+	}
+	if s.Seed != nil {
+		c.Seed = *s.Seed
+	}
+	if s.Method != "" {
+		c.Method = s.Method
+	}
+	if s.Workers < 0 {
+		return badInput(fmt.Errorf("--workers: must be ≥ 0, got %d", s.Workers))
+	}
+	if err := c.Validate(); err != nil {
+		return badInput(flagName(err))
+	}
+	if err := experiment.PrepareOutDir(s.Out); err != nil {
+		return badInput(err)
+	}
+	if _, err := c.BuildModel(); err != nil { // reads a_file/noise_file: bad input
+		return badInput(err)
+	}
+	rep := progress.New(g.Stderr, g.Log, g.Interactive, "simulate", 1, 5*time.Second)
+	res, info, err := experiment.Run(g.Ctx, c, experiment.Options{
+		Workers: s.Workers,
+		Progress: func(done, total int64) {
+			rep.SetTotal(total)
+			rep.Update(done)
+		},
+	})
+	if err != nil {
+		var fe *experiment.FieldError
+		if errors.As(err, &fe) {
+			return badInput(err)
+		}
+		return err
+	}
+	rep.Done()
+	if err := experiment.WriteOutputs(s.Out, res, info); err != nil {
+		return err
+	}
+	for _, w := range info.Warnings {
+		g.Log.Warn(w)
+	}
+	last := res.Rows[len(res.Rows)-1]
+	g.Log.Info("simulate done", "out", s.Out, "rows", len(res.Rows), "wall", time.Duration(info.WallSec*float64(time.Second)).Round(time.Millisecond),
+		"trial_steps_per_s", fmt.Sprintf("%.3g", info.StepsPS),
+		"final_risk", fmt.Sprintf("%.4g±%.2g", last.Risk, last.RiskSE),
+		"final_au_rms", fmt.Sprintf("%.4g±%.2g", last.AURMS, last.AURMSSE))
+	return nil
+}
+
+// flagName renames config fields overridden by flags in an error message.
+func flagName(err error) error {
+	var fe *experiment.FieldError
+	if errors.As(err, &fe) {
+		switch fe.Field {
+		case "trials", "steps", "seed", "method":
+			fe.Field += " (config or --" + fe.Field + ")"
+		}
+	}
+	return err
+}

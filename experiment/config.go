@@ -1,0 +1,489 @@
+package experiment
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the YAML config of an NRQ/NQM experiment. Keys are the yaml
+// tags. Physics values (eta, lambda, sigma, the spectrum) have no defaults:
+// λ = 0 is a real experiment, so a missing key is an error, never a zero.
+type Config struct {
+	// Model is "nrq" (eq 1–6) or "nqm" (Remark 1, eqs 7–8). Default nrq.
+	Model string `yaml:"model" json:"model"`
+	// Spectrum lists A's distinct eigenvalues in ascending order, each
+	// repeated Multiplicity times (default 1 each): A = diag(…).
+	Spectrum     []float64 `yaml:"spectrum,omitempty" json:"spectrum,omitempty"`
+	Multiplicity []int     `yaml:"multiplicity,omitempty" json:"multiplicity,omitempty"`
+	// Diagonal gives A's whole diagonal instead (any order).
+	Diagonal []float64 `yaml:"diagonal,omitempty" json:"diagonal,omitempty"`
+	// AFile is a CSV file holding a dense symmetric PSD A (p rows of p
+	// numbers); relative to the config file's directory.
+	AFile string `yaml:"a_file,omitempty" json:"a_file,omitempty"`
+	// Sigma gives isotropic noise Σ̃ = σ²I (Assumption 2).
+	Sigma *float64 `yaml:"sigma,omitempty" json:"sigma,omitempty"`
+	// NoiseVar gives diagonal noise Σ̃ = diag(noise_var).
+	NoiseVar []float64 `yaml:"noise_var,omitempty" json:"noise_var,omitempty"`
+	// NoiseFile is a CSV file holding a dense positive-definite Σ̃.
+	NoiseFile string `yaml:"noise_file,omitempty" json:"noise_file,omitempty"`
+	// Eta (η) and Lambda (λ) of eq 3; Momentum μ of heavy-ball SGD (default 0).
+	Eta      *float64 `yaml:"eta" json:"eta"`
+	Lambda   *float64 `yaml:"lambda" json:"lambda"`
+	Momentum float64  `yaml:"momentum" json:"momentum"`
+	// Init is {std: σ̃} (X₀ ~ N(0, σ̃²I)) or {norm: ‖X₀‖, f0: f₀}.
+	Init Init `yaml:"init" json:"init"`
+	// Steps, Trials (default 100), RecordEvery (default max(1, steps/200)),
+	// Seed (default 1).
+	Steps       int    `yaml:"steps" json:"steps"`
+	Trials      int    `yaml:"trials" json:"trials"`
+	RecordEvery int    `yaml:"record_every" json:"record_every"`
+	Seed        uint64 `yaml:"seed" json:"seed"`
+	// Method selects the engine (default "full").
+	Method string `yaml:"method" json:"method"`
+	// TailXi is ξ of Theorem 1: the tail column is P(f < ξ). Default 0.9.
+	TailXi float64 `yaml:"tail_xi" json:"tail_xi"`
+	// Schedule lists learning-rate decays, rescales and weight-decay changes.
+	Schedule []Event `yaml:"schedule,omitempty" json:"schedule,omitempty"`
+
+	// Dir is the directory relative file names are resolved against.
+	Dir string `yaml:"-" json:"-"`
+}
+
+// Init is the initialisation of X₀.
+type Init struct {
+	Std  *float64 `yaml:"std,omitempty" json:"std,omitempty"`
+	Norm *float64 `yaml:"norm,omitempty" json:"norm,omitempty"`
+	F0   *float64 `yaml:"f0,omitempty" json:"f0,omitempty"`
+}
+
+// Event is a schedule entry, applied at the start of step Step.
+type Event struct {
+	Step int `yaml:"step" json:"step"`
+	// LRDivide divides η by this factor.
+	LRDivide *float64 `yaml:"lr_divide,omitempty" json:"lr_divide,omitempty"`
+	// Rescale divides X by lr_divide^{1/4} (the paper's "rescale").
+	Rescale bool `yaml:"rescale,omitempty" json:"rescale,omitempty"`
+	// Lambda sets a new weight decay λ.
+	Lambda *float64 `yaml:"lambda,omitempty" json:"lambda,omitempty"`
+}
+
+// ErrConfig marks bad input (wrapped in every error of Parse, Load and Validate).
+var ErrConfig = errors.New("bad config")
+
+// FieldError is a config error that names the field.
+type FieldError struct {
+	File  string // config file name ("" for an embedded or in-memory config)
+	Line  int    // 0 if unknown
+	Field string // dotted path, e.g. "schedule[0].lr_divide"
+	Msg   string
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	} else if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+func (e *FieldError) Unwrap() error { return ErrConfig }
+
+//go:embed presets/example.yaml
+var exampleYAML []byte
+
+// ExampleYAML returns the embedded example config (the default of
+// `smd simulate`): the contract example of issue 2, p = 100, a learning-rate
+// decay with rescale at step 10⁴.
+func ExampleYAML() []byte { return bytes.Clone(exampleYAML) }
+
+// Load reads and validates the config file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &FieldError{File: path, Msg: fmt.Sprintf("cannot read config: %v", unwrapPathErr(err))}
+	}
+	return Parse(data, path, filepath.Dir(path))
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Parse decodes YAML config data, applies defaults and validates it. name
+// is used in error messages; dir resolves relative file names.
+func Parse(data []byte, name, dir string) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlSyntaxError(name, err)
+	}
+	c := &Config{Dir: dir}
+	present := map[string]bool{}
+	if len(doc.Content) > 0 {
+		root := doc.Content[0]
+		lines := map[int]string{}
+		if err := checkKeys(root, reflect.TypeOf(*c), "", name, present, lines); err != nil {
+			return nil, err
+		}
+		if err := root.Decode(c); err != nil {
+			return nil, typeError(name, err, lines)
+		}
+	}
+	c.applyDefaults(present)
+	if err := c.Validate(); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) && fe.File == "" {
+			fe.File = name
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func yamlSyntaxError(name string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := regexp.MustCompile(`^line (\d+): (.*)$`).FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	return &FieldError{File: name, Line: line, Msg: "YAML syntax error: " + strings.ReplaceAll(msg, "\n", " ")}
+}
+
+var typeErrRe = regexp.MustCompile(`line (\d+): cannot unmarshal !!(\w+) ` + "`" + `?([^` + "`" + `]*)` + "`" + `? into (\S+)`)
+
+func typeError(name string, err error, lines map[int]string) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) || len(te.Errors) == 0 {
+		return &FieldError{File: name, Msg: strings.ReplaceAll(err.Error(), "\n", " ")}
+	}
+	msg := te.Errors[0]
+	if m := typeErrRe.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		want := m[4]
+		switch {
+		case strings.Contains(want, "float"):
+			want = "a number"
+		case strings.Contains(want, "uint"):
+			want = "a non-negative whole number"
+		case strings.Contains(want, "int"):
+			want = "a whole number"
+		case want == "bool":
+			want = "true or false"
+		case strings.HasPrefix(want, "[]"):
+			want = "a list"
+		case want == "string":
+			want = "a string"
+		default:
+			want = "a mapping"
+		}
+		return &FieldError{File: name, Line: line, Field: lines[line], Msg: fmt.Sprintf("want %s, got %s %q", want, m[2], m[3])}
+	}
+	return &FieldError{File: name, Msg: msg}
+}
+
+// checkKeys reports unknown keys (with the known ones) and records which
+// keys are present and which field each line holds.
+func checkKeys(n *yaml.Node, t reflect.Type, prefix, name string, present map[string]bool, lines map[int]string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		fields := map[string]reflect.Type{}
+		var known []string
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			fields[tag] = f.Type
+			known = append(known, tag)
+		}
+		sort.Strings(known)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			path := k.Value
+			if prefix != "" {
+				path = prefix + "." + k.Value
+			}
+			ft, ok := fields[k.Value]
+			if !ok {
+				where := "the config"
+				if prefix != "" {
+					where = prefix
+				}
+				return &FieldError{File: name, Line: k.Line, Field: path, Msg: fmt.Sprintf("unknown key in %s (known keys: %s)", where, strings.Join(known, ", "))}
+			}
+			if present[path] {
+				return &FieldError{File: name, Line: k.Line, Field: path, Msg: "key given twice"}
+			}
+			present[path] = true
+			lines[k.Line] = path
+			if v.Line != k.Line {
+				lines[v.Line] = path
+			}
+			if err := checkKeys(v, ft, path, name, present, lines); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for i, v := range n.Content {
+			p := fmt.Sprintf("%s[%d]", prefix, i)
+			if _, ok := lines[v.Line]; !ok {
+				lines[v.Line] = p
+			}
+			if err := checkKeys(v, t.Elem(), p, name, present, lines); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Config) applyDefaults(present map[string]bool) {
+	if !present["model"] {
+		c.Model = "nrq"
+	}
+	if !present["trials"] {
+		c.Trials = 100
+	}
+	if !present["record_every"] && c.Steps > 0 {
+		c.RecordEvery = max(1, c.Steps/200)
+	}
+	if !present["seed"] {
+		c.Seed = 1
+	}
+	if !present["method"] {
+		c.Method = "full"
+	}
+	if !present["tail_xi"] {
+		c.TailXi = 0.9
+	}
+	if len(c.Spectrum) > 0 && !present["multiplicity"] {
+		c.Multiplicity = make([]int, len(c.Spectrum))
+		for i := range c.Multiplicity {
+			c.Multiplicity[i] = 1
+		}
+	}
+}
+
+// Methods lists the engines a config may name.
+var Methods = []string{"full"}
+
+// Validate checks every field and returns the first problem as a
+// *FieldError naming the field and the reason.
+func (c *Config) Validate() error {
+	bad := func(field, format string, a ...any) error {
+		return &FieldError{Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	checkList := func(field string, v []float64, min float64, strict bool) error {
+		for i, x := range v {
+			if !finite(x) {
+				return bad(fmt.Sprintf("%s[%d]", field, i), "must be a finite number, got %v", x)
+			}
+			if x < min || (strict && x == min) {
+				op := "≥"
+				if strict {
+					op = ">"
+				}
+				return bad(fmt.Sprintf("%s[%d]", field, i), "must be %s %v, got %v", op, min, x)
+			}
+		}
+		return nil
+	}
+	switch c.Model {
+	case "nrq", "nqm":
+	default:
+		return bad("model", "must be nrq or nqm, got %q", c.Model)
+	}
+	// A: exactly one of spectrum, diagonal, a_file.
+	nA := 0
+	for _, ok := range []bool{len(c.Spectrum) > 0, len(c.Diagonal) > 0, c.AFile != ""} {
+		if ok {
+			nA++
+		}
+	}
+	if nA != 1 {
+		return bad("spectrum", "give exactly one of spectrum (+ multiplicity), diagonal or a_file (got %d)", nA)
+	}
+	if len(c.Spectrum) > 0 {
+		if err := checkList("spectrum", c.Spectrum, 0, false); err != nil {
+			return err
+		}
+		for i := 1; i < len(c.Spectrum); i++ {
+			if c.Spectrum[i] <= c.Spectrum[i-1] {
+				return bad(fmt.Sprintf("spectrum[%d]", i), "distinct eigenvalues must be strictly ascending, got %v after %v", c.Spectrum[i], c.Spectrum[i-1])
+			}
+		}
+		if len(c.Multiplicity) != len(c.Spectrum) {
+			return bad("multiplicity", "has %d entries but spectrum has %d", len(c.Multiplicity), len(c.Spectrum))
+		}
+		for i, m := range c.Multiplicity {
+			if m < 1 {
+				return bad(fmt.Sprintf("multiplicity[%d]", i), "must be ≥ 1, got %d", m)
+			}
+		}
+	} else if len(c.Multiplicity) > 0 {
+		return bad("multiplicity", "only goes with spectrum")
+	}
+	if err := checkList("diagonal", c.Diagonal, 0, false); err != nil {
+		return err
+	}
+	// Noise: exactly one of sigma, noise_var, noise_file.
+	nN := 0
+	for _, ok := range []bool{c.Sigma != nil, len(c.NoiseVar) > 0, c.NoiseFile != ""} {
+		if ok {
+			nN++
+		}
+	}
+	if nN != 1 {
+		return bad("sigma", "give exactly one of sigma, noise_var or noise_file (got %d)", nN)
+	}
+	if c.Sigma != nil && (!finite(*c.Sigma) || *c.Sigma < 0) {
+		return bad("sigma", "must be a finite number ≥ 0, got %v", *c.Sigma)
+	}
+	if err := checkList("noise_var", c.NoiseVar, 0, false); err != nil {
+		return err
+	}
+	if p := c.dimFromLists(); p > 0 && len(c.NoiseVar) > 0 && len(c.NoiseVar) != p {
+		return bad("noise_var", "has %d entries but p = %d", len(c.NoiseVar), p)
+	}
+	if c.Eta == nil {
+		return bad("eta", "required (the learning rate η > 0)")
+	}
+	if !finite(*c.Eta) || *c.Eta <= 0 {
+		return bad("eta", "must be a finite number > 0, got %v", *c.Eta)
+	}
+	if c.Lambda == nil {
+		return bad("lambda", "required (the weight decay λ ≥ 0; write 0 for none)")
+	}
+	if !finite(*c.Lambda) || *c.Lambda < 0 {
+		return bad("lambda", "must be a finite number ≥ 0, got %v", *c.Lambda)
+	}
+	if *c.Lambda**c.Eta >= 1 {
+		return bad("lambda", "λη = %v must be < 1", *c.Lambda**c.Eta)
+	}
+	if !finite(c.Momentum) || c.Momentum < 0 || c.Momentum >= 1 {
+		return bad("momentum", "must be in [0, 1), got %v", c.Momentum)
+	}
+	switch in := c.Init; {
+	case in.Std != nil && (in.Norm != nil || in.F0 != nil):
+		return bad("init", "give either std, or norm and f0, not both")
+	case in.Std != nil:
+		if !finite(*in.Std) || *in.Std <= 0 {
+			return bad("init.std", "must be a finite number > 0, got %v", *in.Std)
+		}
+	case in.Norm != nil || in.F0 != nil:
+		if in.Norm == nil {
+			return bad("init.norm", "required with init.f0")
+		}
+		if in.F0 == nil {
+			return bad("init.f0", "required with init.norm")
+		}
+		if !finite(*in.Norm) || *in.Norm <= 0 {
+			return bad("init.norm", "must be a finite number > 0, got %v", *in.Norm)
+		}
+		if !(*in.F0 >= 0 && *in.F0 <= 1) {
+			return bad("init.f0", "must be in [0, 1], got %v", *in.F0)
+		}
+	default:
+		return bad("init", "required: {std: σ̃} or {norm: ‖X₀‖, f0: f₀}")
+	}
+	if c.Steps < 1 {
+		return bad("steps", "must be ≥ 1, got %d", c.Steps)
+	}
+	if c.Trials < 1 {
+		return bad("trials", "must be ≥ 1, got %d", c.Trials)
+	}
+	if c.RecordEvery < 1 {
+		return bad("record_every", "must be ≥ 1, got %d", c.RecordEvery)
+	}
+	if !validMethod(c.Method) {
+		return bad("method", "must be one of %s, got %q", strings.Join(Methods, ", "), c.Method)
+	}
+	if !(c.TailXi > 0 && c.TailXi < 1) {
+		return bad("tail_xi", "must be in (0, 1), got %v", c.TailXi)
+	}
+	eta, lambda, prev := *c.Eta, *c.Lambda, -1
+	for i, e := range c.Schedule {
+		f := fmt.Sprintf("schedule[%d]", i)
+		if e.Step < 0 || e.Step > c.Steps {
+			return bad(f+".step", "must be in [0, steps = %d], got %d", c.Steps, e.Step)
+		}
+		if e.Step <= prev {
+			return bad(f+".step", "steps must increase strictly, got %d after %d", e.Step, prev)
+		}
+		prev = e.Step
+		if e.LRDivide == nil && e.Lambda == nil {
+			return bad(f, "needs lr_divide and/or lambda")
+		}
+		if e.LRDivide != nil {
+			if !finite(*e.LRDivide) || *e.LRDivide <= 0 {
+				return bad(f+".lr_divide", "must be a finite number > 0, got %v", *e.LRDivide)
+			}
+			eta /= *e.LRDivide
+		}
+		if e.Rescale && (e.LRDivide == nil || *e.LRDivide == 1) {
+			return bad(f+".rescale", "needs lr_divide ≠ 1 (X is divided by lr_divide^(1/4))")
+		}
+		if e.Lambda != nil {
+			if !finite(*e.Lambda) || *e.Lambda < 0 {
+				return bad(f+".lambda", "must be a finite number ≥ 0, got %v", *e.Lambda)
+			}
+			lambda = *e.Lambda
+		}
+		if lambda*eta >= 1 {
+			return bad(f, "λη = %v after this event must be < 1", lambda*eta)
+		}
+	}
+	return nil
+}
+
+func validMethod(m string) bool {
+	for _, x := range Methods {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// dimFromLists returns p when it follows from spectrum/diagonal, else 0.
+func (c *Config) dimFromLists() int {
+	if len(c.Diagonal) > 0 {
+		return len(c.Diagonal)
+	}
+	p := 0
+	for _, m := range c.Multiplicity {
+		p += m
+	}
+	return p
+}

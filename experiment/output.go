@@ -1,0 +1,152 @@
+package experiment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/smdlab/smd"
+	"github.com/smdlab/smd/sim"
+)
+
+// SeriesHeader is the header of series.csv (the contract of issue 2).
+var SeriesHeader = []string{
+	"step", "eta", "lambda",
+	"risk", "risk_se", "loss", "loss_se",
+	"au", "au_se", "au_rms", "au_rms_se",
+	"norm", "norm_se", "norm_sq", "norm_sq_se",
+	"tail", "tail_se",
+}
+
+// WriteSeries writes rows as CSV with SeriesHeader. Numbers use the shortest
+// representation that round-trips, so equal results give equal bytes.
+func WriteSeries(w io.Writer, rows []sim.Row) error {
+	buf := make([]byte, 0, 512)
+	for i, h := range SeriesHeader {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, h...)
+	}
+	buf = append(buf, '\n')
+	if _, err := w.Write(buf); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		buf = strconv.AppendInt(buf[:0], int64(r.Step), 10)
+		for _, v := range []float64{r.Eta, r.Lambda, r.Risk, r.RiskSE, r.Loss, r.LossSE,
+			r.AU, r.AUSE, r.AURMS, r.AURMSSE, r.Norm, r.NormSE, r.NormSq, r.NormSqSE, r.Tail, r.TailSE} {
+			buf = append(buf, ',')
+			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
+		}
+		buf = append(buf, '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RunInfo is run.json: what was run, by which program, how fast.
+type RunInfo struct {
+	Program  string    `json:"program"`
+	Version  string    `json:"version"`
+	Config   *Config   `json:"config"`
+	Seed     uint64    `json:"seed"`
+	Method   string    `json:"method"`
+	Workers  int       `json:"workers"`
+	CPUs     int       `json:"cpus"`
+	Started  time.Time `json:"started"`
+	WallSec  float64   `json:"wall_seconds"`
+	P        int       `json:"p"`
+	Steps    int64     `json:"trial_steps"`
+	StepsPS  float64   `json:"trial_steps_per_second"`
+	CoordPS  float64   `json:"coordinate_updates_per_second"`
+	Warnings []string  `json:"warnings"`
+}
+
+// Options are the run-time settings that never change the results.
+type Options struct {
+	Workers  int
+	Progress func(done, total int64)
+}
+
+// Engine returns the engine for a method name.
+func Engine(method string) (sim.Engine, error) {
+	switch method {
+	case "full":
+		return sim.Full{}, nil
+	}
+	return nil, &FieldError{Field: "method", Msg: fmt.Sprintf("unknown method %q", method)}
+}
+
+// Run simulates the experiment and returns the result and its run record.
+func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, error) {
+	sc, err := c.SimConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	sc.Workers, sc.Progress = opt.Workers, opt.Progress
+	eng, err := Engine(c.Method)
+	if err != nil {
+		return nil, nil, err
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	started := time.Now()
+	res, err := eng.Run(ctx, sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	wall := res.Wall.Seconds()
+	info := &RunInfo{
+		Program: "smd simulate", Version: smd.Version(), Config: c, Seed: c.Seed,
+		Method: c.Method, Workers: min(workers, c.Trials), CPUs: runtime.NumCPU(),
+		Started: started.UTC(), WallSec: wall, P: sc.Model.Dim(), Steps: res.TrialSteps,
+		StepsPS: float64(res.TrialSteps) / wall, CoordPS: float64(res.CoordinateUpdates) / wall,
+		Warnings: append([]string{}, res.Warnings...),
+	}
+	if math.IsInf(info.StepsPS, 0) {
+		info.StepsPS, info.CoordPS = 0, 0
+	}
+	return res, info, nil
+}
+
+// PrepareOutDir checks that dir can hold outputs without creating it
+// (bad input must leave nothing behind).
+func PrepareOutDir(dir string) error {
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return &FieldError{Field: "--out", Msg: fmt.Sprintf("%s exists and is not a directory", dir)}
+	case err != nil && !os.IsNotExist(err):
+		return &FieldError{Field: "--out", Msg: err.Error()}
+	}
+	return nil
+}
+
+// WriteOutputs creates dir and writes series.csv and run.json atomically.
+func WriteOutputs(dir string, res *sim.Result, info *RunInfo) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := WriteAtomic(filepath.Join(dir, "series.csv"), func(w io.Writer) error {
+		return WriteSeries(w, res.Rows)
+	}); err != nil {
+		return err
+	}
+	return WriteAtomic(filepath.Join(dir, "run.json"), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	})
+}

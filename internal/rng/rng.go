@@ -1,0 +1,195 @@
+package rng
+
+import (
+	"math"
+	"math/bits"
+	"math/rand/v2"
+)
+
+// Rand is a xoshiro256++ generator. The zero value is not usable: build one
+// with New. It is not safe for concurrent use; each trial owns one.
+type Rand struct {
+	s0, s1, s2, s3 uint64
+}
+
+// New returns the generator for stream (seed, stream). Streams for distinct
+// (seed, stream) pairs are seeded through the standard library's PCG, so
+// trial i of a run draws the same numbers whatever the worker count.
+func New(seed, stream uint64) *Rand {
+	r := &Rand{}
+	r.Seed(seed, stream)
+	return r
+}
+
+// Seed resets r to the stream (seed, stream).
+func (r *Rand) Seed(seed, stream uint64) {
+	// Mix stream so that nearby (seed, stream) pairs land far apart.
+	pcg := rand.NewPCG(seed, splitmix(stream^0x6a09e667f3bcc909))
+	for {
+		r.s0, r.s1, r.s2, r.s3 = pcg.Uint64(), pcg.Uint64(), pcg.Uint64(), pcg.Uint64()
+		if r.s0|r.s1|r.s2|r.s3 != 0 { // the all-zero state is forbidden
+			return
+		}
+	}
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
+}
+
+// Uint64 returns a uniformly distributed 64-bit value.
+func (r *Rand) Uint64() uint64 {
+	s0, s1, s2, s3 := r.s0, r.s1, r.s2, r.s3
+	out := bits.RotateLeft64(s0+s3, 23) + s0
+	t := s1 << 17
+	s2 ^= s0
+	s3 ^= s1
+	s1 ^= s2
+	s0 ^= s3
+	s2 ^= t
+	s3 = bits.RotateLeft64(s3, 45)
+	r.s0, r.s1, r.s2, r.s3 = s0, s1, s2, s3
+	return out
+}
+
+// Float64 returns a uniform value in [0, 1) with 53 random bits.
+func (r *Rand) Float64() float64 {
+	return float64(r.Uint64()>>11) * 0x1p-53
+}
+
+// openFloat64 returns a uniform value in (0, 1).
+func (r *Rand) openFloat64() float64 {
+	return (float64(r.Uint64()>>12) + 0.5) * 0x1p-52
+}
+
+// Ziggurat tables, 256 layers (Doornik 2005, ZIGNOR with C = 256).
+const (
+	zigLayers = 256
+	zigR      = 3.6541528853610088 // start of the tail
+	zigV      = 0.00492867323399   // area of each layer
+)
+
+var (
+	zigX     [zigLayers + 1]float64 // layer right edges, zigX[256] = 0
+	zigRatio [zigLayers]float64     // zigX[i+1]/zigX[i]
+)
+
+func init() {
+	f := math.Exp(-0.5 * zigR * zigR)
+	zigX[0] = zigV / f
+	zigX[1] = zigR
+	for i := 2; i < zigLayers; i++ {
+		zigX[i] = math.Sqrt(-2 * math.Log(zigV/zigX[i-1]+f))
+		f = math.Exp(-0.5 * zigX[i] * zigX[i])
+	}
+	zigX[zigLayers] = 0
+	for i := range zigLayers {
+		zigRatio[i] = zigX[i+1] / zigX[i]
+	}
+}
+
+// Norm returns a standard normal deviate.
+func (r *Rand) Norm() float64 {
+	for {
+		u := r.Uint64()
+		i := u & 0xff
+		x := float64(int64(u)>>11) * 0x1p-52 // uniform in [-1, 1), independent of i
+		if math.Abs(x) < zigRatio[i] {
+			return x * zigX[i]
+		}
+		if v, ok := r.normSlow(i, x); ok {
+			return v
+		}
+	}
+}
+
+// FillNorm fills dst with independent standard normal deviates. It is the
+// hot loop of every simulator: the generator state stays in registers.
+func (r *Rand) FillNorm(dst []float64) {
+	s0, s1, s2, s3 := r.s0, r.s1, r.s2, r.s3
+	for k := 0; k < len(dst); {
+		out := bits.RotateLeft64(s0+s3, 23) + s0
+		t := s1 << 17
+		s2 ^= s0
+		s3 ^= s1
+		s1 ^= s2
+		s0 ^= s3
+		s2 ^= t
+		s3 = bits.RotateLeft64(s3, 45)
+		i := out & 0xff
+		x := float64(int64(out)>>11) * 0x1p-52
+		if math.Abs(x) < zigRatio[i] {
+			dst[k] = x * zigX[i]
+			k++
+			continue
+		}
+		r.s0, r.s1, r.s2, r.s3 = s0, s1, s2, s3
+		if v, ok := r.normSlow(i, x); ok {
+			dst[k] = v
+			k++
+		}
+		s0, s1, s2, s3 = r.s0, r.s1, r.s2, r.s3
+	}
+	r.s0, r.s1, r.s2, r.s3 = s0, s1, s2, s3
+}
+
+// normSlow handles the rare rejections of the ziggurat: the base layer's
+// tail and the wedges. ok is false when the caller must draw again.
+func (r *Rand) normSlow(i uint64, u float64) (float64, bool) {
+	if i == 0 { // tail beyond zigR (Marsaglia 1964)
+		for {
+			x := math.Log(r.openFloat64()) / zigR
+			y := math.Log(r.openFloat64())
+			if -2*y >= x*x {
+				if u < 0 {
+					return x - zigR, true
+				}
+				return zigR - x, true
+			}
+		}
+	}
+	x := u * zigX[i]
+	f0 := math.Exp(-0.5 * (zigX[i]*zigX[i] - x*x))
+	f1 := math.Exp(-0.5 * (zigX[i+1]*zigX[i+1] - x*x))
+	if f1+r.Float64()*(f0-f1) < 1 {
+		return x, true
+	}
+	return 0, false
+}
+
+// ChiSquare returns a χ² deviate with k degrees of freedom (k ≥ 0, real),
+// as 2·Gamma(k/2) by Marsaglia & Tsang's method (ACM TOMS 26(3), 2000).
+func (r *Rand) ChiSquare(k float64) float64 {
+	if k <= 0 {
+		return 0
+	}
+	return 2 * r.Gamma(k/2)
+}
+
+// Gamma returns a Gamma(shape, 1) deviate (shape > 0), Marsaglia & Tsang 2000;
+// shape < 1 uses the boost Gamma(a) = Gamma(a+1)·U^{1/a}.
+func (r *Rand) Gamma(shape float64) float64 {
+	if shape < 1 {
+		return r.Gamma(shape+1) * math.Pow(r.openFloat64(), 1/shape)
+	}
+	d := shape - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := r.Norm()
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		u := r.openFloat64()
+		if u < 1-0.0331*x*x*x*x {
+			return d * v
+		}
+		if math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
+			return d * v
+		}
+	}
+}

@@ -1,0 +1,334 @@
+package nrq
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Kind selects the model.
+type Kind int
+
+const (
+	// NRQ is the Noisy Rayleigh Quotient, L(X) = XᵀAX/(2XᵀX) with the
+	// projected, scale-invariant gradient of eq 4.
+	NRQ Kind = iota
+	// NQM is the Noisy Quadratic Model of Remark 1, L(X) = XᵀAX/2 (eq 7),
+	// with gradient A·X + Σ̃^{1/2}ε (eq 8; the paper prints A·X̃, a typo:
+	// see docs/derivations.md).
+	NQM
+)
+
+// String returns the config name of the kind.
+func (k Kind) String() string {
+	switch k {
+	case NRQ:
+		return "nrq"
+	case NQM:
+		return "nqm"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Noise describes the gradient-noise covariance Σ̃. Exactly one of the
+// fields is used: Cov if non-nil, else Var if non-nil, else Σ̃ = Sigma²·I.
+type Noise struct {
+	Sigma float64       // isotropic: Σ̃ = σ²I (Assumption 2)
+	Var   []float64     // diagonal: Σ̃ = diag(Var)
+	Cov   *mat.SymDense // dense positive definite Σ̃
+}
+
+// Model is an NRQ or NQM instance. Build one with NewDiagonal or NewDense.
+type Model struct {
+	Kind Kind
+
+	p     int
+	diag  []float64     // A = diag(diag) when dense == nil
+	dense *mat.SymDense // dense A, or nil
+
+	// Noise: per-coordinate standard deviations (diagonal/isotropic Σ̃),
+	// or a lower Cholesky factor C with CCᵀ = Σ̃.
+	noiseStd    []float64
+	noiseFactor *mat.TriDense
+	isotropic   bool
+	sigma       float64
+
+	eigs      []float64  // eigenvalues of A, ascending
+	targetIdx []int      // diagonal A: indices of the smallest eigenvalue
+	target    *mat.Dense // dense A: p×m orthonormal basis of its eigenspace
+}
+
+// ErrModel is returned (wrapped) for an invalid model definition.
+var ErrModel = errors.New("invalid model")
+
+// NewDiagonal returns the model with A = diag(a). f is measured against the
+// eigenspace of min(a) (for an ascending spectrum with a₁ < a₂, the first
+// coordinate, as in Assumption 1).
+func NewDiagonal(kind Kind, a []float64, noise Noise) (*Model, error) {
+	p := len(a)
+	if p < 1 {
+		return nil, fmt.Errorf("%w: empty spectrum", ErrModel)
+	}
+	for i, v := range a {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return nil, fmt.Errorf("%w: eigenvalue %d is %v (A must be positive semi-definite)", ErrModel, i, v)
+		}
+	}
+	m := &Model{Kind: kind, p: p, diag: slices.Clone(a)}
+	m.eigs = slices.Clone(a)
+	slices.Sort(m.eigs)
+	lo := m.eigs[0]
+	for i, v := range a {
+		if v == lo {
+			m.targetIdx = append(m.targetIdx, i)
+		}
+	}
+	if err := m.setNoise(noise); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// NewDense returns the model with a dense symmetric positive semi-definite A.
+// f is measured against the eigenspace of A's smallest eigenvalue
+// (eigenvalues within 1e-12·max|a| of it count as equal).
+func NewDense(kind Kind, a *mat.SymDense, noise Noise) (*Model, error) {
+	p := a.SymmetricDim()
+	if p < 1 {
+		return nil, fmt.Errorf("%w: empty matrix", ErrModel)
+	}
+	var es mat.EigenSym
+	if !es.Factorize(a, true) {
+		return nil, fmt.Errorf("%w: eigendecomposition of A failed", ErrModel)
+	}
+	vals := es.Values(nil)
+	var vecs mat.Dense
+	es.VectorsTo(&vecs)
+	scale := math.Max(math.Abs(vals[0]), math.Abs(vals[p-1]))
+	tol := 1e-12 * math.Max(scale, 1e-300)
+	if vals[0] < -tol {
+		return nil, fmt.Errorf("%w: A is not positive semi-definite (smallest eigenvalue %g)", ErrModel, vals[0])
+	}
+	m := &Model{Kind: kind, p: p, dense: mat.NewSymDense(p, nil)}
+	m.dense.CopySym(a)
+	m.eigs = make([]float64, p)
+	for i, v := range vals { // ascending already; clamp rounding below zero
+		m.eigs[i] = math.Max(v, 0)
+	}
+	k := 0
+	for k < p && vals[k]-vals[0] <= tol {
+		k++
+	}
+	m.target = mat.DenseCopyOf(vecs.Slice(0, p, 0, k))
+	if err := m.setNoise(noise); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Model) setNoise(n Noise) error {
+	p := m.p
+	switch {
+	case n.Cov != nil:
+		if n.Cov.SymmetricDim() != p {
+			return fmt.Errorf("%w: noise covariance is %d×%d, A is %d×%d", ErrModel, n.Cov.SymmetricDim(), n.Cov.SymmetricDim(), p, p)
+		}
+		var ch mat.Cholesky
+		if !ch.Factorize(n.Cov) {
+			return fmt.Errorf("%w: noise covariance is not positive definite", ErrModel)
+		}
+		var l mat.TriDense
+		ch.LTo(&l)
+		m.noiseFactor = &l
+	case n.Var != nil:
+		if len(n.Var) != p {
+			return fmt.Errorf("%w: %d noise variances for p = %d", ErrModel, len(n.Var), p)
+		}
+		m.noiseStd = make([]float64, p)
+		for i, v := range n.Var {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return fmt.Errorf("%w: noise variance %d is %v", ErrModel, i, v)
+			}
+			m.noiseStd[i] = math.Sqrt(v)
+		}
+	default:
+		if !(n.Sigma >= 0) || math.IsInf(n.Sigma, 0) {
+			return fmt.Errorf("%w: sigma is %v", ErrModel, n.Sigma)
+		}
+		m.isotropic, m.sigma = true, n.Sigma
+		m.noiseStd = make([]float64, p)
+		for i := range m.noiseStd {
+			m.noiseStd[i] = n.Sigma
+		}
+	}
+	return nil
+}
+
+// Dim returns p.
+func (m *Model) Dim() int { return m.p }
+
+// Eigenvalues returns A's eigenvalues in ascending order (a copy).
+func (m *Model) Eigenvalues() []float64 { return slices.Clone(m.eigs) }
+
+// Diagonal returns the diagonal of A and true when A is diagonal (the
+// O(p) path), or nil and false for a dense A. The slice must not be modified.
+func (m *Model) Diagonal() ([]float64, bool) { return m.diag, m.dense == nil }
+
+// NoiseStd returns the per-coordinate noise standard deviations and true
+// when Σ̃ is diagonal, or nil and false for a dense Σ̃. Not to be modified.
+func (m *Model) NoiseStd() ([]float64, bool) { return m.noiseStd, m.noiseFactor == nil }
+
+// Isotropic returns σ and true when Σ̃ = σ²I (Assumption 2).
+func (m *Model) Isotropic() (float64, bool) { return m.sigma, m.isotropic }
+
+// TargetIndices returns, for a diagonal A, the coordinates spanning the
+// eigenspace of the smallest eigenvalue (nil for a dense A).
+func (m *Model) TargetIndices() []int { return m.targetIdx }
+
+// MulA sets dst = A·x.
+func (m *Model) MulA(dst, x []float64) {
+	if m.dense == nil {
+		for i, a := range m.diag {
+			dst[i] = a * x[i]
+		}
+		return
+	}
+	blas64.Symv(1, m.dense.RawSymmetric(), blas64.Vector{N: m.p, Data: x, Inc: 1}, 0, blas64.Vector{N: m.p, Data: dst, Inc: 1})
+}
+
+// MulNoise sets dst = C·eps where CCᵀ = Σ̃, so dst ~ N(0, Σ̃) for
+// standard normal eps. It does not allocate.
+func (m *Model) MulNoise(dst, eps []float64) {
+	if m.noiseFactor == nil {
+		for i, s := range m.noiseStd {
+			dst[i] = s * eps[i]
+		}
+		return
+	}
+	copy(dst, eps)
+	blas64.Trmv(blas.NoTrans, m.noiseFactor.RawTriangular(), blas64.Vector{N: m.p, Data: dst, Inc: 1})
+}
+
+// TraceNoise returns Tr(Σ̃).
+func (m *Model) TraceNoise() float64 {
+	if m.noiseFactor == nil {
+		s := 0.0
+		for _, v := range m.noiseStd {
+			s += v * v
+		}
+		return s
+	}
+	var c mat.SymDense
+	c.SymOuterK(1, m.noiseFactor)
+	return mat.Trace(&c)
+}
+
+// Alignment returns f = ‖Π X̃‖², the squared norm of the projection of the
+// direction X̃ = x/‖x‖ onto the eigenspace of A's smallest eigenvalue; with
+// a₁ < a₂ this is the paper's f = (X̃⁽¹⁾)² (section 3).
+func (m *Model) Alignment(x []float64) float64 {
+	n2 := dot(x, x)
+	if m.dense == nil {
+		s := 0.0
+		for _, i := range m.targetIdx {
+			s += x[i] * x[i]
+		}
+		return s / n2
+	}
+	_, k := m.target.Dims()
+	s := 0.0
+	for j := range k {
+		c := 0.0
+		for i := range m.p {
+			c += m.target.At(i, j) * x[i]
+		}
+		s += c * c
+	}
+	return s / n2
+}
+
+// SplitTarget writes the projection of z onto the target eigenspace into
+// zt and the orthogonal remainder into zp.
+func (m *Model) SplitTarget(zt, zp, z []float64) {
+	if m.dense == nil {
+		clear(zt)
+		copy(zp, z)
+		for _, i := range m.targetIdx {
+			zt[i], zp[i] = z[i], 0
+		}
+		return
+	}
+	_, k := m.target.Dims()
+	clear(zt)
+	for j := range k {
+		c := 0.0
+		for i := range m.p {
+			c += m.target.At(i, j) * z[i]
+		}
+		for i := range m.p {
+			zt[i] += c * m.target.At(i, j)
+		}
+	}
+	for i := range m.p {
+		zp[i] = z[i] - zt[i]
+	}
+}
+
+// Loss returns L(X): XᵀAX/(2XᵀX) for NRQ (eq 1), XᵀAX/2 for NQM (eq 7).
+func (m *Model) Loss(x []float64) float64 {
+	ax := make([]float64, m.p)
+	m.MulA(ax, x)
+	q := dot(x, ax) / 2
+	if m.Kind == NQM {
+		return q
+	}
+	return q / dot(x, x)
+}
+
+// Grad sets dst to the stochastic gradient at x for the standard normal
+// draw eps (eps = nil gives the full gradient ∇L):
+//
+//	NRQ (eq 4):  g = (1/‖X‖)·P·(A·X̃ + C·ε),  P = I − X̃X̃ᵀ,  CCᵀ = Σ̃
+//	NQM (eq 8):  g = A·X + C·ε
+//
+// It is the reference implementation; the simulators fuse it into their loops.
+func (m *Model) Grad(dst, x, eps []float64) {
+	p := m.p
+	noise := make([]float64, p)
+	if eps != nil {
+		m.MulNoise(noise, eps)
+	}
+	if m.Kind == NQM {
+		m.MulA(dst, x)
+		for i := range dst {
+			dst[i] += noise[i]
+		}
+		return
+	}
+	norm := math.Sqrt(dot(x, x))
+	xt := make([]float64, p)
+	for i := range xt {
+		xt[i] = x[i] / norm
+	}
+	m.MulA(dst, xt)
+	for i := range dst {
+		dst[i] += noise[i]
+	}
+	c := dot(xt, dst)
+	for i := range dst {
+		dst[i] = (dst[i] - c*xt[i]) / norm
+	}
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}

@@ -1,0 +1,68 @@
+package sim
+
+import (
+	"context"
+	"testing"
+
+	"github.com/smdlab/smd/nrq"
+)
+
+// spectrum12 is the contract's example: a₁ = 1 once, a₂ = 2 with
+// multiplicity p − 1.
+func spectrum12(p int) []float64 {
+	a := make([]float64, p)
+	for i := range a {
+		a[i] = 2
+	}
+	a[0] = 1
+	return a
+}
+
+func mustDiag(tb testing.TB, kind nrq.Kind, a []float64, sigma float64) *nrq.Model {
+	tb.Helper()
+	m, err := nrq.NewDiagonal(kind, a, nrq.Noise{Sigma: sigma})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// BenchmarkStepDiagNRQ times one step of the O(p) path for one trial,
+// p = 100; coord-updates/s = p / (ns/op) · 1e9.
+func BenchmarkStepDiagNRQ(b *testing.B) {
+	const p = 100
+	m := mustDiag(b, nrq.NRQ, spectrum12(p), 1)
+	c := &Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: Init{Std: 0.84}, Steps: 1, Trials: 1, RecordEvery: 1, Xi: 0.9}
+	t := &trial{}
+	buf := make([]float64, 6*p)
+	t.x, t.b, t.z, t.v, t.xt, t.w = buf[:p], buf[p:2*p], buf[2*p:3*p], buf[3*p:4*p], buf[4*p:5*p], buf[5*p:]
+	t.rnd.Seed(1, 0)
+	initTrial(m, c.Init, t)
+	t.eta, t.lambda = c.Eta, c.Lambda
+	e := stepper{m: m, xi: 0.9}
+	e.prepare()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		e.stepDiagNRQ(t, nil)
+	}
+	b.ReportMetric(float64(p)*float64(b.N)/b.Elapsed().Seconds(), "coord-updates/s")
+}
+
+// BenchmarkSimulate runs a whole ensemble on all cores: p = 100, 100
+// trials, 1000 steps, recording every 100.
+func BenchmarkSimulate(b *testing.B) {
+	const p, trials, steps = 100, 100, 1000
+	m := mustDiag(b, nrq.NRQ, spectrum12(p), 1)
+	c := &Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: Init{Std: 0.84}, Steps: steps - 1, Trials: trials, RecordEvery: 100, Xi: 0.9, Seed: 1}
+	b.ReportAllocs()
+	var updates int64
+	for b.Loop() {
+		res, err := Full{}.Run(context.Background(), c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		updates += res.CoordinateUpdates
+	}
+	b.ReportMetric(float64(updates)/b.Elapsed().Seconds(), "coord-updates/s")
+}

@@ -1,0 +1,373 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smdlab/smd/internal/rng"
+	"github.com/smdlab/smd/nrq"
+)
+
+// Engine computes the evolution of an ensemble for a Config.
+type Engine interface {
+	Run(ctx context.Context, c *Config) (*Result, error)
+}
+
+// Full is the discrete simulation of eq 3 in all p coordinates: O(p) per
+// step for a diagonal A and Σ̃, O(p²) for dense ones.
+type Full struct{}
+
+var _ Engine = Full{}
+
+// minNorm is the weight norm below which X counts as collapsed to 0: the
+// gradient of eq 4 scales as 1/‖X‖ and overflows well before underflow.
+const minNorm = 1e-100
+
+// trial is one trajectory's state.
+type trial struct {
+	x, b    []float64 // weights and momentum buffer
+	z, v    []float64 // scratch: noise draws, gradient
+	xt, w   []float64 // scratch for the generic path
+	rnd     rng.Rand
+	n2      float64 // ‖x‖²
+	dead    error
+	eta     float64
+	lambda  float64
+	nextEvt int // index of the next schedule event
+}
+
+// sample is one trial's record at one recorded step.
+type sample struct {
+	f, loss, au, au2, norm, norm2, tail float64
+}
+
+// Run simulates c.Trials independent trials for c.Steps steps.
+func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	m := c.Model
+	p := m.Dim()
+	rec := c.RecordSteps()
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, c.Trials)
+
+	trials := make([]trial, c.Trials)
+	samples := make([]sample, c.Trials)
+	for i := range trials {
+		t := &trials[i]
+		buf := make([]float64, 6*p)
+		t.x, t.b, t.z, t.v, t.xt, t.w = buf[:p:p], buf[p:2*p:2*p], buf[2*p:3*p:3*p], buf[3*p:4*p:4*p], buf[4*p:5*p:5*p], buf[5*p:]
+		t.rnd.Seed(c.Seed, uint64(i))
+		initTrial(m, c.Init, t)
+		t.eta, t.lambda = c.Eta, c.Lambda
+	}
+
+	res := &Result{Rows: make([]Row, 0, len(rec))}
+	total := int64(rec[len(rec)-1]+1) * int64(c.Trials)
+	var done int64
+	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi}
+	eng.prepare()
+	for k, n0 := range rec {
+		n1 := n0 + 1 // the last record needs one update for its AU
+		if k+1 < len(rec) {
+			n1 = rec[k+1]
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= c.Trials {
+						return
+					}
+					eng.advance(&trials[i], i, c.Schedule, n0, n1, &samples[i])
+				}
+			}()
+		}
+		wg.Wait()
+		for i := range trials {
+			if err := trials[i].dead; err != nil {
+				return nil, err
+			}
+		}
+		res.Rows = append(res.Rows, aggregate(n0, trials[0].evtParams(c, n0), samples))
+		done += int64(n1-n0) * int64(c.Trials)
+		if c.Progress != nil {
+			c.Progress(done, total)
+		}
+	}
+	res.TrialSteps = done
+	res.CoordinateUpdates = done * int64(p)
+	res.Wall = time.Since(start)
+	if c.Trials == 1 {
+		res.Warnings = append(res.Warnings, "trials = 1: standard errors are undefined (NaN)")
+	}
+	return res, nil
+}
+
+// evtParams returns (η, λ) in force at step n (after events at n).
+func (t *trial) evtParams(c *Config, n int) [2]float64 {
+	eta, lambda := c.Eta, c.Lambda
+	for _, e := range c.Schedule {
+		if e.Step > n {
+			break
+		}
+		if e.LRDivide > 0 {
+			eta /= e.LRDivide
+		}
+		if e.SetLambda {
+			lambda = e.Lambda
+		}
+	}
+	return [2]float64{eta, lambda}
+}
+
+// initTrial draws X₀ (section "Initialized value of weight norm";
+// Corollary 3): Gaussian N(0, σ̃²I), or a given norm and alignment.
+func initTrial(m *nrq.Model, in Init, t *trial) {
+	t.rnd.FillNorm(t.z)
+	if in.Norm == 0 {
+		for i, z := range t.z {
+			t.x[i] = in.Std * z
+		}
+	} else {
+		zt, zp := t.xt, t.w
+		m.SplitTarget(zt, zp, t.z)
+		nt, np := math.Sqrt(dot(zt, zt)), math.Sqrt(dot(zp, zp))
+		at, ap := math.Sqrt(in.F0), math.Sqrt(1-in.F0)
+		if np == 0 { // the target eigenspace is everything (A = aI)
+			ap = 0
+			np = 1
+		}
+		for i := range t.x {
+			t.x[i] = in.Norm * (at*zt[i]/nt + ap*zp[i]/np)
+		}
+	}
+	clear(t.b)
+	t.n2 = dot(t.x, t.x)
+}
+
+// stepper holds what is shared by all trials.
+type stepper struct {
+	m      *nrq.Model
+	mu, xi float64
+	a, s   []float64 // diagonal A and noise std (fast path), else nil
+	target []int
+}
+
+func (e *stepper) prepare() {
+	a, okA := e.m.Diagonal()
+	s, okS := e.m.NoiseStd()
+	if okA && okS {
+		e.a, e.s = a, s
+		e.target = e.m.TargetIndices()
+	}
+}
+
+// advance runs trial t (index i) over steps [n0, n1), recording at n0.
+func (e *stepper) advance(t *trial, i int, sched []Event, n0, n1 int, out *sample) {
+	if t.dead != nil {
+		return
+	}
+	for n := n0; n < n1; n++ {
+		for t.nextEvt < len(sched) && sched[t.nextEvt].Step == n {
+			t.apply(sched[t.nextEvt])
+			t.nextEvt++
+		}
+		var r *sample
+		if n == n0 {
+			r = out
+		}
+		var ok bool
+		switch {
+		case e.a != nil && e.m.Kind == nrq.NRQ && e.mu == 0:
+			ok = e.stepDiagNRQ(t, r)
+		default:
+			ok = e.stepGeneric(t, r)
+		}
+		if !ok {
+			t.dead = &DivergenceError{Step: n, Trial: i, Reason: reason(t.n2)}
+			return
+		}
+	}
+}
+
+func reason(n2 float64) string {
+	switch {
+	case math.IsNaN(n2):
+		return "X became NaN"
+	case math.IsInf(n2, 0):
+		return "‖X‖ overflowed to +Inf"
+	default:
+		return fmt.Sprintf("‖X‖ = %g collapsed to 0", math.Sqrt(n2))
+	}
+}
+
+// apply carries out a schedule event.
+func (t *trial) apply(ev Event) {
+	if ev.LRDivide > 0 {
+		t.eta /= ev.LRDivide
+		if ev.Rescale {
+			s := math.Pow(ev.LRDivide, -0.25)
+			for i := range t.x {
+				t.x[i] *= s
+			}
+			t.n2 = dot(t.x, t.x)
+		}
+	}
+	if ev.SetLambda {
+		t.lambda = ev.Lambda
+	}
+}
+
+func alive(n2 float64) bool {
+	return n2 >= minNorm*minNorm && n2 <= math.MaxFloat64
+}
+
+// stepDiagNRQ is the O(p) hot loop: one step of eq 3 with the gradient of
+// eq 4 for diagonal A and Σ̃, no momentum. With v = A·X̃ + C·ε and
+// c = X̃·v, the gradient is g = (v − c·X̃)/‖X‖, and the update
+// X' = (1 − λη)X − ηg has, since g ⟂ X exactly,
+//
+//	tan Δ = η‖g‖ / ((1 − λη)‖X‖),
+//
+// which gives the angular update without cancellation. It reports whether
+// the new state is finite and non-zero.
+func (e *stepper) stepDiagNRQ(t *trial, r *sample) bool {
+	x, z := t.x, t.z
+	a, s := e.a[:len(x)], e.s[:len(x)]
+	z = z[:len(x)]
+	t.rnd.FillNorm(z)
+	norm := math.Sqrt(t.n2)
+	inv := 1 / norm
+	var cA, cN float64
+	for i, xi := range x {
+		xt := xi * inv
+		ax := a[i] * xt
+		sz := s[i] * z[i]
+		cA += ax * xt
+		cN += sz * xt
+		z[i] = ax + sz // v
+	}
+	c := cA + cN
+	f := 0.0
+	if r != nil { // f describes X_n: take it before the update
+		for _, k := range e.target {
+			f += x[k] * x[k]
+		}
+		f /= t.n2
+	}
+	eta := t.eta
+	decay := 1 - t.lambda*eta
+	ei := eta * inv
+	var g2, n2 float64
+	for i, xi := range x {
+		gi := z[i] - c*xi*inv // ‖X‖·g_i
+		g2 += gi * gi
+		xi = decay*xi - ei*gi
+		x[i] = xi
+		n2 += xi * xi
+	}
+	if r != nil {
+		au := math.Atan2(ei*math.Sqrt(g2), decay*norm)
+		r.set(f, cA/2, au, norm, t.n2, e.xi)
+	}
+	t.n2 = n2
+	return alive(n2)
+}
+
+func (r *sample) set(f, loss, au, norm, n2, xi float64) {
+	r.f, r.loss, r.au, r.au2, r.norm, r.norm2 = f, loss, au, au*au, norm, n2
+	r.tail = 0
+	if f < xi {
+		r.tail = 1
+	}
+}
+
+// stepGeneric is one step for any model: dense A or Σ̃, NQM, momentum.
+// With the heavy-ball buffer b ← μb + g + λX and X' = X − ηb, the update's
+// components along and across X̃ give the angular update without
+// cancellation:
+//
+//	tan Δ = η‖b − (b·X̃)X̃‖ / (‖X‖ − η·b·X̃).
+func (e *stepper) stepGeneric(t *trial, r *sample) bool {
+	m := e.m
+	x, xt, b, g, w := t.x, t.xt, t.b, t.v, t.w
+	norm := math.Sqrt(t.n2)
+	inv := 1 / norm
+	for i, xi := range x {
+		xt[i] = xi * inv
+	}
+	t.rnd.FillNorm(t.z)
+	m.MulNoise(w, t.z)
+	var loss float64
+	if m.Kind == nrq.NRQ {
+		m.MulA(g, xt)
+		loss = dot(xt, g) / 2
+		for i := range g {
+			g[i] += w[i]
+		}
+		c := dot(xt, g)
+		for i := range g {
+			g[i] = (g[i] - c*xt[i]) * inv
+		}
+	} else {
+		m.MulA(g, x)
+		loss = dot(x, g) / 2
+		for i := range g {
+			g[i] += w[i]
+		}
+	}
+	var f float64
+	if r != nil {
+		f = m.Alignment(x)
+	}
+	lambda, mu, eta := t.lambda, e.mu, t.eta
+	par := 0.0
+	for i := range b {
+		bi := g[i] + lambda*x[i]
+		if mu != 0 {
+			bi += mu * b[i]
+		}
+		b[i] = bi
+		par += bi * xt[i]
+	}
+	var perp2, n2 float64
+	for i := range x {
+		d := b[i] - par*xt[i]
+		perp2 += d * d
+		xi := x[i] - eta*b[i]
+		x[i] = xi
+		n2 += xi * xi
+	}
+	if r != nil {
+		au := math.Atan2(eta*math.Sqrt(perp2), norm-eta*par)
+		r.set(f, loss, au, norm, t.n2, e.xi)
+	}
+	t.n2 = n2
+	return alive(n2)
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}

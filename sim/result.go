@@ -1,0 +1,52 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+)
+
+// Row is one recorded step: means over trials and their standard errors
+// (sample standard deviation / √trials; NaN for a single trial). Values
+// describe X_n before the update at step n (after any event at n).
+type Row struct {
+	Step   int
+	Eta    float64 // η in force at this step
+	Lambda float64 // λ in force at this step
+	// Risk r = 1 − E f, f the squared alignment with the minimising eigenspace.
+	Risk, RiskSE float64
+	// Loss L(X_n), eq 1 (NRQ) or eq 7 (NQM).
+	Loss, LossSE float64
+	// AU is the mean angular update E ∠(X_n, X_{n+1}) in radians.
+	AU, AUSE float64
+	// AURMS is √(E Δ²), the quantity the theory predicts (Lemma 1, eq 14);
+	// AURMSSE by the delta method.
+	AURMS, AURMSSE float64
+	// Norm is E‖X_n‖; NormSq is E‖X_n‖² (the paper's M_t of eq 17, see
+	// docs/derivations.md).
+	Norm, NormSE     float64
+	NormSq, NormSqSE float64
+	// Tail is ε = P(f < ξ) (Theorem 1).
+	Tail, TailSE float64
+}
+
+// Result is the output of one ensemble run.
+type Result struct {
+	Rows []Row
+	// TrialSteps is the number of single-trial updates performed.
+	TrialSteps int64
+	// CoordinateUpdates is TrialSteps·p.
+	CoordinateUpdates int64
+	Wall              time.Duration
+	Warnings          []string
+}
+
+// DivergenceError reports a trial whose state became NaN/Inf or collapsed
+// to X = 0.
+type DivergenceError struct {
+	Step, Trial int
+	Reason      string
+}
+
+func (e *DivergenceError) Error() string {
+	return fmt.Sprintf("diverged at step %d in trial %d: %s", e.Step, e.Trial, e.Reason)
+}
