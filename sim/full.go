@@ -198,6 +198,8 @@ func (e *stepper) advance(t *trial, i int, sched []Event, n0, n1 int, out *sampl
 		switch {
 		case e.a != nil && e.m.Kind == nrq.NRQ && e.mu == 0:
 			ok = e.stepDiagNRQ(t, r)
+		case e.a != nil && e.m.Kind == nrq.NRQ:
+			ok = e.stepDiagNRQMomentum(t, r)
 		default:
 			ok = e.stepGeneric(t, r)
 		}
@@ -286,6 +288,57 @@ func (e *stepper) stepDiagNRQ(t *trial, r *sample) bool {
 	}
 	if r != nil {
 		au := math.Atan2(ei*math.Sqrt(g2), decay*norm)
+		r.set(f, cA/2, au, norm, t.n2, e.xi)
+	}
+	t.n2 = n2
+	return alive(n2)
+}
+
+// stepDiagNRQMomentum is the O(p) loop with heavy-ball momentum:
+// b ← μb + g + λX, X ← X − ηb. With q = b·X̃ before the update, the new
+// buffer's parts along and across X̃ are μq + λ‖X‖ and μ(b − qX̃) + g, so
+//
+//	tan Δ = η‖μ(b − qX̃) + g‖ / (‖X‖ − η(μq + λ‖X‖)).
+func (e *stepper) stepDiagNRQMomentum(t *trial, r *sample) bool {
+	x, z, b := t.x, t.z, t.b
+	a, s := e.a[:len(x)], e.s[:len(x)]
+	z, b = z[:len(x)], b[:len(x)]
+	t.rnd.FillNorm(z)
+	norm := math.Sqrt(t.n2)
+	inv := 1 / norm
+	var cA, cN, q float64
+	for i, xi := range x {
+		xt := xi * inv
+		ax := a[i] * xt
+		sz := s[i] * z[i]
+		cA += ax * xt
+		cN += sz * xt
+		q += b[i] * xt
+		z[i] = ax + sz
+	}
+	c := cA + cN
+	f := 0.0
+	if r != nil {
+		for _, k := range e.target {
+			f += x[k] * x[k]
+		}
+		f /= t.n2
+	}
+	eta, lambda, mu := t.eta, t.lambda, e.mu
+	var perp2, n2 float64
+	for i, xi := range x {
+		xt := xi * inv
+		gi := (z[i] - c*xt) * inv
+		pi := mu*(b[i]-q*xt) + gi
+		perp2 += pi * pi
+		bi := mu*b[i] + gi + lambda*xi
+		b[i] = bi
+		xi -= eta * bi
+		x[i] = xi
+		n2 += xi * xi
+	}
+	if r != nil {
+		au := math.Atan2(eta*math.Sqrt(perp2), norm-eta*(mu*q+lambda*norm))
 		r.set(f, cA/2, au, norm, t.n2, e.xi)
 	}
 	t.n2 = n2

@@ -1,0 +1,112 @@
+package rng
+
+import (
+	"math"
+	"testing"
+
+	"gonum.org/v1/gonum/stat/distuv"
+
+	"github.com/smdlab/smd/internal/stattest"
+)
+
+// The ziggurat must produce exactly N(0, 1): a KS test of the whole
+// distribution (which covers the rare tail and wedge branches through
+// their mass, 1.7% of draws), plus moment checks, for both entry points.
+func TestNormIsStandardNormal(t *testing.T) {
+	const n = 400_000
+	r := New(stattest.Seed(1), 0)
+	x := make([]float64, n)
+	r.FillNorm(x[:n/2])
+	for i := n / 2; i < n; i++ {
+		x[i] = r.Norm()
+	}
+	d, p := stattest.KSOneSample(x, distuv.UnitNormal.CDF)
+	if p < stattest.Alpha {
+		t.Errorf("KS vs N(0,1): D = %.5f, p = %.3g < %.0e", d, p, stattest.Alpha)
+	}
+	// Moments: E x = 0 (SD 1), E x² = 1 (SD √2), E x⁴ = 3 (SD √96).
+	var m1, m2, m4 float64
+	for _, v := range x {
+		m1 += v
+		m2 += v * v
+		m4 += v * v * v * v
+	}
+	sn := math.Sqrt(n)
+	for _, c := range []struct {
+		name      string
+		got, want float64
+		sd        float64
+	}{
+		{"E x", m1 / n, 0, 1},
+		{"E x²", m2 / n, 1, math.Sqrt2},
+		{"E x⁴", m4 / n, 3, math.Sqrt(96)},
+	} {
+		if math.Abs(c.got-c.want) > stattest.Z*c.sd/sn {
+			t.Errorf("%s = %.5f, want %v ± %.5f", c.name, c.got, c.want, stattest.Z*c.sd/sn)
+		}
+	}
+	// The tail beyond the base layer, |x| > R = 3.654: P = 2Φ(−R) = 2.58e-4.
+	tail := 0
+	for _, v := range x {
+		if math.Abs(v) > zigR {
+			tail++
+		}
+	}
+	pt := 2 * distuv.UnitNormal.CDF(-zigR)
+	if se := math.Sqrt(pt * (1 - pt) / n); math.Abs(float64(tail)/n-pt) > stattest.Z*se {
+		t.Errorf("P(|x| > %.3f) = %.3g, want %.3g ± %.2g", zigR, float64(tail)/n, pt, stattest.Z*se)
+	}
+}
+
+// Streams are determined by (seed, stream) alone and differ between streams.
+func TestStreams(t *testing.T) {
+	a, b, c := New(7, 3), New(7, 3), New(7, 4)
+	for range 10 {
+		x, y, z := a.Uint64(), b.Uint64(), c.Uint64()
+		if x != y {
+			t.Fatal("same (seed, stream) gave different numbers")
+		}
+		if x == z {
+			t.Fatal("streams 3 and 4 coincide")
+		}
+	}
+}
+
+// ChiSquare(k) has the χ²_k law: KS test for k = 1, 2.5, 99.
+func TestChiSquare(t *testing.T) {
+	r := New(stattest.Seed(2), 0)
+	for _, k := range []float64{1, 2.5, 99} {
+		x := make([]float64, 50_000)
+		for i := range x {
+			x[i] = r.ChiSquare(k)
+		}
+		ref := distuv.ChiSquared{K: k}
+		if d, p := stattest.KSOneSample(x, ref.CDF); p < stattest.Alpha {
+			t.Errorf("χ²_%v: KS D = %.4f, p = %.3g", k, d, p)
+		}
+	}
+}
+
+// BenchmarkFillNorm measures the Gaussian sampler that dominates the
+// simulators: ns per normal deviate.
+func BenchmarkFillNorm(b *testing.B) {
+	r := New(1, 0)
+	x := make([]float64, 1024)
+	b.SetBytes(int64(len(x)) * 8)
+	for b.Loop() {
+		r.FillNorm(x)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/normal")
+}
+
+// BenchmarkStdlibNorm is the baseline: math/rand/v2 NormFloat64 on PCG.
+func BenchmarkStdlibNorm(b *testing.B) {
+	r := newStdlib()
+	x := make([]float64, 1024)
+	for b.Loop() {
+		for i := range x {
+			x[i] = r.NormFloat64()
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/normal")
+}
