@@ -1,0 +1,117 @@
+package train
+
+import (
+	"fmt"
+
+	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with its ops unqualified.
+)
+
+// Model names accepted by Config.Model.
+const (
+	ModelSmallCNN = "small-cnn"
+	ModelResNet18 = "resnet18"
+	ModelResNet50 = "resnet50"
+)
+
+// ArchFor returns the network named by model with the given number of
+// classes. zeroGamma initializes the last batch-norm γ of every residual
+// branch to zero (Goyal et al. 2017, section 5.1).
+func ArchFor(model string, classes int, zeroGamma bool) (Arch, error) {
+	switch model {
+	case ModelSmallCNN:
+		return SmallCNN(classes), nil
+	case ModelResNet18:
+		return ResNet18(classes, zeroGamma), nil
+	case ModelResNet50:
+		return ResNet50(classes, zeroGamma), nil
+	}
+	return nil, fmt.Errorf("train: unknown model %q (want %s, %s or %s)", model, ModelSmallCNN, ModelResNet18, ModelResNet50)
+}
+
+// SmallCNN is a small normalized network for CPU runs on 32×32 images:
+// three 3×3 convolutions (16, 32, 64 channels; strides 1, 2, 2), each
+// followed by batch normalization and ReLU, global average pooling and a
+// dense classifier. Its three kernels are scale-invariant.
+func SmallCNN(classes int) Arch {
+	return func(b *Builder, x *Node) *Node {
+		x = Relu(b.ConvBN(x, "c1", 3, 16, 2, false))
+		x = Relu(b.ConvBN(x, "c2", 3, 32, 2, false))
+		x = Relu(b.ConvBN(x, "c3", 3, 64, 2, false))
+		return b.Dense(GlobalAvgPool(x), "fc", classes)
+	}
+}
+
+// ResNet18 is the CIFAR variant of ResNet-18 (He et al. 2016) used in the
+// paper's Figure 3: a 3×3 stem convolution with 64 channels and no max
+// pooling, four stages of two basic blocks (64, 128, 256, 512 channels;
+// strides 1, 2, 2, 2) with 1×1 projection shortcuts where the shape
+// changes, global average pooling and a dense classifier. All 20
+// convolutions are followed by batch normalization, so all are
+// scale-invariant.
+func ResNet18(classes int, zeroGamma bool) Arch {
+	return func(b *Builder, x *Node) *Node {
+		x = Relu(b.ConvBN(x, "stem", 3, 64, 1, false))
+		widths := []int{64, 128, 256, 512}
+		for s, w := range widths {
+			for i := range 2 {
+				stride := 1
+				if i == 0 && s > 0 {
+					stride = 2
+				}
+				x = basicBlock(b, x, fmt.Sprintf("layer%d.%d", s+1, i), w, stride, zeroGamma)
+			}
+		}
+		return b.Dense(GlobalAvgPool(x), "fc", classes)
+	}
+}
+
+func basicBlock(b *Builder, x *Node, name string, width, stride int, zeroGamma bool) *Node {
+	out := Relu(b.ConvBN(x, name+"/a", 3, width, stride, false))
+	out = b.ConvBN(out, name+"/b", 3, width, 1, zeroGamma)
+	short := x
+	if stride != 1 || x.Shape().Dimensions[3] != width {
+		short = b.ConvBN(x, name+"/proj", 1, width, stride, false)
+	}
+	return Relu(Add(out, short))
+}
+
+// ResNet50 is ResNet-50 for ImageNet (He et al. 2016) as trained by Goyal
+// et al. (2017) and in the paper's Figure 4: a 7×7 stride-2 stem with 64
+// channels, 3×3 stride-2 max pooling, four stages of bottleneck blocks
+// (3, 4, 6, 3 blocks; widths 64, 128, 256, 512, expansion 4; the stride on
+// the 3×3 convolution), projection shortcuts on the first block of each
+// stage, global average pooling and a dense classifier. All 53
+// convolutions are scale-invariant.
+//
+// The pure-Go backend has no gradient for max pooling; train this network
+// with the XLA backend.
+func ResNet50(classes int, zeroGamma bool) Arch {
+	return func(b *Builder, x *Node) *Node {
+		x = Relu(b.ConvBN(x, "stem", 7, 64, 2, false))
+		x = MaxPool(x).Window(3).Strides(2).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
+		blocks := []int{3, 4, 6, 3}
+		widths := []int{64, 128, 256, 512}
+		for s, n := range blocks {
+			for i := range n {
+				stride := 1
+				if i == 0 && s > 0 {
+					stride = 2
+				}
+				x = bottleneck(b, x, fmt.Sprintf("layer%d.%d", s+1, i), widths[s], stride, zeroGamma)
+			}
+		}
+		return b.Dense(GlobalAvgPool(x), "fc", classes)
+	}
+}
+
+func bottleneck(b *Builder, x *Node, name string, width, stride int, zeroGamma bool) *Node {
+	const expansion = 4
+	out := Relu(b.ConvBN(x, name+"/a", 1, width, 1, false))
+	out = Relu(b.ConvBN(out, name+"/b", 3, width, stride, false))
+	out = b.ConvBN(out, name+"/c", 1, width*expansion, 1, zeroGamma)
+	short := x
+	if stride != 1 || x.Shape().Dimensions[3] != width*expansion {
+		short = b.ConvBN(x, name+"/proj", 1, width*expansion, stride, false)
+	}
+	return Relu(Add(out, short))
+}

@@ -1,0 +1,212 @@
+package train
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/smdlab/smd/experiment"
+)
+
+// Meta is what run.json records beside the resolved config.
+type Meta struct {
+	Version string `json:"version"`
+	Preset  string `json:"preset,omitempty"`
+	// ConfigFile is the YAML file applied over the preset, if any.
+	ConfigFile string `json:"config_file,omitempty"`
+	DataDir    string `json:"data_dir"`
+	// Synthetic is set when the data are the synthetic CIFAR-format
+	// stand-in (WriteSyntheticCIFAR), not the real dataset.
+	Synthetic bool      `json:"synthetic"`
+	Started   time.Time `json:"started"`
+}
+
+// Output file names.
+const (
+	SeriesFile = "series.csv"
+	LayersFile = "layers.csv"
+	RunFile    = "run.json"
+	PlotPNG    = "figure3.png"
+	PlotSVG    = "figure3.svg"
+)
+
+// WriteOutputs writes series.csv, layers.csv, run.json and the Figure 3
+// panels (PNG and SVG) of res into dir, which must exist. Each file is
+// written atomically.
+func WriteOutputs(dir string, res *Result, meta Meta) error {
+	if err := experiment.WriteAtomic(filepath.Join(dir, SeriesFile), func(w io.Writer) error { return writeSeries(w, res) }); err != nil {
+		return err
+	}
+	if err := experiment.WriteAtomic(filepath.Join(dir, LayersFile), func(w io.Writer) error { return writeLayers(w, res) }); err != nil {
+		return err
+	}
+	p := figure3(res, meta.Synthetic)
+	for _, f := range []string{PlotPNG, PlotSVG} {
+		if err := experiment.WriteAtomic(filepath.Join(dir, f), func(w io.Writer) error { return renderPanels(w, p, f == PlotSVG) }); err != nil {
+			return err
+		}
+	}
+	return experiment.WriteAtomic(filepath.Join(dir, RunFile), func(w io.Writer) error { return writeRun(w, res, meta) })
+}
+
+func ff(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
+
+func writeSeries(w io.Writer, res *Result) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"epoch", "step", "eta", "train_loss", "train_loss_sd", "test_loss", "test_acc", "test_acc_sd", "mean_au", "mean_au_sd", "au_theory", "mean_norm", "mean_eff_lr"})
+	for _, r := range res.Epochs {
+		cw.Write([]string{strconv.Itoa(r.Epoch), strconv.Itoa(r.Step), ff(r.Eta), ff(r.TrainLoss), ff(r.TrainLossSD), ff(r.TestLoss),
+			ff(r.TestAcc), ff(r.TestAccSD), ff(r.MeanAU), ff(r.MeanAUSD), ff(r.AUTheory), ff(r.MeanNorm), ff(r.MeanEffectLR)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeLayers(w io.Writer, res *Result) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"step", "layer", "au", "norm", "eta"})
+	for _, m := range res.Measures {
+		for k, name := range res.Layers {
+			cw.Write([]string{strconv.Itoa(m.Step), name, ff(m.AU[k]), ff(m.Norm[k]), ff(m.EffLR[k])})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// jsonFloat writes NaN and ±Inf as null.
+type jsonFloat float64
+
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
+		return []byte("null"), nil
+	}
+	return json.Marshal(float64(f))
+}
+
+func writeRun(w io.Writer, res *Result, meta Meta) error {
+	last := res.Epochs[len(res.Epochs)-1]
+	out := struct {
+		Meta
+		Config        Config    `json:"config"`
+		Seed          uint64    `json:"seed"`
+		Trials        int       `json:"trials"`
+		Backend       string    `json:"backend"`
+		Layers        []string  `json:"layers"`
+		StepsPerEpoch int       `json:"steps_per_epoch"`
+		TotalSteps    int       `json:"total_steps"`
+		WallSeconds   float64   `json:"wall_seconds"`
+		StepSeconds   float64   `json:"seconds_per_step"`
+		FinalTestAcc  jsonFloat `json:"final_test_acc"`
+		FinalMeanAU   jsonFloat `json:"final_epoch_mean_au"`
+		FinalTheory   jsonFloat `json:"final_au_theory"`
+		Warnings      []string  `json:"warnings"`
+	}{
+		Meta: meta, Config: res.Config, Seed: res.Config.Seed, Trials: res.Config.Trials, Backend: res.Backend,
+		Layers: res.Layers, StepsPerEpoch: res.StepsPerEpoch, TotalSteps: res.StepsPerEpoch * res.Config.Epochs,
+		WallSeconds: res.Wall.Seconds(), StepSeconds: res.StepSeconds,
+		FinalTestAcc: jsonFloat(last.TestAcc), FinalMeanAU: jsonFloat(last.MeanAU), FinalTheory: jsonFloat(last.AUTheory),
+		Warnings: res.Warnings,
+	}
+	if out.Warnings == nil {
+		out.Warnings = []string{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+// figure3 draws the paper's Figure 3 panels for one run: training loss and
+// test accuracy per epoch, mean angular update per measured step with the
+// √(2λη/(1+μ)) line, and the mean weight norm, all against epochs.
+func figure3(res *Result, synthetic bool) []*plot.Plot {
+	tag := ""
+	if synthetic {
+		tag = " (synthetic data)"
+	}
+	epochs := func(f func(r EpochRow) float64) plotter.XYs {
+		xy := make(plotter.XYs, len(res.Epochs))
+		for i, r := range res.Epochs {
+			xy[i] = plotter.XY{X: float64(r.Epoch), Y: f(r)}
+		}
+		return xy
+	}
+	measures := func(f func(m MeasureRow) float64) plotter.XYs {
+		xy := make(plotter.XYs, len(res.Measures))
+		for i, m := range res.Measures {
+			xy[i] = plotter.XY{X: float64(m.Step) / float64(res.StepsPerEpoch), Y: f(m)}
+		}
+		return xy
+	}
+	panel := func(title, ylabel string) *plot.Plot {
+		p := plot.New()
+		p.Title.Text = title + tag
+		p.X.Label.Text = "epoch"
+		p.Y.Label.Text = ylabel
+		p.Add(plotter.NewGrid())
+		return p
+	}
+	line := func(p *plot.Plot, xy plotter.XYs, c color.Color, dashed bool, name string) {
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return // NaN-only series: nothing to draw
+		}
+		l.Color = c
+		if dashed {
+			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		}
+		p.Add(l)
+		if name != "" {
+			p.Legend.Add(name, l)
+		}
+	}
+	blue, red := color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 214, G: 39, B: 40, A: 255}
+	loss := panel("(a) train loss", "loss")
+	line(loss, epochs(func(r EpochRow) float64 { return r.TrainLoss }), blue, false, "")
+	acc := panel("(b) test accuracy", "accuracy")
+	line(acc, epochs(func(r EpochRow) float64 { return r.TestAcc }), blue, false, "")
+	au := panel("(c) mean angular update", "AU (rad)")
+	line(au, measures(func(m MeasureRow) float64 { return m.MeanAU }), blue, false, "measured")
+	line(au, measures(func(m MeasureRow) float64 { return m.AUTheory }), red, true, "√(2λη/(1+μ))")
+	au.Legend.Top = false
+	norm := panel("(d) mean weight norm", "‖w‖")
+	line(norm, measures(func(m MeasureRow) float64 { return layerMean(m.Norm) }), blue, false, "")
+	return []*plot.Plot{loss, acc, au, norm}
+}
+
+// renderPanels lays out four panels on a 2×2 grid as PNG or SVG.
+func renderPanels(w io.Writer, panels []*plot.Plot, svg bool) error {
+	const width, height = 10 * vg.Inch, 7 * vg.Inch
+	var c vg.CanvasWriterTo
+	if svg {
+		c = vgsvg.New(width, height)
+	} else {
+		c = vgimg.PngCanvas{Canvas: vgimg.New(width, height)}
+	}
+	dc := draw.New(c)
+	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	grid := [][]*plot.Plot{{panels[0], panels[1]}, {panels[2], panels[3]}}
+	canvases := plot.Align(grid, tiles, dc)
+	for i := range grid {
+		for j, p := range grid[i] {
+			p.Draw(canvases[i][j])
+		}
+	}
+	if _, err := c.WriteTo(w); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return nil
+}
