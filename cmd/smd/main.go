@@ -40,6 +40,7 @@ type Globals struct {
 // cli is the whole command line. Each subcommand lives in its own file.
 type cli struct {
 	Simulate SimulateCmd `cmd:"" help:"Simulate an NRQ/NQM ensemble from a YAML config; writes series.csv and run.json."`
+	Train    TrainCmd    `cmd:"" help:"Train a normalized network (ResNet18/50, small CNN) with SGD and weight decay; measure per-layer angular updates."`
 	Version  VersionCmd  `cmd:"" help:"Print the program version."`
 }
 
