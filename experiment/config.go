@@ -175,7 +175,7 @@ func yamlSyntaxError(name string, err error) error {
 	return &FieldError{File: name, Line: line, Msg: "YAML syntax error: " + strings.ReplaceAll(msg, "\n", " ")}
 }
 
-var typeErrRe = regexp.MustCompile(`line (\d+): cannot unmarshal !!(\w+) ` + "`" + `?([^` + "`" + `]*)` + "`" + `? into (\S+)`)
+var typeErrRe = regexp.MustCompile("line (\\d+): cannot unmarshal !!(\\w+)(?: `([^`]*)`)? into (\\S+)")
 
 func typeError(name string, err error, lines map[int]string) error {
 	var te *yaml.TypeError
@@ -202,7 +202,11 @@ func typeError(name string, err error, lines map[int]string) error {
 		default:
 			want = "a mapping"
 		}
-		return &FieldError{File: name, Line: line, Field: lines[line], Msg: fmt.Sprintf("want %s, got %s %q", want, m[2], m[3])}
+		got := m[2]
+		if m[3] != "" {
+			got += fmt.Sprintf(" %q", m[3])
+		}
+		return &FieldError{File: name, Line: line, Field: lines[line], Msg: fmt.Sprintf("want %s, got %s", want, got)}
 	}
 	return &FieldError{File: name, Msg: msg}
 }
@@ -435,8 +439,8 @@ func (c *Config) Validate() error {
 	eta, lambda, prev := *c.Eta, *c.Lambda, -1
 	for i, e := range c.Schedule {
 		f := fmt.Sprintf("schedule[%d]", i)
-		if e.Step < 0 || e.Step > c.Steps {
-			return bad(f+".step", "must be in [0, steps = %d], got %d", c.Steps, e.Step)
+		if e.Step < 0 {
+			return bad(f+".step", "must be ≥ 0, got %d", e.Step)
 		}
 		if e.Step <= prev {
 			return bad(f+".step", "steps must increase strictly, got %d after %d", e.Step, prev)

@@ -115,6 +115,11 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 		StepsPS: float64(res.TrialSteps) / wall, CoordPS: float64(res.CoordinateUpdates) / wall,
 		Warnings: append([]string{}, res.Warnings...),
 	}
+	for i, e := range c.Schedule {
+		if e.Step > c.Steps {
+			info.Warnings = append(info.Warnings, fmt.Sprintf("schedule[%d] at step %d is after the last step %d: never applied", i, e.Step, c.Steps))
+		}
+	}
 	if math.IsInf(info.StepsPS, 0) {
 		info.StepsPS, info.CoordPS = 0, 0
 	}

@@ -11,7 +11,7 @@ import (
 
 // SimulateCmd is `smd simulate`.
 type SimulateCmd struct {
-	Config  string  `help:"YAML config file (default: the embedded example, printed by --print-example)." type:"path" placeholder:"FILE"`
+	Config  string  `help:"YAML config file (default: the embedded example, printed by --print-example)." placeholder:"FILE"`
 	Out     string  `help:"Output directory for series.csv and run.json." default:"smd-out" placeholder:"DIR"`
 	Trials  *int    `help:"Override the config's trials."`
 	Steps   *int    `help:"Override the config's steps."`

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/smdlab/smd/experiment"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+// runCLI runs smd with args and returns exit code, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// The README's main command on the embedded example (shortened with the
+// override flags) writes both outputs with the contract's columns.
+func TestSimulateEndToEnd(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := runCLI(t, "simulate", "--out", dir, "--steps", "300", "--trials", "8")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	f, err := os.Open(filepath.Join(dir, "series.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range []string{"step", "eta", "risk", "risk_se", "loss", "loss_se", "au", "au_se", "au_rms", "norm", "norm_se", "tail", "tail_se"} {
+		if !contains(recs[0], col) {
+			t.Errorf("series.csv lacks column %q (header %v)", col, recs[0])
+		}
+	}
+	// record_every 100 from the example: rows at 0, 100, 200, 300.
+	if len(recs) != 5 || recs[4][0] != "300" {
+		t.Errorf("got %d rows, last step %q; want steps 0..300 by 100", len(recs)-1, recs[len(recs)-1][0])
+	}
+	var info experiment.RunInfo
+	data, err := os.ReadFile(filepath.Join(dir, "run.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &info); err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.Trials != 8 || info.Config.Steps != 300 || info.Seed != 1 || info.Version == "" || info.StepsPS <= 0 {
+		t.Errorf("run.json: %+v", info)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("out dir holds %d entries, want series.csv and run.json only", len(entries))
+	}
+}
+
+// --workers never changes series.csv.
+func TestSimulateWorkersByteIdentical(t *testing.T) {
+	var ref []byte
+	for _, w := range []string{"1", "2", "5"} {
+		dir := filepath.Join(t.TempDir(), "w"+w)
+		if code, _, stderr := runCLI(t, "simulate", "--out", dir, "--steps", "200", "--trials", "6", "--workers", w); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "series.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref = b
+		} else if !bytes.Equal(b, ref) {
+			t.Fatalf("--workers %s changed series.csv", w)
+		}
+	}
+}
+
+// Every bad input gives exit code 2, exactly one line on stderr naming the
+// field and the reason (golden: testdata/bad.golden), and no output dir.
+func TestSimulateBadInput(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatal("no testdata/bad/*.yaml")
+	}
+	sort.Strings(files)
+	var got strings.Builder
+	check := func(name string, args ...string) {
+		dir := filepath.Join(t.TempDir(), "out")
+		code, _, stderr := runCLI(t, append([]string{"simulate", "--out", dir}, args...)...)
+		if code != 2 {
+			t.Errorf("%s: exit %d, want 2 (stderr %q)", name, code, stderr)
+		}
+		if n := strings.Count(stderr, "\n"); n != 1 {
+			t.Errorf("%s: %d lines on stderr, want 1: %q", name, n, stderr)
+		}
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("%s: output dir was created", name)
+		}
+		got.WriteString(name + ": " + stderr)
+	}
+	for _, f := range files {
+		check(filepath.Base(f), "--config", f)
+	}
+	check("missing config file", "--config", "testdata/bad/does-not-exist.yaml")
+	check("--trials 0", "--trials", "0")
+	check("--workers=-1", "--workers=-1")
+	check("--method bogus", "--method", "bogus")
+	golden := filepath.Join("testdata", "bad.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != string(want) {
+		t.Errorf("error messages changed (rerun with -update if intended):\n%s", diffLines(string(want), got.String()))
+	}
+}
+
+// `smd --help` and `smd simulate --help` document every config key.
+func TestHelp(t *testing.T) {
+	code, out, _ := runCLI(t, "simulate", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, key := range []string{"model", "spectrum", "multiplicity", "diagonal", "a_file", "sigma", "noise_var", "noise_file",
+		"eta", "lambda", "momentum", "init", "steps", "trials", "record_every", "seed", "method", "tail_xi", "schedule",
+		"--config", "--out", "--trials", "--steps", "--seed", "--workers", "--method"} {
+		if !strings.Contains(out, key) {
+			t.Errorf("simulate --help does not mention %q", key)
+		}
+	}
+	if code, out, _ := runCLI(t, "--help"); code != 0 || !strings.Contains(out, "simulate") {
+		t.Errorf("smd --help: exit %d, output %q", code, out)
+	}
+}
+
+// The embedded example is printed verbatim and is a valid config.
+func TestPrintExample(t *testing.T) {
+	code, out, _ := runCLI(t, "simulate", "--print-example")
+	if code != 0 || out != string(experiment.ExampleYAML()) {
+		t.Fatalf("exit %d, output differs from the embedded example", code)
+	}
+	if _, err := experiment.Parse([]byte(out), "example", ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func contains(s []string, x string) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+func diffLines(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	var d strings.Builder
+	for i := 0; i < max(len(al), len(bl)); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			d.WriteString("- " + x + "\n+ " + y + "\n")
+		}
+	}
+	return d.String()
+}
