@@ -1,0 +1,228 @@
+package sim_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/smdlab/smd/internal/stattest"
+	"github.com/smdlab/smd/nrq"
+	"github.com/smdlab/smd/sim"
+)
+
+// redModel builds a diagonal model from (value, multiplicity) pairs.
+func redModel(t testing.TB, kind nrq.Kind, noise nrq.Noise, vals []float64, mult []int) *nrq.Model {
+	t.Helper()
+	var a []float64
+	for i, v := range vals {
+		for range mult[i] {
+			a = append(a, v)
+		}
+	}
+	m, err := nrq.NewDiagonal(kind, a, noise)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestReducedDeterministic is an exact check: with σ = 0 both engines are
+// deterministic given the block norms of X₀, so Full (any direction of X₀
+// with the same block norms: two blocks and init {norm, f0})
+// and Reduced must give the same risk, loss, norm and angular update to
+// rounding, through a learning-rate decay with rescale and a λ change,
+// with and without momentum, for the NRQ and the NQM.
+func TestReducedDeterministic(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		kind    nrq.Kind
+		mu, eta float64
+	}{{"nrq", nrq.NRQ, 0, 0.2}, {"nrq-momentum", nrq.NRQ, 0.9, 0.02}, {"nqm", nrq.NQM, 0, 0.05}, {"nqm-momentum", nrq.NQM, 0.5, 0.05}} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Two blocks: init {norm, f0} fixes both block norms.
+			m := redModel(t, tc.kind, nrq.Noise{Sigma: 0}, []float64{0.5, 3}, []int{2, 6})
+			c := &sim.Config{Model: m, Eta: tc.eta, Lambda: 0.05, Momentum: tc.mu,
+				Init:  sim.Init{Norm: 2, F0: 0.1},
+				Steps: 300, Trials: 1, RecordEvery: 10, Xi: 0.9, Seed: 7,
+				Schedule: []sim.Event{{Step: 100, LRDivide: 4, Rescale: true}, {Step: 200, SetLambda: true, Lambda: 0.2}},
+			}
+			full, err := sim.Full{}.Run(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			red, err := sim.Reduced{}.Run(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 1e-9 relative: rounding (1e-16) amplified by a few hundred
+			// steps; the parameters keep ‖X‖ away from the small values
+			// where the 1/‖X‖ gradient makes momentum runs chaotic.
+			const tol = 1e-9
+			for i, fr := range full.Rows {
+				rr := red.Rows[i]
+				for _, q := range []struct {
+					name string
+					f, r float64
+				}{{"risk", fr.Risk, rr.Risk}, {"loss", fr.Loss, rr.Loss}, {"au", fr.AU, rr.AU}, {"norm", fr.Norm, rr.Norm}, {"eta", fr.Eta, rr.Eta}, {"lambda", fr.Lambda, rr.Lambda}} {
+					if math.Abs(q.f-q.r) > tol*math.Max(1, math.Abs(q.f)) {
+						t.Errorf("step %d %s: full %.15g, reduced %.15g", fr.Step, q.name, q.f, q.r)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestReducedWorkers checks that the output does not depend on the worker
+// count (byte-identical rows).
+func TestReducedWorkers(t *testing.T) {
+	m := redModel(t, nrq.NRQ, nrq.Noise{Sigma: 1}, []float64{1, 2}, []int{1, 99})
+	c := &sim.Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: sim.Init{Std: 0.1}, Steps: 200, Trials: 37, RecordEvery: 50, Xi: 0.9, Seed: 3}
+	var want []sim.Row
+	for _, w := range []int{1, 2, 5} {
+		c.Workers = w
+		res, err := sim.Reduced{}.Run(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = res.Rows
+			continue
+		}
+		if fmt.Sprint(res.Rows) != fmt.Sprint(want) {
+			t.Errorf("workers = %d changed the rows", w)
+		}
+	}
+}
+
+// TestReducedRejectsDense checks the error for a model without reduction.
+func TestReducedRejectsDense(t *testing.T) {
+	m, err := nrq.NewDiagonal(nrq.NRQ, []float64{1, 2, 3}, nrq.Noise{Sigma: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, ok := sim.ReducedBlocks(m); !ok || k != 3 {
+		t.Fatalf("ReducedBlocks = %d, %v; want 3, true", k, ok)
+	}
+	if got := sim.AutoMethod(&sim.Config{Model: m}); got != "full" {
+		t.Errorf("AutoMethod for k = p = 3: %q, want full", got)
+	}
+	m2 := redModel(t, nrq.NRQ, nrq.Noise{Sigma: 1}, []float64{1, 2}, []int{1, 9})
+	if got := sim.AutoMethod(&sim.Config{Model: m2}); got != "reduced" {
+		t.Errorf("AutoMethod for k = 2, p = 10: %q, want reduced", got)
+	}
+}
+
+// lawCase is one configuration of the equality-in-law test.
+type lawCase struct {
+	name string
+	cfg  sim.Config
+	at   []int // steps whose distributions are compared
+}
+
+// TestReducedLaw checks that Reduced and Full have the same law: the
+// one-step-ahead quantities f = 1 − risk and ‖X‖ of n independent
+// single-trial runs of each engine are compared with two-sample KS tests at
+// several steps, and the ensemble means of risk, loss, AU, ‖X‖ and tail of
+// one large run of each engine with |Δ| ≤ z·√(SE₁² + SE₂²). Every check
+// may fail by chance with probability stattest.Alpha (z = stattest.Z).
+// The cases cover blocks with one, several and many coordinates, two noise
+// levels inside one eigenspace, momentum, the NQM, both initialisations, a
+// learning-rate decay with rescale and a change of λ.
+func TestReducedLaw(t *testing.T) {
+	n := 3000 // single-trial runs per engine for the KS tests
+	ens := 20000
+	if testing.Short() {
+		n, ens = 1000, 4000
+	}
+	vary := nrq.Noise{Var: []float64{1, 1, 1, 1, 0.25, 0.25, 0.25, 1, 1, 1, 1, 1}}
+	cases := []lawCase{
+		{"two-level", sim.Config{
+			Model: redModel(t, nrq.NRQ, nrq.Noise{Sigma: 1}, []float64{1, 2}, []int{1, 9}),
+			Eta:   0.5, Lambda: 0.02, Init: sim.Init{Std: 0.3}, Steps: 400, RecordEvery: 100, Xi: 0.9,
+			Schedule: []sim.Event{{Step: 200, LRDivide: 10, Rescale: true}},
+		}, []int{0, 100, 200, 300, 400}},
+		{"three-level-noise-blocks", sim.Config{
+			Model: redModel(t, nrq.NRQ, vary, []float64{0.5, 1, 2}, []int{1, 6, 5}),
+			Eta:   0.3, Lambda: 0.05, Init: sim.Init{Norm: 1.5, F0: 0.2}, Steps: 300, RecordEvery: 100, Xi: 0.8,
+			Schedule: []sim.Event{{Step: 100, LRDivide: 2}, {Step: 200, SetLambda: true, Lambda: 0.01}},
+		}, []int{100, 200, 300}},
+		{"momentum", sim.Config{
+			Model: redModel(t, nrq.NRQ, nrq.Noise{Sigma: 0.5}, []float64{1, 3}, []int{2, 6}),
+			Eta:   0.05, Lambda: 0.05, Momentum: 0.9, Init: sim.Init{Std: 0.5}, Steps: 300, RecordEvery: 100, Xi: 0.9,
+			Schedule: []sim.Event{{Step: 150, LRDivide: 5, Rescale: true}},
+		}, []int{100, 200, 300}},
+		{"nqm", sim.Config{
+			Model: redModel(t, nrq.NQM, nrq.Noise{Sigma: 0.3}, []float64{0.2, 1}, []int{1, 3}),
+			Eta:   0.2, Lambda: 0.1, Init: sim.Init{Std: 1}, Steps: 200, RecordEvery: 100, Xi: 0.5,
+		}, []int{100, 200}},
+	}
+	for ci, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// KS: per-trial f and ‖X‖ from single-trial runs (Trials = 1
+			// makes each row one trial's values).
+			draw := func(e sim.Engine, off uint64) (f, norm map[int][]float64) {
+				f, norm = map[int][]float64{}, map[int][]float64{}
+				for i := range n {
+					c := tc.cfg
+					c.Trials, c.Workers = 1, 1
+					c.Seed = stattest.Seed(uint64(1_000_000*ci) + off + uint64(i))
+					res, err := e.Run(context.Background(), &c)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, r := range res.Rows {
+						f[r.Step] = append(f[r.Step], 1-r.Risk)
+						norm[r.Step] = append(norm[r.Step], r.Norm)
+					}
+				}
+				return f, norm
+			}
+			ff, fn := draw(sim.Full{}, 0)
+			rf, rn := draw(sim.Reduced{}, 500_000)
+			for _, s := range tc.at {
+				if d, p := stattest.KSTwoSample(ff[s], rf[s]); p < stattest.Alpha {
+					t.Errorf("step %d: KS of f: D = %.4f, p = %.2g", s, d, p)
+				}
+				if d, p := stattest.KSTwoSample(fn[s], rn[s]); p < stattest.Alpha {
+					t.Errorf("step %d: KS of ‖X‖: D = %.4f, p = %.2g", s, d, p)
+				}
+			}
+			// Means: one ensemble per engine.
+			c := tc.cfg
+			c.Trials = ens
+			c.Seed = stattest.Seed(uint64(ci) + 77)
+			full, err := sim.Full{}.Run(context.Background(), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Seed++
+			red, err := sim.Reduced{}.Run(context.Background(), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			z := stattest.Z
+			for i, a := range full.Rows {
+				b := red.Rows[i]
+				for _, q := range []struct {
+					name         string
+					x, sx, y, sy float64
+				}{
+					{"risk", a.Risk, a.RiskSE, b.Risk, b.RiskSE},
+					{"loss", a.Loss, a.LossSE, b.Loss, b.LossSE},
+					{"au", a.AU, a.AUSE, b.AU, b.AUSE},
+					{"au_rms", a.AURMS, a.AURMSSE, b.AURMS, b.AURMSSE},
+					{"norm", a.Norm, a.NormSE, b.Norm, b.NormSE},
+					{"norm_sq", a.NormSq, a.NormSqSE, b.NormSq, b.NormSqSE},
+					{"tail", a.Tail, a.TailSE, b.Tail, b.TailSE},
+				} {
+					se := math.Hypot(q.sx, q.sy)
+					if math.Abs(q.x-q.y) > z*se {
+						t.Errorf("step %d %s: full %.6g ± %.2g, reduced %.6g ± %.2g (|Δ| = %.2f SE)", a.Step, q.name, q.x, q.sx, q.y, q.sy, math.Abs(q.x-q.y)/se)
+					}
+				}
+			}
+		})
+	}
+}
