@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -155,7 +156,10 @@ func ReadConfig(r io.Reader, base Config) (Config, error) {
 	c := base
 	c.Milestones = append([]int(nil), base.Milestones...)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return base, fmt.Errorf("config: %w", err)
+		// One line: yaml's type errors come as an indented list.
+		msg := strings.ReplaceAll(err.Error(), "yaml: unmarshal errors:\n", "")
+		fields := strings.Fields(strings.ReplaceAll(msg, "\n", "; "))
+		return base, fmt.Errorf("config: %s", strings.Join(fields, " "))
 	}
 	return c, nil
 }

@@ -1,0 +1,160 @@
+package train
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeCIFARFiles writes n records per file whose bytes encode their
+// position: label (file·n + i) mod 10, channel ch of pixel (r, c) equal to
+// (i + 3ch + r + 2c) mod 256.
+func writeCIFARFiles(t *testing.T, dir string, n int) {
+	t.Helper()
+	for f, name := range append(append([]string{}, CIFARTrainFiles...), CIFARTestFile) {
+		var b []byte
+		for i := range n {
+			b = append(b, byte((f*n+i)%10))
+			for ch := range 3 {
+				for r := range 32 {
+					for c := range 32 {
+						b = append(b, byte((i+3*ch+r+2*c)%256))
+					}
+				}
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestCIFARReader(t *testing.T) {
+	dir := t.TempDir()
+	const n = 3
+	writeCIFARFiles(t, dir, n)
+	if err := CheckCIFAR(dir); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := LoadCIFAR(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	te, err := LoadCIFAR(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Len() != 5*n || te.Len() != n {
+		t.Fatalf("Len: train %d test %d, want %d %d", tr.Len(), te.Len(), 5*n, n)
+	}
+	for j := range tr.Len() {
+		if got, want := tr.Label(j), j%10; got != want {
+			t.Errorf("train label %d = %d, want %d", j, got, want)
+		}
+	}
+	if got, want := te.Label(1), (5*n+1)%10; got != want {
+		t.Errorf("test label 1 = %d, want %d", got, want)
+	}
+	// Image 4 is record 1 of data_batch_2: its pixels encode i = 1.
+	if got, want := tr.Pixel(4, 2, 5, 7), byte(1+6+5+14); got != want {
+		t.Errorf("Pixel(4, blue, 5, 7) = %d, want %d", got, want)
+	}
+	// Fill without augmentation: NHWC, (v/255 − mean)/std.
+	x := make([]float32, 2*32*32*3)
+	y := make([]int32, 2)
+	if err := tr.Fill(x, y, []int{4, 0}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if y[0] != 4 || y[1] != 0 {
+		t.Errorf("labels %v, want [4 0]", y)
+	}
+	for _, p := range [][3]int{{0, 0, 0}, {5, 7, 2}, {31, 31, 1}} {
+		r, c, ch := p[0], p[1], p[2]
+		v := float32((1+3*ch+r+2*c)%256) / 255
+		want := (v - cifarMean[ch]) / cifarStd[ch]
+		if got := x[(r*32+c)*3+ch]; got != want {
+			t.Errorf("x[img 0, %d, %d, %d] = %v, want %v", r, c, ch, got, want)
+		}
+	}
+	// Augmentation moves pixels but keeps labels.
+	tr.Augment = true
+	if err := tr.Fill(x, y, []int{4, 0}, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	if y[0] != 4 || y[1] != 0 {
+		t.Errorf("augmented labels %v, want [4 0]", y)
+	}
+}
+
+func TestCIFARMissingAndBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeCIFARFiles(t, dir, 1)
+	missing := filepath.Join(dir, "data_batch_3.bin")
+	if err := os.Remove(missing); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{CheckCIFAR(dir), func() error { _, err := LoadCIFAR(dir, true); return err }()} {
+		if !errors.Is(err, ErrMissingData) || !strings.Contains(err.Error(), missing) {
+			t.Errorf("missing file: got %v, want ErrMissingData naming %s", err, missing)
+		}
+	}
+	if _, err := LoadCIFAR(dir, false); err != nil {
+		t.Errorf("test split does not need data_batch_3.bin: %v", err)
+	}
+	if err := os.WriteFile(missing, make([]byte, cifarRecord+5), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCIFAR(dir, true); err == nil || !strings.Contains(err.Error(), "whole number") {
+		t.Errorf("truncated file: got %v, want a record-size error", err)
+	}
+	bad := make([]byte, cifarRecord)
+	bad[0] = 10
+	if err := os.WriteFile(missing, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCIFAR(dir, true); err == nil || !strings.Contains(err.Error(), "label 10") {
+		t.Errorf("label 10: got %v, want a label error", err)
+	}
+}
+
+func TestSyntheticCIFARReadsBack(t *testing.T) {
+	dir := t.TempDir()
+	if err := WriteSyntheticCIFAR(dir, 20, 7, 0.1); err != nil {
+		t.Fatal(err)
+	}
+	if !IsSynthetic(dir) {
+		t.Error("synthetic directory not marked")
+	}
+	tr, err := LoadCIFAR(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Len() != 100 {
+		t.Fatalf("Len %d, want 100", tr.Len())
+	}
+	// Deterministic in the seed.
+	dir2 := t.TempDir()
+	if err := WriteSyntheticCIFAR(dir2, 20, 7, 0.1); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(filepath.Join(dir, "data_batch_4.bin"))
+	b, _ := os.ReadFile(filepath.Join(dir2, "data_batch_4.bin"))
+	if string(a) != string(b) {
+		t.Error("same seed wrote different files")
+	}
+	// Every class occurs and pixels are not constant.
+	seen := map[int]bool{}
+	lo, hi := 255.0, 0.0
+	for i := range tr.Len() {
+		seen[tr.Label(i)] = true
+		v := float64(tr.Pixel(i, 0, 16, 16))
+		lo, hi = math.Min(lo, v), math.Max(hi, v)
+	}
+	if len(seen) < 8 || hi-lo < 50 {
+		t.Errorf("synthetic data degenerate: %d classes, pixel range [%g, %g]", len(seen), lo, hi)
+	}
+}

@@ -1,0 +1,240 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/gomlx/compute"
+	"github.com/gomlx/compute/dtypes"
+	"github.com/gomlx/compute/shapes"
+	"github.com/gomlx/gomlx/core/graph"
+)
+
+func testBackend(t *testing.T) compute.Backend {
+	t.Helper()
+	b, err := NewBackend()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// randomBatch is a batch of n standard-normal images with random labels.
+func randomBatch(rng *rand.Rand, n, h, w, c, classes int) ([]float32, []int32) {
+	x := make([]float32, n*h*w*c)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	y := make([]int32, n)
+	for i := range y {
+		y[i] = int32(rng.IntN(classes))
+	}
+	return x, y
+}
+
+func norm(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x * x
+	}
+	return math.Sqrt(s)
+}
+
+// angle is ∠(a, b) by Kahan's formula 2·atan2(‖â − b̂‖, ‖â + b̂‖), a
+// computation independent of the one in the step graph.
+func angle(a, b []float64) float64 {
+	na, nb := norm(a), norm(b)
+	d, s := make([]float64, len(a)), make([]float64, len(a))
+	for i := range a {
+		d[i] = a[i]/na - b[i]/nb
+		s[i] = a[i]/na + b[i]/nb
+	}
+	return 2 * math.Atan2(norm(d), norm(s))
+}
+
+// TestLoggedAUMatchesWeights checks the measured angular update and norm of
+// every scale-invariant weight against the weights saved before and after
+// the step, with plain SGD and with momentum.
+//
+// Tolerance: the graph measures the angle between w and w + d from the
+// float32 update d in float64; the saved w_{t+1} = fl(w + d) differs from
+// w + d by at most 2⁻²⁴‖w + d‖ (one float32 rounding per element), which
+// moves the direction, hence the angle, by at most 2⁻²⁴ rad. Float64
+// arithmetic adds ~10⁻¹⁵; we allow 2⁻²³.
+func TestLoggedAUMatchesWeights(t *testing.T) {
+	tol := math.Ldexp(1, -23)
+	be := testBackend(t)
+	for _, mu := range []float64{0, 0.9} {
+		n, err := NewNet(be, SmallCNN(10), 8, 16, 16, 3, mu)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rng := rand.New(rand.NewPCG(3, 4))
+		n.Init(rng, 0, 1)
+		hp := Hyper{EtaSI: 0.5, LambdaSI: 1e-2, Eta: 0.5, Lambda: 1e-2}
+		stats := make([]LayerStat, len(n.SI))
+		for step := range 3 { // momentum buffers are non-zero from step 1 on
+			x, y := randomBatch(rng, 8, 16, 16, 3, 10)
+			before := make([][]float64, len(n.SI))
+			for k, i := range n.SI {
+				before[k] = n.Weights(i)
+			}
+			if _, err := n.Step(x, y, hp, true, stats); err != nil {
+				t.Fatal(err)
+			}
+			for k, i := range n.SI {
+				after := n.Weights(i)
+				want := angle(before[k], after)
+				if want < 1e-4 {
+					t.Fatalf("μ=%g step %d %s: the step hardly moved the weight (angle %g); the check would be void", mu, step, n.Specs[i].Name, want)
+				}
+				if got := stats[k].AU; math.Abs(got-want) > tol {
+					t.Errorf("μ=%g step %d %s: logged AU %.12g, from weights %.12g (|Δ| %.2g > %.2g)", mu, step, n.Specs[i].Name, got, want, math.Abs(got-want), tol)
+				}
+				if got, want := stats[k].Norm, norm(before[k]); math.Abs(got-want) > 1e-12*want {
+					t.Errorf("μ=%g step %d %s: logged norm %.15g, from weights %.15g", mu, step, n.Specs[i].Name, got, want)
+				}
+			}
+		}
+		n.Finalize()
+	}
+}
+
+// TestRescale checks that Rescale(k^{-1/4}) divides the norm of every
+// scale-invariant weight by k^{1/4} and leaves every other tensor
+// untouched. Each float32 element is rounded once (relative error ≤ 2⁻²⁴),
+// so the norm ratio is exact to 2⁻²⁴ relative; we allow 2⁻²³.
+func TestRescale(t *testing.T) {
+	const k = 5.0
+	n, err := NewNet(testBackend(t), SmallCNN(10), 4, 8, 8, 3, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Finalize()
+	n.Init(rand.New(rand.NewPCG(5, 6)), 0, 1)
+	// Move the BN statistics and γ, β away from their initial values.
+	x, y := randomBatch(rand.New(rand.NewPCG(7, 8)), 4, 8, 8, 3, 10)
+	if _, err := n.Step(x, y, Hyper{0.1, 1e-3, 0.1, 1e-3}, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := make([][]float64, len(n.Specs))
+	for i := range n.Specs {
+		before[i] = n.Weights(i)
+	}
+	n.Rescale(math.Pow(k, -0.25))
+	si := map[int]bool{}
+	for _, i := range n.SI {
+		si[i] = true
+	}
+	if len(si) != 3 {
+		t.Fatalf("SmallCNN has %d scale-invariant weights, want its 3 convolutions", len(si))
+	}
+	for i, p := range n.Specs {
+		after := n.Weights(i)
+		if si[i] {
+			ratio := norm(before[i]) / norm(after)
+			if want := math.Pow(k, 0.25); math.Abs(ratio/want-1) > math.Ldexp(1, -23) {
+				t.Errorf("%s: norm ratio %.12g, want k^{1/4} = %.12g", p.Name, ratio, want)
+			}
+			continue
+		}
+		for j := range after {
+			if after[j] != before[i][j] {
+				t.Errorf("%s (not scale-invariant) changed at %d: %g → %g", p.Name, j, before[i][j], after[j])
+				break
+			}
+		}
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	s := Schedule{Eta0: 0.5, Factor: 5, Milestones: []int{2, 4}, StepsPerEpoch: 3}
+	for step := range 18 {
+		want := 0.5
+		switch {
+		case step >= 12:
+			want = 0.5 / 25
+		case step >= 6:
+			want = 0.5 / 5
+		}
+		if got := s.Eta(step); math.Abs(got-want) > 1e-15 {
+			t.Errorf("Eta(%d) = %g, want %g", step, got, want)
+		}
+		if got, want := s.Decays(step), step == 6 || step == 12; got != want {
+			t.Errorf("Decays(%d) = %v, want %v", step, got, want)
+		}
+	}
+}
+
+// TestArchitectures checks the trainable parameter counts against the
+// reference implementations: ResNet18 for CIFAR-10 has 11,173,962
+// parameters (kuangliu/pytorch-cifar's ResNet18), ResNet50 for ImageNet
+// 25,557,032 (torchvision.models.resnet50); and the number of
+// scale-invariant convolutions: 20 and 53.
+func TestArchitectures(t *testing.T) {
+	be := testBackend(t)
+	for _, c := range []struct {
+		arch        Arch
+		side        int
+		params, nSI int
+	}{
+		{ResNet18(10, false), 32, 11173962, 20},
+		{ResNet50(1000, true), 224, 25557032, 53},
+	} {
+		g := graph.NewGraph(be, "count")
+		b := newBuilder(g, false)
+		x := graph.Parameter(g, "x", shapes.Make(dtypes.Float32, 1, c.side, c.side, 3))
+		var logits *graph.Node
+		if err := catch(func() { logits = c.arch(b, x) }); err != nil {
+			t.Fatal(err)
+		}
+		params, nSI := 0, 0
+		for _, p := range b.specs {
+			if p.Kind.Trainable() {
+				params += p.Size()
+			}
+			if p.ScaleInvariant {
+				nSI++
+				if p.Kind != KindConv {
+					t.Errorf("%s: scale-invariant but a %v", p.Name, p.Kind)
+				}
+			}
+		}
+		if params != c.params || nSI != c.nSI {
+			t.Errorf("%d classes: %d parameters, %d scale-invariant; want %d, %d", logits.Shape().Dimensions[1], params, nSI, c.params, c.nSI)
+		}
+		g.Finalize()
+	}
+}
+
+// TestResNet18Steps runs two SGD steps of the real ResNet18 on tiny images
+// on the default backend: the loss is finite and every convolution moves.
+func TestResNet18Steps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ResNet18 steps take a few seconds")
+	}
+	n, err := NewNet(testBackend(t), ResNet18(10, false), 2, 8, 8, 3, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Finalize()
+	rng := rand.New(rand.NewPCG(9, 10))
+	n.Init(rng, 0, 1)
+	stats := make([]LayerStat, len(n.SI))
+	for step := range 2 {
+		x, y := randomBatch(rng, 2, 8, 8, 3, 10)
+		loss, err := n.Step(x, y, Hyper{0.1, 5e-4, 0.1, 5e-4}, true, stats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			t.Fatalf("step %d: loss %g", step, loss)
+		}
+		for k, st := range stats {
+			if !(st.AU > 0) || !(st.Norm > 0) {
+				t.Errorf("step %d %s: AU %g norm %g", step, n.Specs[n.SI[k]].Name, st.AU, st.Norm)
+			}
+		}
+	}
+}
