@@ -16,9 +16,12 @@ func NewBackend() (b compute.Backend, err error) {
 	if !ok || config == "" {
 		config = "go"
 	}
-	err = catch(func() { b, err = compute.NewWithConfig(config) })
-	if err != nil || b == nil {
-		return nil, fmt.Errorf("train: backend %s=%q: %w (compiled in: %v)", compute.ConfigEnvVar, config, err, compute.List())
+	var newErr error
+	if err = catch(func() { b, newErr = compute.NewWithConfig(config) }); err == nil {
+		err = newErr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("train: backend %s=%q (compiled in: %v): %w", compute.ConfigEnvVar, config, compute.List(), err)
 	}
 	return b, nil
 }
