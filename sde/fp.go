@@ -1,0 +1,351 @@
+package sde
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/smdlab/smd/sim"
+)
+
+// FokkerPlanck solves the Fokker–Planck equation of the angle θ_t ∈ [0, π/2]
+// to the target eigenspace (f = cos²θ) for a two-valued spectrum (Theorem
+// 2, with a target eigenspace of any dimension m₁ and m₂ = p − m₁):
+//
+//	∂ₜρ = −∂_θ J,  J = (D²/2)(Φ′ρ − ∂_θρ),  D = ησ/‖X‖²,
+//	Φ(θ) = α cos²θ + (m₂ − 1) ln sin θ + (m₁ − 1) ln cos θ,  α = (a_h − a_l)‖X‖²/(ησ²),
+//
+// which is the θ-SDE of docs/engines.md §3 (eq 16 corrected, in the angle),
+// with zero flux at both ends. ‖X_t‖² follows eq 17 (deterministic under
+// Assumption 2) through learning-rate decays, rescales and λ changes. The
+// scheme is a finite-volume Scharfetter–Gummel discretisation whose face
+// fluxes use the exact potential difference Φ(θ_{i+1}) − Φ(θ_i): it
+// conserves mass to rounding, keeps ρ ≥ 0, and its stationary state is
+// Theorem 2's law ρ* ∝ e^Φ sampled at the cell centres, so long-time
+// averages equal Theorem 2's to the midpoint rule's O(h²). Time stepping is
+// Crank–Nicolson with backward-Euler start-up steps (Rannacher).
+//
+// The rows have no Monte Carlo noise (SE columns 0). For init {std} the
+// random ‖X₀‖² = σ̃²χ²_p (independent of the direction) is integrated out
+// exactly by Gauss quadrature over NormNodes values, one solve each.
+type FokkerPlanck struct {
+	Cells     int // grid cells on [0, π/2] (0: 1024)
+	Substeps  int // time steps per SGD step (0: 1)
+	NormNodes int // quadrature nodes for a random ‖X₀‖² (0: 6)
+}
+
+var _ sim.Engine = FokkerPlanck{}
+
+// fpGrid is the θ grid and the parts of ΔΦ that do not depend on time.
+type fpGrid struct {
+	n     int
+	h     float64
+	theta []float64 // cell centres
+	cos2  []float64 // cos²θ at the centres
+	dcos2 []float64 // cos²θ_{i+1} − cos²θ_i, faces i = 0 … n−2
+	dlog  []float64 // (m₂−1) ln(sinθ_{i+1}/sinθ_i) + (m₁−1) ln(cosθ_{i+1}/cosθ_i)
+	thXi  float64   // θ_ξ = arccos √ξ: f < ξ ⇔ θ > θ_ξ
+	jXi   int       // the cell holding θ_ξ
+}
+
+func newFPGrid(m twoLevel, n int, xi float64) *fpGrid {
+	g := &fpGrid{n: n, h: math.Pi / 2 / float64(n)}
+	g.theta = make([]float64, n)
+	g.cos2 = make([]float64, n)
+	g.thXi = math.Acos(math.Sqrt(xi))
+	g.jXi = min(int(g.thXi/g.h), n-1)
+	for i := range n {
+		th := (float64(i) + 0.5) * g.h
+		g.theta[i] = th
+		c := math.Cos(th)
+		g.cos2[i] = c * c
+	}
+	g.dcos2 = make([]float64, n-1)
+	g.dlog = make([]float64, n-1)
+	for i := range n - 1 {
+		a, b := g.theta[i], g.theta[i+1]
+		g.dcos2[i] = g.cos2[i+1] - g.cos2[i]
+		g.dlog[i] = float64(m.m2-1)*math.Log(math.Sin(b)/math.Sin(a)) + float64(m.m1-1)*math.Log(math.Cos(b)/math.Cos(a))
+	}
+	return g
+}
+
+// tail returns P(θ > θ_ξ) = P(f < ξ): the masses of the cells beyond θ_ξ's
+// cell j, plus the part of cell j above θ_ξ for a density linear across
+// the cell with the central-difference slope (O(h²)).
+func (g *fpGrid) tail(p []float64) float64 {
+	j, h := g.jXi, g.h
+	s := 0.0
+	for _, v := range p[j+1:] {
+		s += v
+	}
+	var slope float64 // dP/dθ at the cell, in mass per cell per radian
+	if j > 0 && j+1 < g.n {
+		slope = (p[j+1] - p[j-1]) / (2 * h)
+	}
+	d := g.thXi - g.theta[j] // in [−h/2, h/2]
+	return s + (p[j]*(h/2-d)+slope*(h*h/4-d*d)/2)/h
+}
+
+// bern is the Bernoulli function B(x) = x/(eˣ − 1), B(0) = 1.
+func bern(x float64) float64 {
+	if math.Abs(x) < 1e-8 {
+		return 1 - x/2
+	}
+	return x / math.Expm1(x)
+}
+
+// fpSolver holds one solve's buffers.
+type fpSolver struct {
+	g                 *fpGrid
+	m                 twoLevel
+	lo, di, up        []float64 // tridiagonal operator L (dP/dt = L P)
+	rhs, cp, dp, next []float64
+}
+
+func newFPSolver(g *fpGrid, m twoLevel) *fpSolver {
+	n := g.n
+	buf := make([]float64, 7*n)
+	return &fpSolver{g: g, m: m, lo: buf[:n], di: buf[n : 2*n], up: buf[2*n : 3*n],
+		rhs: buf[3*n : 4*n], cp: buf[4*n : 5*n], dp: buf[5*n : 6*n], next: buf[6*n:]}
+}
+
+// operator builds L for ‖X‖² = s and learning rate eta: with masses P_i,
+// dP_i/dt = J_{i−1/2} − J_{i+1/2}, J_{i+1/2} = κ[B(−ΔΦ_i)P_i − B(ΔΦ_i)P_{i+1}],
+// κ = D²/(2h²); the boundary fluxes are zero.
+func (f *fpSolver) operator(s, eta float64) {
+	g, m := f.g, f.m
+	d := eta * m.sigma / s
+	kappa := d * d / (2 * g.h * g.h)
+	alpha := (m.ah - m.al) * s / (eta * m.sigma * m.sigma)
+	clear(f.lo)
+	clear(f.di)
+	clear(f.up)
+	for i := range g.n - 1 {
+		dphi := alpha*g.dcos2[i] + g.dlog[i]
+		bp, bm := kappa*bern(dphi), kappa*bern(-dphi)
+		// J_{i+1/2} = bm·P_i − bp·P_{i+1}: leaves cell i, enters i+1.
+		f.di[i] -= bm
+		f.up[i] += bp
+		f.lo[i+1] += bm
+		f.di[i+1] -= bp
+	}
+}
+
+// step advances the masses p by dt with the θ-method (theta = 1/2:
+// Crank–Nicolson, 1: backward Euler) for the current operator.
+func (f *fpSolver) step(p []float64, dt, theta float64) {
+	n := f.g.n
+	e := (1 - theta) * dt
+	for i := range n {
+		r := p[i] + e*f.di[i]*p[i]
+		if i > 0 {
+			r += e * f.lo[i] * p[i-1]
+		}
+		if i+1 < n {
+			r += e * f.up[i] * p[i+1]
+		}
+		f.rhs[i] = r
+	}
+	// Thomas algorithm for (I − θ dt L) x = rhs (an M-matrix: no pivoting).
+	a := theta * dt
+	for i := range n {
+		b := 1 - a*f.di[i]
+		var l float64
+		if i > 0 {
+			l = -a * f.lo[i]
+			b -= l * f.cp[i-1]
+		}
+		f.cp[i] = -a * f.up[i] / b
+		f.dp[i] = f.rhs[i]
+		if i > 0 {
+			f.dp[i] -= l * f.dp[i-1]
+		}
+		f.dp[i] /= b
+	}
+	for i := n - 1; i >= 0; i-- {
+		x := f.dp[i]
+		if i+1 < n {
+			x -= f.cp[i] * p[i+1]
+		}
+		p[i] = x
+	}
+}
+
+// fpAcc accumulates the weighted moments of one recorded step.
+type fpAcc struct {
+	eta, lambda               float64
+	f, tail, norm, s, au, au2 float64
+}
+
+// Run solves the Fokker–Planck equation for c's two-valued model.
+func (fp FokkerPlanck) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
+	m, err := twoLevelOf(c, "fokker-planck")
+	if err != nil {
+		return nil, err
+	}
+	if m.sigma == 0 {
+		return nil, fmt.Errorf("%w: fokker-planck needs σ > 0 (for σ = 0 the dynamics are deterministic: use full or reduced)", ErrUnsupported)
+	}
+	cells, sub, nodes := fp.Cells, fp.Substeps, fp.NormNodes
+	if cells <= 0 {
+		cells = 1024
+	}
+	if sub <= 0 {
+		sub = 1
+	}
+	if nodes <= 0 {
+		nodes = 6
+	}
+	start := time.Now()
+	g := newFPGrid(m, cells, c.Xi)
+	p0 := make([]float64, cells)
+	var s0, w0 []float64
+	if c.Init.Norm > 0 {
+		fpDelta(g, p0, math.Acos(math.Sqrt(c.Init.F0)))
+		s0, w0 = []float64{c.Init.Norm * c.Init.Norm}, []float64{1}
+	} else {
+		fpUniform(g, m, p0)
+		s0, w0 = chiSquareNodes(m.p, nodes)
+		for i := range s0 {
+			s0[i] *= c.Init.Std * c.Init.Std
+		}
+	}
+	last := lastRecord(c)
+	acc := make([]fpAcc, last/c.RecordEvery+1)
+	sol := newFPSolver(g, m)
+	p := make([]float64, cells)
+	tr := m.tr()
+	dt := 1 / float64(sub)
+	for q := range s0 {
+		copy(p, p0)
+		s, w := s0[q], w0[q]
+		sch := newSchedule(c)
+		for n := 0; n <= last; n++ {
+			if n%1024 == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			if sc := sch.at(n); sc != 1 {
+				s *= sc * sc
+			}
+			if isRecord(c, n) {
+				a := &acc[n/c.RecordEvery]
+				a.eta, a.lambda = sch.eta, sch.lambda
+				var ef float64
+				for i, pi := range p {
+					ef += pi * g.cos2[i]
+				}
+				et := g.tail(p)
+				au := sch.eta * math.Sqrt(tr) / s
+				a.f += w * ef
+				a.tail += w * et
+				a.norm += w * math.Sqrt(s)
+				a.s += w * s
+				a.au += w * au
+				a.au2 += w * au * au
+			}
+			if n == last {
+				break
+			}
+			eta, lambda := sch.eta, sch.lambda
+			if n == 0 { // Rannacher start-up: 4 backward-Euler quarter steps
+				for range 4 * sub {
+					h := dt / 4
+					sol.operator(normSqAfter(s, eta, lambda, tr, h/2), eta)
+					sol.step(p, h, 1)
+					s = normSqAfter(s, eta, lambda, tr, h)
+				}
+				continue
+			}
+			for range sub {
+				sol.operator(normSqAfter(s, eta, lambda, tr, dt/2), eta)
+				sol.step(p, dt, 0.5)
+				s = normSqAfter(s, eta, lambda, tr, dt)
+			}
+		}
+	}
+	res := &sim.Result{Rows: make([]sim.Row, len(acc))}
+	for k, a := range acc {
+		r := 1 - a.f
+		res.Rows[k] = sim.Row{
+			Step: k * c.RecordEvery, Eta: a.eta, Lambda: a.lambda,
+			Risk: r, Loss: (m.al*(1-r) + m.ah*r) / 2,
+			AU: a.au, AURMS: math.Sqrt(a.au2),
+			Norm: a.norm, NormSq: a.s, Tail: a.tail,
+		}
+	}
+	res.TrialSteps = int64(last) * int64(len(s0))
+	res.Wall = time.Since(start)
+	return res, nil
+}
+
+// fpDelta puts unit mass at θ₀, split between the two nearest cell centres
+// so that the mean of θ is θ₀ (all in the end cell beyond the last centre).
+func fpDelta(g *fpGrid, p []float64, th0 float64) {
+	clear(p)
+	x := th0/g.h - 0.5 // position in units of cells from centre 0
+	switch {
+	case x <= 0:
+		p[0] = 1
+	case x >= float64(g.n-1):
+		p[g.n-1] = 1
+	default:
+		i := int(x)
+		fr := x - float64(i)
+		p[i], p[i+1] = 1-fr, fr
+	}
+}
+
+// fpUniform sets the law of θ for a uniformly random direction,
+// ρ(θ) ∝ sin^{m₂−1}θ cos^{m₁−1}θ (f ~ Beta(m₁/2, m₂/2)), at the centres.
+func fpUniform(g *fpGrid, m twoLevel, p []float64) {
+	var lp []float64
+	mx := math.Inf(-1)
+	for _, th := range g.theta {
+		v := float64(m.m2-1)*math.Log(math.Sin(th)) + float64(m.m1-1)*math.Log(math.Cos(th))
+		lp = append(lp, v)
+		mx = math.Max(mx, v)
+	}
+	s := 0.0
+	for i, v := range lp {
+		p[i] = math.Exp(v - mx)
+		s += p[i]
+	}
+	for i := range p {
+		p[i] /= s
+	}
+}
+
+// chiSquareNodes returns the n-point Gauss quadrature rule for the χ²_p
+// law (generalised Gauss–Laguerre with α = p/2 − 1, by Golub–Welsch),
+// nodes x_i and weights w_i (Σw = 1): E h(χ²_p) ≈ Σ w_i h(x_i), exact for
+// polynomials of degree < 2n.
+func chiSquareNodes(p, n int) (x, w []float64) {
+	alpha := float64(p)/2 - 1
+	j := mat.NewSymDense(n, nil)
+	for k := range n {
+		j.SetSym(k, k, 2*float64(k)+alpha+1)
+		if k+1 < n {
+			j.SetSym(k, k+1, math.Sqrt(float64(k+1)*(float64(k+1)+alpha)))
+		}
+	}
+	var es mat.EigenSym
+	if !es.Factorize(j, true) {
+		panic("sde: Golub–Welsch eigendecomposition failed")
+	}
+	vals := es.Values(nil)
+	var vecs mat.Dense
+	es.VectorsTo(&vecs)
+	x, w = make([]float64, n), make([]float64, n)
+	for i := range n {
+		x[i] = 2 * vals[i] // χ²_p = 2·Gamma(p/2)
+		v := vecs.At(0, i)
+		w[i] = v * v
+	}
+	return x, w
+}

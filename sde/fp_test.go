@@ -1,0 +1,119 @@
+package sde
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"gonum.org/v1/gonum/integrate/quad"
+
+	"github.com/smdlab/smd/nrq"
+	"github.com/smdlab/smd/sim"
+)
+
+func twoLevelModel(t testing.TB, m1, m2 int, al, ah, sigma float64) *nrq.Model {
+	t.Helper()
+	a := make([]float64, m1+m2)
+	for i := range a {
+		a[i] = ah
+		if i < m1 {
+			a[i] = al
+		}
+	}
+	m, err := nrq.NewDiagonal(nrq.NRQ, a, nrq.Noise{Sigma: sigma})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// stationary returns E f and P(f < ξ) under Theorem 2's law, generalised
+// to a target of dimension m₁: ρ*(f) ∝ e^{2κf} f^{m₁/2−1}(1 − f)^{m₂/2−1},
+// 2κ = (a_h − a_l)‖X∞‖²/(ησ²), ‖X∞‖⁴ = η(p − 1)σ²/(2λ) (eq 25 with
+// M = ‖X‖², docs/engines.md §3). Computed in θ (f = cos²θ), where the
+// density e^{2κcos²θ} sin^{m₂−1}θ cos^{m₁−1}θ is smooth, by 2000-point
+// Gauss–Legendre quadrature — independent of the FP grid.
+func stationary(m1, m2 int, al, ah, sigma, eta, lambda, xi float64) (ef, tail float64) {
+	p := m1 + m2
+	s := math.Sqrt(eta * float64(p-1) * sigma * sigma / (2 * lambda))
+	k2 := (ah - al) * s / (eta * sigma * sigma)
+	dens := func(th float64) float64 {
+		c, sn := math.Cos(th), math.Sin(th)
+		return math.Exp(k2*(c*c-1)) * math.Pow(sn, float64(m2-1)) * math.Pow(c, float64(m1-1))
+	}
+	thXi := math.Acos(math.Sqrt(xi))
+	z := quad.Fixed(dens, 0, math.Pi/2, 2000, nil, 0)
+	ef = quad.Fixed(func(th float64) float64 { c := math.Cos(th); return c * c * dens(th) }, 0, math.Pi/2, 2000, nil, 0) / z
+	tail = quad.Fixed(dens, thXi, math.Pi/2, 2000, nil, 0) / z
+	return ef, tail
+}
+
+// TestFokkerPlanckStationary checks that the long-time limit of the FP
+// solution is Theorem 2's stationary law: the risk and tail at t → ∞ agree
+// with an independent quadrature to the midpoint rule's O(h²), and the
+// error falls by ≈ 4 when the grid is refined by 2.
+func TestFokkerPlanckStationary(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		m1, m2 int
+	}{{"theorem2-p10", 1, 9}, {"p100", 1, 99}, {"target-dim-3", 3, 7}, {"p2", 1, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			const al, ah, sigma, eta, lambda, xi = 1, 2, 1, 0.1, 0.01, 0.9
+			m := twoLevelModel(t, tc.m1, tc.m2, al, ah, sigma)
+			p := tc.m1 + tc.m2
+			sInf := math.Sqrt(eta * float64(p-1) * sigma * sigma / (2 * lambda))
+			c := &sim.Config{Model: m, Eta: eta, Lambda: lambda, Init: sim.Init{Norm: math.Sqrt(sInf), F0: 0.5},
+				Steps: 6000, Trials: 1, RecordEvery: 6000, Xi: xi}
+			ef, tail := stationary(tc.m1, tc.m2, al, ah, sigma, eta, lambda, xi)
+			var errs []float64
+			for _, cells := range []int{128, 256, 512} {
+				res, err := FokkerPlanck{Cells: cells}.Run(context.Background(), c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := res.Rows[len(res.Rows)-1]
+				e := math.Abs((1 - r.Risk) - ef)
+				errs = append(errs, e)
+				t.Logf("cells %4d: E f = %.10f (quadrature %.10f, |Δ| %.2g), tail %.6f (%.6f)", cells, 1-r.Risk, ef, e, r.Tail, tail)
+				// Midpoint rule: |error| ≤ h²/24·max|(cos²θ ρ)''| … bounded
+				// here by 10·h² (ρ varies on the scale of its width ≳ 0.1).
+				h := math.Pi / 2 / float64(cells)
+				if e > 10*h*h {
+					t.Errorf("cells %d: E f = %.10f, stationary %.10f", cells, 1-r.Risk, ef)
+				}
+				if math.Abs(r.Tail-tail) > 10*h*h {
+					t.Errorf("cells %d: tail %.10f, stationary %.10f", cells, r.Tail, tail)
+				}
+			}
+			if errs[2] > 1e-12 && errs[1]/errs[2] < 3 {
+				t.Errorf("error ratio on refinement %.2f, want ≈ 4 (second order)", errs[1]/errs[2])
+			}
+		})
+	}
+}
+
+// TestFokkerPlanckMass checks conservation and positivity through a
+// schedule with a rescale: Σ P stays 1 to rounding and P ≥ 0.
+func TestFokkerPlanckMass(t *testing.T) {
+	m := twoLevelModel(t, 1, 9, 1, 2, 1)
+	g := newFPGrid(twoLevel{al: 1, ah: 2, sigma: 1, m1: 1, m2: 9, p: 10}, 200, 0.9)
+	sol := newFPSolver(g, twoLevel{al: 1, ah: 2, sigma: 1, m1: 1, m2: 9, p: 10})
+	p := make([]float64, 200)
+	fpDelta(g, p, 0.3)
+	_ = m
+	for k := range 2000 {
+		s := 3.0 + math.Sin(float64(k)/100)
+		sol.operator(s, 0.1/(1+float64(k/500)))
+		sol.step(p, 1, 0.5)
+	}
+	sum := 0.0
+	for _, v := range p {
+		if v < -1e-15 {
+			t.Fatalf("negative mass %g", v)
+		}
+		sum += v
+	}
+	if math.Abs(sum-1) > 1e-12 {
+		t.Errorf("mass %.16f, want 1", sum)
+	}
+}

@@ -1,0 +1,122 @@
+package sde
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/smdlab/smd/nrq"
+	"github.com/smdlab/smd/sim"
+)
+
+// ErrUnsupported is returned (wrapped) for a config an engine cannot run:
+// momentum, the NQM, or (for Reduced and FokkerPlanck) a spectrum that is
+// not two-valued or noise that is not isotropic.
+var ErrUnsupported = errors.New("config not supported by this engine")
+
+// twoLevel is the model of Theorem 2, generalised to a target eigenspace of
+// any dimension: A has eigenvalue al with multiplicity m1 (the target,
+// f = ‖X₁‖²/‖X‖²) and ah > al with multiplicity m2, and Σ̃ = σ²I.
+type twoLevel struct {
+	al, ah, sigma float64
+	m1, m2, p     int
+}
+
+// tr returns Tr(PΣ̃) = (p − 1)σ².
+func (m twoLevel) tr() float64 { return float64(m.p-1) * m.sigma * m.sigma }
+
+func checkCommon(c *sim.Config, engine string) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	if c.Model.Kind != nrq.NRQ {
+		return fmt.Errorf("%w: %s simulates the NRQ SDE of eq 9, not the %v", ErrUnsupported, engine, c.Model.Kind)
+	}
+	if c.Momentum != 0 {
+		return fmt.Errorf("%w: %s has no momentum (eq 9 is plain SGD); got momentum = %v", ErrUnsupported, engine, c.Momentum)
+	}
+	return nil
+}
+
+// twoLevelOf checks that c's model is two-valued with isotropic noise.
+func twoLevelOf(c *sim.Config, engine string) (twoLevel, error) {
+	if err := checkCommon(c, engine); err != nil {
+		return twoLevel{}, err
+	}
+	m := c.Model
+	a, ok := m.Diagonal()
+	if !ok {
+		return twoLevel{}, fmt.Errorf("%w: %s needs a diagonal A (Assumption 1)", ErrUnsupported, engine)
+	}
+	sigma, iso := m.Isotropic()
+	if !iso {
+		return twoLevel{}, fmt.Errorf("%w: %s needs isotropic noise Σ̃ = σ²I (Assumption 2)", ErrUnsupported, engine)
+	}
+	vals := slices.Clone(a)
+	slices.Sort(vals)
+	vals = slices.Compact(vals)
+	if len(vals) != 2 {
+		return twoLevel{}, fmt.Errorf("%w: %s needs a two-valued spectrum (Theorem 2), got %d distinct eigenvalues", ErrUnsupported, engine, len(vals))
+	}
+	t := twoLevel{al: vals[0], ah: vals[1], sigma: sigma, p: len(a)}
+	for _, v := range a {
+		if v == t.al {
+			t.m1++
+		}
+	}
+	t.m2 = t.p - t.m1
+	return t, nil
+}
+
+// normSqAfter advances the squared norm S = ‖X‖² of the SDE by dt steps at
+// constant (η, λ): eq 11 with M = ‖X‖² solved as in eqs 12 and 17,
+//
+//	S(t)² = e^{−4ληt}(S₀² − S∞²) + S∞²,  S∞² = η Tr(PΣ̃)/(2λ),
+//
+// and S(t)² = S₀² + 2η² Tr(PΣ̃) t for λ = 0.
+func normSqAfter(s, eta, lambda, tr, dt float64) float64 {
+	if lambda == 0 {
+		return math.Sqrt(s*s + 2*eta*eta*tr*dt)
+	}
+	inf2 := eta * tr / (2 * lambda)
+	return math.Sqrt(inf2 + math.Exp(-4*lambda*eta*dt)*(s*s-inf2))
+}
+
+// schedule walks a sim.Config's events: η and λ in force, and the factor
+// ‖X‖ is multiplied by at a rescale.
+type schedule struct {
+	c           *sim.Config
+	next        int
+	eta, lambda float64
+}
+
+func newSchedule(c *sim.Config) *schedule {
+	return &schedule{c: c, eta: c.Eta, lambda: c.Lambda}
+}
+
+// at applies the events of step n and returns the factor by which X is
+// multiplied (1 without a rescale).
+func (s *schedule) at(n int) float64 {
+	scale := 1.0
+	for s.next < len(s.c.Schedule) && s.c.Schedule[s.next].Step == n {
+		ev := s.c.Schedule[s.next]
+		s.next++
+		if ev.LRDivide > 0 {
+			s.eta /= ev.LRDivide
+			if ev.Rescale {
+				scale *= math.Pow(ev.LRDivide, -0.25)
+			}
+		}
+		if ev.SetLambda {
+			s.lambda = ev.Lambda
+		}
+	}
+	return scale
+}
+
+// isRecord reports whether step n is recorded (0, k, 2k, …).
+func isRecord(c *sim.Config, n int) bool { return n%c.RecordEvery == 0 }
+
+// lastRecord returns the last recorded step.
+func lastRecord(c *sim.Config) int { return c.Steps - c.Steps%c.RecordEvery }
