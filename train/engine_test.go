@@ -85,6 +85,21 @@ func TestLoggedAUMatchesWeights(t *testing.T) {
 			}
 			for k, i := range n.SI {
 				after := n.Weights(i)
+				if mu == 0 {
+					// Scale invariance: ⟨∇L, w⟩ = 0, so ⟨w_{t+1} − w_t, w_t⟩ = −ηλ‖w_t‖².
+					// Float32 rounding of w_{t+1} and of the gradient, and BN's
+					// ε = 10⁻⁵ against pre-BN variances of order 1, each shift the
+					// ratio by ~10⁻⁵ relative; 10⁻³ catches any real gradient
+					// component along w.
+					dot := 0.0
+					for j := range after {
+						dot += (after[j] - before[k][j]) * before[k][j]
+					}
+					ratio := dot / (norm(before[k]) * norm(before[k]))
+					if want := -hp.EtaSI * hp.LambdaSI; math.Abs(ratio/want-1) > 1e-3 {
+						t.Errorf("step %d %s: ⟨Δw, w⟩/‖w‖² = %.8g, want −ηλ = %g", step, n.Specs[i].Name, ratio, want)
+					}
+				}
 				want := angle(before[k], after)
 				if want < 1e-4 {
 					t.Fatalf("μ=%g step %d %s: the step hardly moved the weight (angle %g); the check would be void", mu, step, n.Specs[i].Name, want)
@@ -236,5 +251,78 @@ func TestResNet18Steps(t *testing.T) {
 				t.Errorf("step %d %s: AU %g norm %g", step, n.Specs[n.SI[k]].Name, st.AU, st.Norm)
 			}
 		}
+	}
+}
+
+// TestCorollary3 checks the Corollary 3 transform: scale-invariant kernels
+// k times larger with η·k² and λ/k² give the same angular updates as k = 1
+// (and the same loss). The equality is exact but for BN's ε = 10⁻⁵, which
+// the k-times larger pre-BN variances see differently, a relative effect of
+// order ε/Var ≈ 10⁻⁵ here, and float32 rounding; 10⁻³ relative would miss no
+// wiring error (a missing k² changes the AU by a factor of order k).
+func TestCorollary3(t *testing.T) {
+	be := testBackend(t)
+	cfg := Config{Eta: 0.5, Lambda: 1e-2, Corollary3K: 1}
+	run := func(k float64) (aus [][]float64, losses []float64) {
+		n, err := NewNet(be, SmallCNN(10), 8, 16, 16, 3, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer n.Finalize()
+		n.Init(rand.New(rand.NewPCG(11, 12)), 0, k)
+		data := rand.New(rand.NewPCG(13, 14))
+		c := cfg
+		c.Corollary3K = k
+		stats := make([]LayerStat, len(n.SI))
+		for range 4 {
+			x, y := randomBatch(data, 8, 16, 16, 3, 10)
+			loss, err := n.Step(x, y, hyperAt(c, c.Eta), true, stats)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, loss)
+			au := make([]float64, len(stats))
+			for j, s := range stats {
+				au[j] = s.AU
+			}
+			aus = append(aus, au)
+		}
+		return aus, losses
+	}
+	au1, loss1 := run(1)
+	for _, k := range []float64{2, 10} {
+		auk, lossk := run(k)
+		worst := 0.0
+		for s := range au1 {
+			for j := range au1[s] {
+				worst = math.Max(worst, math.Abs(auk[s][j]/au1[s][j]-1))
+			}
+		}
+		t.Logf("k=%g: largest relative AU difference %.2g", k, worst)
+		for s := range au1 {
+			if math.Abs(lossk[s]/loss1[s]-1) > 1e-3 {
+				t.Errorf("k=%g step %d: loss %.8g, k=1: %.8g", k, s, lossk[s], loss1[s])
+			}
+			for j := range au1[s] {
+				if math.Abs(auk[s][j]/au1[s][j]-1) > 1e-3 {
+					t.Errorf("k=%g step %d layer %d: AU %.8g, k=1: %.8g", k, s, j, auk[s][j], au1[s][j])
+				}
+			}
+		}
+	}
+	// Without the η, λ adaptation the AU does change: the check has teeth.
+	n, err := NewNet(be, SmallCNN(10), 8, 16, 16, 3, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Finalize()
+	n.Init(rand.New(rand.NewPCG(11, 12)), 0, 10)
+	x, y := randomBatch(rand.New(rand.NewPCG(13, 14)), 8, 16, 16, 3, 10)
+	stats := make([]LayerStat, len(n.SI))
+	if _, err := n.Step(x, y, hyperAt(cfg, cfg.Eta), true, stats); err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(stats[0].AU/au1[0][0]-1) < 0.5 {
+		t.Errorf("k=10 without transform: AU %g ≈ k=1's %g", stats[0].AU, au1[0][0])
 	}
 }

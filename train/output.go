@@ -66,10 +66,10 @@ func ff(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
 
 func writeSeries(w io.Writer, res *Result) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"epoch", "step", "eta", "train_loss", "train_loss_sd", "test_loss", "test_acc", "test_acc_sd", "mean_au", "mean_au_sd", "au_theory", "mean_norm", "mean_eff_lr"})
+	cw.Write([]string{"epoch", "step", "eta", "train_loss", "train_loss_sd", "test_loss", "test_acc", "test_acc_sd", "mean_au", "mean_au_sd", "rms_au", "au_theory", "mean_norm", "mean_eff_lr"})
 	for _, r := range res.Epochs {
 		cw.Write([]string{strconv.Itoa(r.Epoch), strconv.Itoa(r.Step), ff(r.Eta), ff(r.TrainLoss), ff(r.TrainLossSD), ff(r.TestLoss),
-			ff(r.TestAcc), ff(r.TestAccSD), ff(r.MeanAU), ff(r.MeanAUSD), ff(r.AUTheory), ff(r.MeanNorm), ff(r.MeanEffectLR)})
+			ff(r.TestAcc), ff(r.TestAccSD), ff(r.MeanAU), ff(r.MeanAUSD), ff(r.RMSAU), ff(r.AUTheory), ff(r.MeanNorm), ff(r.MeanEffectLR)})
 	}
 	cw.Flush()
 	return cw.Error()

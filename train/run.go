@@ -56,6 +56,9 @@ type EpochRow struct {
 	TestLoss               float64
 	TestAcc, TestAccSD     float64
 	MeanAU, MeanAUSD       float64 // mean over the epoch's measurements and the layers
+	// RMSAU is √(mean of AU²) over the same measurements: the theory's
+	// E Δ² = 2λη/(1+μ) is about the square (Lemma 1).
+	RMSAU                  float64
 	AUTheory               float64 // √(2λη/(1+μ)) at the epoch's last step
 	MeanNorm, MeanEffectLR float64 // layer means of ‖w‖ and η/‖w‖²
 }
@@ -342,6 +345,15 @@ func aggregate(res *Result, logs []trialLog, sched Schedule) {
 		}
 		row.MeanAU, row.MeanAUSD = meanSD(col(func(l *trialLog) float64 {
 			return epochMean(l, func(m int) float64 { return layerMean(l.au[m]) })
+		}))
+		row.RMSAU, _ = meanSD(col(func(l *trialLog) float64 {
+			return math.Sqrt(epochMean(l, func(m int) float64 {
+				s := 0.0
+				for _, a := range l.au[m] {
+					s += a * a
+				}
+				return s / float64(len(l.au[m]))
+			}))
 		}))
 		row.MeanNorm, _ = meanSD(col(func(l *trialLog) float64 {
 			return epochMean(l, func(m int) float64 { return layerMean(l.norm[m]) })
