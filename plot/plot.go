@@ -1,0 +1,392 @@
+package plot
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+
+	gplot "gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// Colors is the colour-blind-safe palette (Okabe & Ito) that Curve.Color
+// indexes, modulo its length.
+var Colors = []color.Color{
+	color.RGBA{0, 114, 178, 255},   // blue
+	color.RGBA{213, 94, 0, 255},    // vermillion
+	color.RGBA{0, 158, 115, 255},   // bluish green
+	color.RGBA{204, 121, 167, 255}, // reddish purple
+	color.RGBA{230, 159, 0, 255},   // orange
+	color.RGBA{86, 180, 233, 255},  // sky blue
+	color.RGBA{0, 0, 0, 255},       // black
+}
+
+// Dash styles of Curve.Dash.
+const (
+	Solid = iota
+	Dashed
+	Dotted
+	DashDot
+)
+
+var dashes = [][]vg.Length{
+	nil,
+	{vg.Points(6), vg.Points(3)},
+	{vg.Points(1.5), vg.Points(2)},
+	{vg.Points(6), vg.Points(2), vg.Points(1.5), vg.Points(2)},
+}
+
+// Curve is one line of a panel.
+type Curve struct {
+	// Label is the legend entry; curves with the same label share one
+	// entry, and an empty label has none.
+	Label string
+	X, Y  []float64
+	// Color indexes Colors; RGB, if set, overrides it.
+	Color int
+	RGB   color.Color
+	// Dash is Solid, Dashed, Dotted or DashDot.
+	Dash int
+	// Width in points (0: 1.5 for data, 1 for theory).
+	Width float64
+	// Theory draws the curve thinner (an overlay, not data).
+	Theory bool
+	// Marker draws a filled circle at each point instead of a line.
+	Marker bool
+}
+
+// Grid is a function sampled on a rectangular grid (the method set of
+// gonum/plot's GridXYZ): column c at X(c), row r at Y(r).
+type Grid interface {
+	Dims() (c, r int)
+	Z(c, r int) float64
+	X(c int) float64
+	Y(r int) float64
+}
+
+// Panel is one plot: curves, or a heat map with contours, and axes.
+type Panel struct {
+	Title, XLabel, YLabel string
+	// LogX, LogY select logarithmic axes (positive data only).
+	LogX, LogY bool
+	Curves     []Curve
+	// VLines are dotted vertical markers (e.g. a learning-rate decay).
+	VLines []float64
+	// Heat, if set, is drawn as a heat map (rasterised, so SVG stays
+	// small) with contour lines at Contours.
+	Heat     Grid
+	Contours []float64
+	// XMin, XMax, YMin, YMax fix the axis ranges when XMin < XMax
+	// (respectively YMin < YMax).
+	XMin, XMax, YMin, YMax float64
+	// Equal makes one unit on x as long as one on y (fig 1(a)).
+	Equal bool
+}
+
+// Row is a row of panels sharing a legend, drawn to the right of the row.
+type Row []*Panel
+
+// Format is an output format.
+type Format string
+
+// The output formats.
+const (
+	PNG Format = "png"
+	SVG Format = "svg"
+)
+
+// fontSize is the base font size in points.
+const fontSize = 11
+
+func (c Curve) color() color.Color {
+	if c.RGB != nil {
+		return c.RGB
+	}
+	return Colors[((c.Color%len(Colors))+len(Colors))%len(Colors)]
+}
+
+func (c Curve) style() draw.LineStyle {
+	w := c.Width
+	if w == 0 {
+		w = 1.6
+		if c.Theory {
+			w = 1.1
+		}
+	}
+	return draw.LineStyle{Color: c.color(), Width: vg.Points(w), Dashes: dashes[((c.Dash%len(dashes))+len(dashes))%len(dashes)]}
+}
+
+// thumb is a legend icon for a curve.
+type thumb struct{ c Curve }
+
+func (t thumb) Thumbnail(c *draw.Canvas) {
+	if t.c.Marker {
+		y := (c.Min.Y + c.Max.Y) / 2
+		x := (c.Min.X + c.Max.X) / 2
+		c.DrawGlyph(draw.GlyphStyle{Color: t.c.color(), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}, vg.Point{X: x, Y: y})
+		return
+	}
+	y := (c.Min.Y + c.Max.Y) / 2
+	c.StrokeLine2(t.c.style(), c.Min.X, y, c.Max.X, y)
+}
+
+// build makes the gonum plot of a panel.
+func (p *Panel) build() (*gplot.Plot, error) {
+	g := gplot.New()
+	g.Title.Text = p.Title
+	g.Title.TextStyle.Font.Size = fontSize + 1
+	g.X.Label.Text, g.Y.Label.Text = p.XLabel, p.YLabel
+	for _, a := range []*gplot.Axis{&g.X, &g.Y} {
+		a.Label.TextStyle.Font.Size = fontSize
+		a.Tick.Label.Font.Size = fontSize - 2
+	}
+	if p.LogX {
+		g.X.Scale, g.X.Tick.Marker = gplot.LogScale{}, gplot.LogTicks{Prec: -1}
+	}
+	if p.LogY {
+		g.Y.Scale, g.Y.Tick.Marker = gplot.LogScale{}, logTicks{}
+	}
+	if p.Heat == nil {
+		gr := plotter.NewGrid()
+		gr.Vertical.Color, gr.Horizontal.Color = color.Gray{Y: 228}, color.Gray{Y: 228}
+		g.Add(gr)
+	}
+	if p.Heat != nil {
+		pal := moreland.ExtendedBlackBody().Palette(255)
+		h := plotter.NewHeatMap(p.Heat, pal)
+		h.Rasterized = true
+		g.Add(h)
+		if len(p.Contours) > 0 {
+			c := plotter.NewContour(p.Heat, p.Contours, palette.Heat(1, 1))
+			c.LineStyles = []draw.LineStyle{{Color: color.White, Width: vg.Points(0.9)}}
+			c.Palette = nil
+			g.Add(c)
+		}
+	}
+	for i, c := range p.Curves {
+		if len(c.X) != len(c.Y) {
+			return nil, fmt.Errorf("plot: curve %d (%q) has %d x and %d y values", i, c.Label, len(c.X), len(c.Y))
+		}
+		xys := make(plotter.XYs, 0, len(c.X))
+		for j := range c.X {
+			x, y := c.X[j], c.Y[j]
+			if math.IsNaN(x) || math.IsNaN(y) || math.IsInf(x, 0) || math.IsInf(y, 0) ||
+				(p.LogX && x <= 0) || (p.LogY && y <= 0) {
+				continue
+			}
+			xys = append(xys, plotter.XY{X: x, Y: y})
+		}
+		if len(xys) == 0 {
+			continue
+		}
+		if c.Marker {
+			s, err := plotter.NewScatter(xys)
+			if err != nil {
+				return nil, err
+			}
+			s.GlyphStyle = draw.GlyphStyle{Color: c.color(), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+			g.Add(s)
+			continue
+		}
+		l, err := plotter.NewLine(xys)
+		if err != nil {
+			return nil, err
+		}
+		l.LineStyle = c.style()
+		g.Add(l)
+	}
+	if p.XMin < p.XMax {
+		g.X.Min, g.X.Max = p.XMin, p.XMax
+	}
+	if p.YMin < p.YMax {
+		g.Y.Min, g.Y.Max = p.YMin, p.YMax
+	}
+	if p.Equal {
+		// Widen the narrower range so both axes span the same length;
+		// the figure's cell must be square for equal units.
+		dx, dy := g.X.Max-g.X.Min, g.Y.Max-g.Y.Min
+		if dx > dy {
+			m := (g.Y.Max + g.Y.Min) / 2
+			g.Y.Min, g.Y.Max = m-dx/2, m+dx/2
+		} else {
+			m := (g.X.Max + g.X.Min) / 2
+			g.X.Min, g.X.Max = m-dy/2, m+dy/2
+		}
+	}
+	for _, x := range p.VLines {
+		lo, hi := g.Y.Min, g.Y.Max
+		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: lo}, {X: x, Y: hi}})
+		if err != nil {
+			return nil, err
+		}
+		l.LineStyle = draw.LineStyle{Color: color.Gray{Y: 120}, Width: vg.Points(0.8), Dashes: dashes[Dotted]}
+		g.Add(l)
+	}
+	return g, nil
+}
+
+// legend collects a row's legend entries, one per distinct label, in order.
+func (r Row) legend() gplot.Legend {
+	l := gplot.NewLegend()
+	l.TextStyle.Font.Size = fontSize - 1
+	l.Top, l.Left = true, true
+	l.ThumbnailWidth = vg.Points(26)
+	l.Padding = vg.Points(2)
+	seen := map[string]bool{}
+	for _, p := range r {
+		for _, c := range p.Curves {
+			if c.Label == "" || seen[c.Label] {
+				continue
+			}
+			seen[c.Label] = true
+			l.Add(c.Label, thumb{c})
+		}
+	}
+	return l
+}
+
+// legendWidth is the width of a row's legend (0 when it has no entries).
+func legendWidth(l gplot.Legend, empty bool) vg.Length {
+	if empty {
+		return 0
+	}
+	r := l.Rectangle(draw.Canvas{})
+	return r.Max.X - r.Min.X + vg.Points(8)
+}
+
+// Render draws rows of panels (with the legends on the right) on a w × h
+// canvas in the given format.
+func Render(rows []Row, w, h vg.Length, f Format) (io.WriterTo, error) {
+	var (
+		cv  vg.CanvasSizer
+		out func() io.WriterTo
+	)
+	switch f {
+	case PNG:
+		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(144), vgimg.UseBackgroundColor(color.White))
+		cv, out = c, func() io.WriterTo { return vgimg.PngCanvas{Canvas: c} }
+	case SVG:
+		c := vgsvg.NewWith(vgsvg.UseWH(w, h), vgsvg.EmbedFonts(true))
+		cv, out = c, func() io.WriterTo { return c }
+	default:
+		return nil, fmt.Errorf("plot: unknown format %q", f)
+	}
+	dc := draw.New(cv)
+	if f == SVG {
+		dc.SetColor(color.White)
+		dc.Fill(dc.Rectangle.Path())
+	}
+	plots := make([][]*gplot.Plot, len(rows))
+	legends := make([]gplot.Legend, len(rows))
+	cols := 0
+	var lw vg.Length
+	for i, r := range rows {
+		cols = max(cols, len(r))
+		for _, p := range r {
+			g, err := p.build()
+			if err != nil {
+				return nil, err
+			}
+			plots[i] = append(plots[i], g)
+		}
+		legends[i] = r.legend()
+		empty := true
+		for _, p := range r {
+			for _, c := range p.Curves {
+				if c.Label != "" {
+					empty = false
+				}
+			}
+		}
+		lw = max(lw, legendWidth(legends[i], empty))
+	}
+	for i := range plots {
+		for len(plots[i]) < cols {
+			plots[i] = append(plots[i], nil)
+		}
+	}
+	left := draw.Crop(dc, 0, -lw, 0, 0)
+	tiles := draw.Tiles{
+		Rows: len(rows), Cols: cols,
+		PadX: vg.Points(10), PadY: vg.Points(10),
+		PadTop: vg.Points(6), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(6),
+	}
+	cells := gplot.Align(plots, tiles, left)
+	for i := range plots {
+		for j, g := range plots[i] {
+			if g != nil {
+				g.Draw(cells[i][j])
+			}
+		}
+		if lw > 0 {
+			lc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+				Min: vg.Point{X: dc.Max.X - lw + vg.Points(2), Y: cells[i][0].Min.Y},
+				Max: vg.Point{X: dc.Max.X, Y: cells[i][0].Max.Y - vg.Points(18)},
+			}}
+			legends[i].Draw(lc)
+		}
+	}
+	return out(), nil
+}
+
+// Bytes renders rows and returns the encoded image.
+func Bytes(rows []Row, w, h vg.Length, f Format) ([]byte, error) {
+	wt, err := Render(rows, w, h, f)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if _, err := wt.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Inches converts inches to a vg.Length (for callers that size figures).
+func Inches(x float64) vg.Length { return vg.Length(x) * vg.Inch }
+
+// logTicks labels a log axis at 1, 2 and 5 times powers of ten when it
+// spans less than two decades (gonum's LogTicks would leave it bare), else
+// at powers of ten.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []gplot.Tick {
+	if min <= 0 || max <= min {
+		return gplot.LogTicks{Prec: -1}.Ticks(min, max)
+	}
+	lo, hi := math.Floor(math.Log10(min)), math.Ceil(math.Log10(max))
+	var labelled []float64
+	switch decades := math.Log10(max / min); {
+	case decades > 3:
+		labelled = []float64{1}
+	case decades > 1.2:
+		labelled = []float64{1, 2, 5}
+	default:
+		labelled = []float64{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	}
+	var ts []gplot.Tick
+	for e := lo; e <= hi; e++ {
+		for k := 1; k <= 9; k++ {
+			v := float64(k) * math.Pow(10, e)
+			if v < min*(1-1e-9) || v > max*(1+1e-9) {
+				continue
+			}
+			t := gplot.Tick{Value: v}
+			if slices.Contains(labelled, float64(k)) {
+				t.Label = strconv.FormatFloat(v, 'g', 6, 64)
+			}
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
