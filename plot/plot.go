@@ -205,6 +205,14 @@ func (p *Panel) build() (*gplot.Plot, error) {
 		l.LineStyle = c.style()
 		g.Add(l)
 	}
+	// A little room above and below the data, so that lines along the
+	// range's ends stay visible (multiplicative on a log axis).
+	if p.LogY && g.Y.Min > 0 {
+		g.Y.Min, g.Y.Max = g.Y.Min/1.04, g.Y.Max*1.04
+	} else if !p.LogY && p.Heat == nil {
+		d := 0.03 * (g.Y.Max - g.Y.Min)
+		g.Y.Min, g.Y.Max = g.Y.Min-d, g.Y.Max+d
+	}
 	if p.XMin < p.XMax {
 		g.X.Min, g.X.Max = p.XMin, p.XMax
 	}
