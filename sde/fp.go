@@ -285,7 +285,8 @@ func (fp FokkerPlanck) Run(ctx context.Context, c *sim.Config) (*sim.Result, err
 }
 
 // fpDelta puts unit mass at θ₀, split between the two nearest cell centres
-// so that the mean of θ is θ₀ (all in the end cell beyond the last centre).
+// so that the mean of f = cos²θ is f₀ = cos²θ₀ (all in the end cell beyond
+// the last centre).
 func fpDelta(g *fpGrid, p []float64, th0 float64) {
 	clear(p)
 	x := th0/g.h - 0.5 // position in units of cells from centre 0
@@ -296,7 +297,8 @@ func fpDelta(g *fpGrid, p []float64, th0 float64) {
 		p[g.n-1] = 1
 	default:
 		i := int(x)
-		fr := x - float64(i)
+		c0 := math.Cos(th0)
+		fr := (g.cos2[i] - c0*c0) / (g.cos2[i] - g.cos2[i+1])
 		p[i], p[i+1] = 1-fr, fr
 	}
 }

@@ -83,6 +83,45 @@ func normSqAfter(s, eta, lambda, tr, dt float64) float64 {
 	return math.Sqrt(inf2 + math.Exp(-4*lambda*eta*dt)*(s*s-inf2))
 }
 
+// normStepper advances S = ‖X‖² by fixed time steps h/2 and h at
+// constant (η, λ) exactly as normSqAfter does, with the exponentials
+// computed once per (η, λ).
+type normStepper struct {
+	eta, lambda, tr, h float64
+	inf2, eHalf, eFull float64 // λ > 0
+	gHalf, gFull       float64 // λ = 0: 2η²Tr·h/2, 2η²Tr·h
+}
+
+func (n *normStepper) set(eta, lambda, tr, h float64) {
+	if eta == n.eta && lambda == n.lambda && tr == n.tr && h == n.h {
+		return
+	}
+	*n = normStepper{eta: eta, lambda: lambda, tr: tr, h: h}
+	if lambda == 0 {
+		n.gFull = 2 * eta * eta * tr * h
+		n.gHalf = n.gFull / 2
+		return
+	}
+	n.inf2 = eta * tr / (2 * lambda)
+	n.eHalf = math.Exp(-2 * lambda * eta * h)
+	n.eFull = n.eHalf * n.eHalf
+}
+
+// half and full return S after h/2 and h.
+func (n *normStepper) half(s float64) float64 {
+	if n.lambda == 0 {
+		return math.Sqrt(s*s + n.gHalf)
+	}
+	return math.Sqrt(n.inf2 + n.eHalf*(s*s-n.inf2))
+}
+
+func (n *normStepper) full(s float64) float64 {
+	if n.lambda == 0 {
+		return math.Sqrt(s*s + n.gFull)
+	}
+	return math.Sqrt(n.inf2 + n.eFull*(s*s-n.inf2))
+}
+
 // schedule walks a sim.Config's events: η and λ in force, and the factor
 // ‖X‖ is multiplied by at a rescale.
 type schedule struct {
@@ -120,3 +159,50 @@ func isRecord(c *sim.Config, n int) bool { return n%c.RecordEvery == 0 }
 
 // lastRecord returns the last recorded step.
 func lastRecord(c *sim.Config) int { return c.Steps - c.Steps%c.RecordEvery }
+
+// paramsAt returns (η, λ) in force at step n (after events at n).
+func paramsAt(c *sim.Config, n int) [2]float64 {
+	s := newSchedule(c)
+	for k := 0; k <= n; k++ {
+		s.at(k)
+	}
+	return [2]float64{s.eta, s.lambda}
+}
+
+// meanSE returns the mean of v(0 … n−1) and its standard error (n − 1
+// denominator; NaN for n = 1), summing in index order.
+func meanSE(n int, v func(i int) float64) (mean, se float64) {
+	s := 0.0
+	for i := range n {
+		s += v(i)
+	}
+	mean = s / float64(n)
+	if n < 2 {
+		return mean, math.NaN()
+	}
+	ss := 0.0
+	for i := range n {
+		d := v(i) - mean
+		ss += d * d
+	}
+	return mean, math.Sqrt(ss / float64(n-1) / float64(n))
+}
+
+// aggregateSDE turns one recorded step's per-trial samples into a Row, as
+// sim's engines do.
+func aggregateSDE(step int, eta, lambda float64, s []sdeSample) sim.Row {
+	n := len(s)
+	r := sim.Row{Step: step, Eta: eta, Lambda: lambda}
+	var f float64
+	f, r.RiskSE = meanSE(n, func(i int) float64 { return s[i].f })
+	r.Risk = 1 - f
+	r.Loss, r.LossSE = meanSE(n, func(i int) float64 { return s[i].loss })
+	r.AU, r.AUSE = meanSE(n, func(i int) float64 { return s[i].au })
+	au2, au2SE := meanSE(n, func(i int) float64 { return s[i].au * s[i].au })
+	r.AURMS = math.Sqrt(au2)
+	r.AURMSSE = au2SE / (2 * r.AURMS)
+	r.Norm, r.NormSE = meanSE(n, func(i int) float64 { return s[i].norm })
+	r.NormSq, r.NormSqSE = meanSE(n, func(i int) float64 { return s[i].s })
+	r.Tail, r.TailSE = meanSE(n, func(i int) float64 { return s[i].tail })
+	return r
+}

@@ -1,0 +1,152 @@
+package sde
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/smdlab/smd/internal/stattest"
+	"github.com/smdlab/smd/sim"
+)
+
+// cvConfig is the shared cross-validation config: Theorem 2's spectrum
+// (a_l = 1 once, a_h = 2 nineteen times, p = 20), σ = 1, η = 0.1,
+// λ = 0.01 (λη = 10⁻³), started at the SDE's equilibrium norm with
+// f₀ = 0.05, 1200 steps; sched adds a learning-rate decay at step 600.
+func cvConfig(t testing.TB, trials int, sched []sim.Event) *sim.Config {
+	const eta, lambda, p = 0.1, 0.01, 20
+	sInf := math.Sqrt(eta * (p - 1) / (2 * lambda))
+	return &sim.Config{Model: twoLevelModel(t, 1, p-1, 1, 2, 1), Eta: eta, Lambda: lambda,
+		Init: sim.Init{Norm: math.Sqrt(sInf), F0: 0.05}, Steps: 1200, Trials: trials, RecordEvery: 200,
+		Xi: 0.9, Seed: stattest.Seed(uint64(len(sched))), Schedule: sched}
+}
+
+var cvSchedules = []struct {
+	name  string
+	sched []sim.Event
+}{
+	{"constant", nil},
+	{"decay", []sim.Event{{Step: 600, LRDivide: 10}}},
+	{"decay-rescale", []sim.Event{{Step: 600, LRDivide: 10, Rescale: true}}},
+}
+
+// discretisationGap returns the documented relative gap bound between the
+// discrete dynamics and the SDE (docs/engines.md §5): the discrete
+// equilibrium ‖X‖⁴ exceeds the SDE's by the factor (1 + grad2/((p − 1)σ²))
+// ·2/(2 − λη) (theory's DiscreteNormSqLimit), grad2 = (a_h − a_l)²f(1 − f)
+// ≤ (a_h − a_l)²/4, so ‖X‖², and with it Theorem 2's κ and the risk, move by
+// at most λη/4 + (a_h − a_l)²/(8(p − 1)σ²) relative to first order; λη
+// instead of λη/4 also covers the O(λη) factors between E Δ² of the
+// discrete update and Lemma 1's Δ_t² ((1 − λη)² in tan Δ, Δ² vs tan²Δ).
+func discretisationGap(c *sim.Config) float64 {
+	m, _ := twoLevelOf(c, "")
+	le := 0.0
+	eta := c.Eta
+	lambda := c.Lambda
+	le = math.Max(le, lambda*eta)
+	da := m.ah - m.al
+	return le + da*da/(8*float64(m.p-1)*m.sigma*m.sigma)
+}
+
+type cvQty struct {
+	name         string
+	x, sx, y, sy float64
+}
+
+func cvQuantities(a, b sim.Row) []cvQty {
+	return []cvQty{
+		{"risk", a.Risk, a.RiskSE, b.Risk, b.RiskSE},
+		{"loss", a.Loss, a.LossSE, b.Loss, b.LossSE},
+		{"au_rms", a.AURMS, a.AURMSSE, b.AURMS, b.AURMSSE},
+		{"norm", a.Norm, a.NormSE, b.Norm, b.NormSE},
+		{"norm_sq", a.NormSq, a.NormSqSE, b.NormSq, b.NormSqSE},
+		{"tail", a.Tail, a.TailSE, b.Tail, b.TailSE},
+	}
+}
+
+// compareRows checks |x − y| ≤ z·√(SE_x² + SE_y²) + rel·|x| + 10⁻¹²|x|
+// (rounding) for every recorded step and quantity (each check at
+// false-alarm stattest.Alpha).
+func compareRows(t *testing.T, what string, want, got []sim.Row, rel float64) {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Fatalf("%s: %d rows, want %d", what, len(got), len(want))
+	}
+	for i, a := range want {
+		b := got[i]
+		if a.Step != b.Step || a.Eta != b.Eta || a.Lambda != b.Lambda {
+			t.Errorf("%s: row %d is (step %d, η %g, λ %g), want (%d, %g, %g)", what, i, b.Step, b.Eta, b.Lambda, a.Step, a.Eta, a.Lambda)
+		}
+		for _, q := range cvQuantities(a, b) {
+			se := math.Hypot(nz(q.sx), nz(q.sy))
+			tol := stattest.Z*se + (rel+1e-12)*math.Abs(q.x)
+			if d := math.Abs(q.x - q.y); d > tol {
+				t.Errorf("%s step %d %s: %.6g ± %.2g vs %.6g ± %.2g: |Δ| = %.3g > %.3g", what, a.Step, q.name, q.x, q.sx, q.y, q.sy, d, tol)
+			}
+		}
+	}
+}
+
+func nz(x float64) float64 {
+	if math.IsNaN(x) {
+		return 0
+	}
+	return x
+}
+
+// TestCrossValidation checks that sde, sde-reduced and fokker-planck agree
+// with full (the discrete simulation) within z·SE plus the documented
+// O(λη) discretisation gap, on risk, loss, AU (RMS), norm, squared norm and
+// tail, at constant learning rate and through a decay with and without
+// rescale; and that sde-reduced and sde agree with fokker-planck (the same
+// SDE: no discretisation gap but the Euler–Maruyama bias, O(dt); for θ it
+// is below 0.1 SE here, docs/engines.md §5; for sde's ‖X‖² it is the
+// discretisation gap at η·dt) within z·SE.
+func TestCrossValidation(t *testing.T) {
+	trials := 4000
+	if testing.Short() {
+		trials = 1500
+	}
+	for _, sc := range cvSchedules {
+		t.Run(sc.name, func(t *testing.T) {
+			c := cvConfig(t, trials, sc.sched)
+			full, err := sim.Full{}.Run(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fp, err := FokkerPlanck{}.Run(context.Background(), c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c2 := *c
+			c2.Seed += 1000
+			red, err := Reduced{}.Run(context.Background(), &c2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c3 := *c
+			c3.Seed += 2000
+			c3.Trials = trials / 2
+			em, err := EM{Substeps: 4}.Run(context.Background(), &c3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gap := discretisationGap(c)
+			compareRows(t, "full vs fokker-planck", full.Rows, fp.Rows, gap)
+			compareRows(t, "full vs sde-reduced", full.Rows, red.Rows, gap)
+			compareRows(t, "full vs sde", full.Rows, em.Rows, gap)
+			compareRows(t, "fokker-planck vs sde-reduced", fp.Rows, red.Rows, 0)
+			// EM with sub-step dt is the discrete update with η·dt and the
+			// noise scaled by 1/√dt: its gap to the SDE is the same bound
+			// for η·dt, i.e. gap·dt to first order.
+			compareRows(t, "fokker-planck vs sde", fp.Rows, em.Rows, gap/4)
+			if testing.Verbose() {
+				for i, a := range full.Rows {
+					fmt.Printf("%s %5d risk full %.5f±%.5f fp %.5f sr %.5f sde %.5f | au_rms %.5f %.5f | ‖X‖² %.4f %.4f %.4f\n", sc.name, a.Step,
+						a.Risk, a.RiskSE, fp.Rows[i].Risk, red.Rows[i].Risk, em.Rows[i].Risk, a.AURMS, fp.Rows[i].AURMS, a.NormSq, fp.Rows[i].NormSq, em.Rows[i].NormSq)
+				}
+			}
+		})
+	}
+}

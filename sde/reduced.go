@@ -1,0 +1,178 @@
+package sde
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smdlab/smd/internal/rng"
+	"github.com/smdlab/smd/sim"
+)
+
+// Reduced integrates the two-variable SDE system of eqs 16–17 for a
+// two-valued spectrum (a_l with multiplicity m₁, the target, and a_h with
+// m₂ = p − m₁), with the constants corrected (docs/engines.md §3), in the
+// angle θ to the target eigenspace, f = cos²θ:
+//
+//	dθ = [−η(a_h − a_l) sin θ cos θ / M + η²σ²((m₂ − 1) cot θ − (m₁ − 1) tan θ)/(2M²)] dt + (ησ/M) dW,
+//	dM = (−2ληM + η²(p − 1)σ²/M) dt,  M = ‖X‖²,
+//
+// M by its closed form (eq 17), θ by Euler–Maruyama with Substeps steps
+// per SGD step. In θ the diffusion ησ/M is constant, so Euler–Maruyama has
+// strong order 1, and nothing is clipped: the ends are reflected (θ ↦ −θ,
+// θ ↦ π − θ), which is the symmetry X₂ ↦ −X₂ (X₁ ↦ −X₁) of the model —
+// the drift repels θ from an end whose block has dimension ≥ 2, and for a
+// one-dimensional block the end is a reflecting boundary of the exact
+// process. Trials are independent, seeded by (seed, trial); output does not
+// depend on the worker count.
+type Reduced struct {
+	Substeps int // Euler–Maruyama steps per SGD step (0: 4)
+}
+
+var _ sim.Engine = Reduced{}
+
+type sdeSample struct {
+	f, loss, au, norm, s, tail float64
+}
+
+// Run simulates c.Trials independent trials of the (θ, M) system.
+func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
+	m, err := twoLevelOf(c, "sde-reduced")
+	if err != nil {
+		return nil, err
+	}
+	sub := e.Substeps
+	if sub <= 0 {
+		sub = 4
+	}
+	start := time.Now()
+	type trial struct {
+		th, s float64
+		rnd   rng.Rand
+		sch   *schedule
+		idx   int
+		dead  error
+		ns    normStepper
+	}
+	trials := make([]trial, c.Trials)
+	for i := range trials {
+		t := &trials[i]
+		t.rnd.Seed(c.Seed, uint64(i))
+		t.sch, t.idx = newSchedule(c), i
+		if c.Init.Norm > 0 {
+			t.th = math.Acos(math.Sqrt(c.Init.F0))
+			t.s = c.Init.Norm * c.Init.Norm
+		} else { // uniform direction and χ²_p norm, jointly: u_j² = σ̃²χ²_{m_j}
+			u1 := c.Init.Std * math.Sqrt(t.rnd.ChiSquare(float64(m.m1)))
+			u2 := c.Init.Std * math.Sqrt(t.rnd.ChiSquare(float64(m.m2)))
+			t.th = math.Atan2(u2, u1)
+			t.s = u1*u1 + u2*u2
+		}
+	}
+	tr := m.tr()
+	da := m.ah - m.al
+	c2 := float64(m.m2-1) / 2
+	c1 := float64(m.m1-1) / 2
+	dt := 1 / float64(sub)
+	sq := math.Sqrt(dt)
+	last := lastRecord(c)
+	samples := make([]sdeSample, c.Trials)
+	// advance applies the events of steps n0 … n1−1, records at n0 and
+	// integrates to n1; with n1 = n0 it applies n0's events and records.
+	advance := func(t *trial, n0, n1 int, out *sdeSample) {
+		for n := n0; n < max(n1, n0+1); n++ {
+			if sc := t.sch.at(n); sc != 1 {
+				t.s *= sc * sc
+			}
+			eta, lambda := t.sch.eta, t.sch.lambda
+			if n == n0 {
+				f := math.Cos(t.th)
+				f *= f
+				*out = sdeSample{f: f, loss: (m.al*f + m.ah*(1-f)) / 2, au: eta * math.Sqrt(tr) / t.s,
+					norm: math.Sqrt(t.s), s: t.s}
+				if f < c.Xi {
+					out.tail = 1
+				}
+			}
+			if n1 == n0 {
+				return
+			}
+			t.ns.set(eta, lambda, tr, dt)
+			for range sub {
+				s := t.ns.half(t.s)
+				d := eta * m.sigma / s
+				sn, cs := math.Sincos(t.th)
+				var th float64
+				switch {
+				case d == 0: // σ = 0: the ODE
+					th = t.th - eta*da*sn*cs/s*dt
+				case sn == 0 && c2 > 0: // at θ = 0 the exact θ is ≈ D·|W| in m₂ dimensions
+					th = d * sq * math.Sqrt(t.rnd.ChiSquare(float64(m.m2)))
+				case cs == 0 && c1 > 0:
+					th = math.Pi/2 - d*sq*math.Sqrt(t.rnd.ChiSquare(float64(m.m1)))
+				default:
+					drift := -eta*da*sn*cs/s + d*d*(c2*cs/sn-c1*sn/cs)
+					th = t.th + drift*dt + d*sq*t.rnd.Norm()
+				}
+				// Reflect at the ends: the group of θ ↦ −θ, θ ↦ π − θ has
+				// period π.
+				th = math.Mod(math.Abs(th), math.Pi)
+				if th > math.Pi/2 {
+					th = math.Pi - th
+				}
+				if math.IsNaN(th) {
+					t.dead = &sim.DivergenceError{Step: n, Trial: t.idx, Reason: "θ became NaN"}
+					return
+				}
+				t.th = th
+				t.s = t.ns.full(t.s)
+			}
+		}
+	}
+	rows := make([]sim.Row, 0, last/c.RecordEvery+1)
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, c.Trials)
+	for n0 := 0; n0 <= last; n0 += c.RecordEvery {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n1 := min(n0+c.RecordEvery, last)
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= c.Trials {
+						return
+					}
+					advance(&trials[i], n0, n1, &samples[i])
+				}
+			}()
+		}
+		wg.Wait()
+		for i := range trials {
+			if err := trials[i].dead; err != nil {
+				return nil, err
+			}
+		}
+		pa := paramsAt(c, n0)
+		rows = append(rows, aggregateSDE(n0, pa[0], pa[1], samples))
+		if c.Progress != nil {
+			c.Progress(int64(n1)*int64(c.Trials), int64(last)*int64(c.Trials))
+		}
+	}
+	res := &sim.Result{Rows: rows, TrialSteps: int64(last) * int64(c.Trials) * int64(sub), Wall: time.Since(start)}
+	if c.Trials == 1 {
+		res.Warnings = append(res.Warnings, "trials = 1: standard errors are undefined (NaN)")
+	}
+	return res, nil
+}
