@@ -50,7 +50,8 @@ type Config struct {
 	Trials      int    `yaml:"trials" json:"trials"`
 	RecordEvery int    `yaml:"record_every" json:"record_every"`
 	Seed        uint64 `yaml:"seed" json:"seed"`
-	// Method selects the engine (default "full").
+	// Method selects the engine (default "auto": the fastest engine exact
+	// in law for the config, see sim.AutoMethod).
 	Method string `yaml:"method" json:"method"`
 	// TailXi is ξ of Theorem 1: the tail column is P(f < ξ). Default 0.9.
 	TailXi float64 `yaml:"tail_xi" json:"tail_xi"`
@@ -285,7 +286,7 @@ func (c *Config) applyDefaults(present map[string]bool) {
 		c.Seed = 1
 	}
 	if !present["method"] {
-		c.Method = "full"
+		c.Method = "auto"
 	}
 	if !present["tail_xi"] {
 		c.TailXi = 0.9
@@ -299,7 +300,7 @@ func (c *Config) applyDefaults(present map[string]bool) {
 }
 
 // Methods lists the engines a config may name.
-var Methods = []string{"full"}
+var Methods = []string{"auto", "full", "reduced", "sde", "sde-reduced", "fokker-planck"}
 
 // Validate checks every field and returns the first problem as a
 // *FieldError naming the field and the reason.

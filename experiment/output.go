@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/smdlab/smd"
+	"github.com/smdlab/smd/sde"
 	"github.com/smdlab/smd/sim"
 )
 
@@ -83,6 +84,16 @@ func Engine(method string) (sim.Engine, error) {
 	switch method {
 	case "full":
 		return sim.Full{}, nil
+	case "reduced":
+		return sim.Reduced{}, nil
+	case "auto":
+		return sim.Auto{}, nil
+	case "sde":
+		return sde.EM{}, nil
+	case "sde-reduced":
+		return sde.Reduced{}, nil
+	case "fokker-planck":
+		return sde.FokkerPlanck{}, nil
 	}
 	return nil, &FieldError{Field: "method", Msg: fmt.Sprintf("unknown method %q", method)}
 }
@@ -94,7 +105,11 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 		return nil, nil, err
 	}
 	sc.Workers, sc.Progress = opt.Workers, opt.Progress
-	eng, err := Engine(c.Method)
+	method := c.Method // run.json records the engine auto resolves to
+	if method == "auto" {
+		method = sim.AutoMethod(sc)
+	}
+	eng, err := Engine(method)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -110,7 +125,7 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 	wall := res.Wall.Seconds()
 	info := &RunInfo{
 		Program: "smd simulate", Version: smd.Version(), Config: c, Seed: c.Seed,
-		Method: c.Method, Workers: min(workers, c.Trials), CPUs: runtime.NumCPU(),
+		Method: method, Workers: min(workers, c.Trials), CPUs: runtime.NumCPU(),
 		Started: started.UTC(), WallSec: wall, P: sc.Model.Dim(), Steps: res.TrialSteps,
 		StepsPS: float64(res.TrialSteps) / wall, CoordPS: float64(res.CoordinateUpdates) / wall,
 		Warnings: append([]string{}, res.Warnings...),
