@@ -39,9 +39,10 @@ type Globals struct {
 
 // cli is the whole command line. Each subcommand lives in its own file.
 type cli struct {
-	Simulate SimulateCmd `cmd:"" help:"Simulate an NRQ/NQM ensemble from a YAML config; writes series.csv and run.json."`
-	Train    TrainCmd    `cmd:"" help:"Train a normalized network (ResNet18/50, small CNN) with SGD and weight decay; measure per-layer angular updates."`
-	Version  VersionCmd  `cmd:"" help:"Print the program version."`
+	Simulate  SimulateCmd  `cmd:"" help:"Simulate an NRQ/NQM ensemble from a YAML config; writes series.csv and run.json."`
+	Reproduce ReproduceCmd `cmd:"" help:"Regenerate the paper's NRQ figures (1 and 2) with theory overlaid; writes PNG, SVG, CSV and index.html with the measured claims."`
+	Train     TrainCmd     `cmd:"" help:"Train a normalized network (ResNet18/50, small CNN) with SGD and weight decay; measure per-layer angular updates."`
+	Version   VersionCmd   `cmd:"" help:"Print the program version."`
 }
 
 // usageError marks bad input: exit code 2, one line on stderr.
