@@ -304,7 +304,10 @@ func figure1(g *Globals) (*figureOut, error) {
 		},
 	}
 	lo, hi := land.Min(), land.Max()
-	b.Measured = []string{fmt.Sprintf("grid 160 × 160 on [−2, 2]²: F ranges over [%.3f, %.3f]; along y = 0, F = 1 + x² → 1 as x → 0, along x = 0, F = 2 + y² → 2: the limit at 0 depends on the direction", lo, hi)}
+	b.Measured = []string{
+		fmt.Sprintf("grid 160 × 160 on [−2, 2]²: F ranges over [%.3f, %.3f] (colour: dark low, bright high); white contours at F = %v", lo, hi, b.Panel.Contours),
+		"along y = 0, F = 1 + x² → 1 as x → 0; along x = 0, F = 2 + y² → 2: the limit at the origin depends on the direction, and the level sets F < 2 are two lobes pinched at 0",
+	}
 	b.writeCSV = func(w io.Writer) error {
 		var buf bytes.Buffer
 		buf.WriteString("x,y,f\n")
