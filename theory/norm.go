@@ -47,7 +47,8 @@ func (p Params) NormSq(t, m0 float64) float64 {
 		return math.Sqrt(m0*m0 + 2*p.Eta*p.Eta*tr*t)
 	}
 	inf2 := p.Eta * tr / (2 * p.Lambda)
-	return math.Sqrt(math.Exp(-4*p.Lambda*p.Eta*t)*(m0*m0-inf2) + inf2)
+	x := 4 * p.Lambda * p.Eta * t
+	return math.Sqrt(m0*m0*math.Exp(-x) - inf2*math.Expm1(-x))
 }
 
 // DiscreteNormSqLimit returns the equilibrium squared norm of the discrete
