@@ -1,0 +1,88 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"strings"
+	"testing"
+)
+
+// The quick grid runs in `go test`: every corrected formula must pass, the
+// printed formulas the paper gets wrong must fail, and the reports must
+// hold every row.
+func TestQuickVerify(t *testing.T) {
+	if testing.Short() {
+		t.Skip("verify --quick takes ~15 s")
+	}
+	rep, err := Run(context.Background(), true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Rows {
+		if !r.Pass {
+			t.Errorf("%s / %s (%s): predicted %.6g, simulated %.6g ± %.3g, bound %.3g: %s", r.Result, r.Case, r.Eq, r.Predicted, r.Simulated, r.SE, r.Bound, r.Detail)
+		}
+	}
+	// The simulation must be able to tell the printed forms apart where the
+	// paper is wrong (otherwise the grid tests nothing): eq 17's norm
+	// (M = ‖X‖ vs ‖X‖²), eq 25's κ on a gap ≠ 1, eq 26, eqs 18–21, eq 24.
+	mustFailPrinted := map[string]string{
+		"norm limit E‖X‖":                        "p100",
+		"stationary risk r* (exact quadrature)":  "p10-gap2",
+		"stationary risk r* (leading term)":      "p100",
+		"limiting risk bounds r̲* ≤ r ≤ r̄* + ε": "p100",
+		"loss bounds through f":                  "p100",
+	}
+	seen := map[string]bool{}
+	for _, r := range rep.Rows {
+		if c, ok := mustFailPrinted[r.Result]; ok && c == r.Case {
+			seen[r.Result] = true
+			if r.PrintedPass {
+				t.Errorf("%s on %s: the printed formula (%.6g) passes against %.6g ± %.3g; the grid cannot detect the erratum", r.Result, r.Case, r.Printed, r.Simulated, r.SE)
+			}
+		}
+	}
+	for res := range mustFailPrinted {
+		if !seen[res] {
+			t.Errorf("no row %q", res)
+		}
+	}
+	// Every result named by issue 3 appears.
+	for _, want := range []string{"AU limit √(E Δ²)", "norm path E‖X_t‖²", "AU path √(E Δ_t²)", "stationary tail",
+		"risk lower bound along the path", "risk upper bound along the path", "escape after LR decay", "no escape with rescale",
+		"Corollary 3 transform"} {
+		found := false
+		for _, r := range rep.Rows {
+			if strings.HasPrefix(r.Result, want) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("the report has no %q row", want)
+		}
+	}
+	var md, csv bytes.Buffer
+	if err := rep.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.WriteCSV(&csv); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(csv.String(), "\n"); n != len(rep.Rows)+1 {
+		t.Errorf("report.csv has %d lines for %d rows", n, len(rep.Rows))
+	}
+	if !strings.Contains(md.String(), "0 failed") {
+		t.Errorf("report.md does not say 0 failed")
+	}
+}
+
+// pathZ keeps a path's false-alarm rate at that of one 4·SE check.
+func TestPathZ(t *testing.T) {
+	if z := pathZ(1); math.Abs(z-4) > 1e-9 {
+		t.Errorf("pathZ(1) = %v, want 4", z)
+	}
+	if z := pathZ(100); z < 4.8 || z > 5.1 {
+		t.Errorf("pathZ(100) = %v, want ≈ 4.97", z)
+	}
+}
