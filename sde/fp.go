@@ -32,9 +32,9 @@ import (
 // random ‖X₀‖² = σ̃²χ²_p (independent of the direction) is integrated out
 // exactly by Gauss quadrature over NormNodes values, one solve each.
 type FokkerPlanck struct {
-	Cells     int // grid cells on [0, π/2] (0: 1024)
+	Cells     int // grid cells on [0, π/2] (0: 2048)
 	Substeps  int // time steps per SGD step (0: 1)
-	NormNodes int // quadrature nodes for a random ‖X₀‖² (0: 6)
+	NormNodes int // quadrature nodes for a random ‖X₀‖² (0: 4)
 }
 
 var _ sim.Engine = FokkerPlanck{}
@@ -126,7 +126,8 @@ func (f *fpSolver) operator(s, eta float64) {
 	clear(f.up)
 	for i := range g.n - 1 {
 		dphi := alpha*g.dcos2[i] + g.dlog[i]
-		bp, bm := kappa*bern(dphi), kappa*bern(-dphi)
+		b := bern(dphi)
+		bp, bm := kappa*b, kappa*(b+dphi) // B(−x) = B(x) + x
 		// J_{i+1/2} = bm·P_i − bp·P_{i+1}: leaves cell i, enters i+1.
 		f.di[i] -= bm
 		f.up[i] += bp
@@ -192,13 +193,13 @@ func (fp FokkerPlanck) Run(ctx context.Context, c *sim.Config) (*sim.Result, err
 	}
 	cells, sub, nodes := fp.Cells, fp.Substeps, fp.NormNodes
 	if cells <= 0 {
-		cells = 1024
+		cells = 2048
 	}
 	if sub <= 0 {
 		sub = 1
 	}
 	if nodes <= 0 {
-		nodes = 6
+		nodes = 4
 	}
 	start := time.Now()
 	g := newFPGrid(m, cells, c.Xi)

@@ -117,3 +117,20 @@ func TestFokkerPlanckMass(t *testing.T) {
 		t.Errorf("mass %.16f, want 1", sum)
 	}
 }
+
+// BenchmarkFokkerPlanck times a 10⁵-step run (Theorem 2's spectrum,
+// p = 100, init {norm, f0}: one solve; default 2048 cells, one
+// Crank–Nicolson step per SGD step, a decay with rescale at 5·10⁴),
+// recording every 500 steps.
+func BenchmarkFokkerPlanck(b *testing.B) {
+	m := twoLevelModel(b, 1, 99, 1, 2, 1)
+	c := &sim.Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: sim.Init{Norm: 8.39, F0: 0.01},
+		Steps: 100_000, Trials: 1, RecordEvery: 500, Xi: 0.9,
+		Schedule: []sim.Event{{Step: 50_000, LRDivide: 10, Rescale: true}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := (FokkerPlanck{}).Run(context.Background(), c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
