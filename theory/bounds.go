@@ -85,7 +85,7 @@ func (p Params) PaperRiskBounds(r0, xi float64, t, au, eps []float64) (lower, up
 	n := len(t)
 	lower, upper = make([]float64, n), make([]float64, n)
 	lower[0], upper[0] = r0, r0
-	var G, Gt float64   // G₁(t), G̃₁(t)
+	var G, Gt float64    // G₁(t), G̃₁(t)
 	var IL, A, B float64 // ∫Δ²e^{G₁}, ∫cΔe^{−G̃}, ∫Δ²e^{−G̃}
 	for i := 1; i < n; i++ {
 		h := t[i] - t[i-1]
