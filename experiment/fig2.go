@@ -286,8 +286,7 @@ type Overlay struct {
 }
 
 // Theory returns the overlay for c at the given steps. Theorem 1's bounds
-// (eqs 18–21) are not drawn: the theory package does not provide them (the
-// printed ones rest on the uncorrected eq 16, docs/derivations.md).
+// need the measured tail ε(t) too: see Theorem1.
 func (c *Config) Theory(steps []int) (*Overlay, error) {
 	tp, err := c.TheoryParams(0)
 	if err != nil {
@@ -333,6 +332,32 @@ func (c *Config) Theory(steps []int) (*Overlay, error) {
 		o.Adiabatic = append(o.Adiabatic, theory.StationaryRiskKappa(pn.P, pn.KappaAt(path.NormSq(t))))
 	}
 	return o, nil
+}
+
+// Theorem1 returns Theorem 1's lower and upper bounds on the risk (eqs
+// 18–21 corrected, theory.RiskBounds) at the recorded steps of rows, along
+// the eq 17 AU path of o and with the tail ε(t) = P(f_t < ξ) measured in
+// rows (the theorem takes the true ε(t); the measured one has standard
+// error TailSE). r₀ = 1 − f₀ for a {norm, f0} start and 1 − 1/p for a
+// Gaussian one (E f₀ = 1/p exactly: f₀ ~ Beta(½, (p − 1)/2)).
+func (c *Config) Theorem1(o *Overlay, rows []sim.Row) (lower, upper []float64, err error) {
+	if len(rows) != len(o.Steps) {
+		return nil, nil, fmt.Errorf("%w: %d rows for %d overlay steps", ErrConfig, len(rows), len(o.Steps))
+	}
+	tp, err := c.TheoryParams(0)
+	if err != nil {
+		return nil, nil, err
+	}
+	r0 := 1 - 1/float64(tp.P)
+	if c.Init.F0 != nil {
+		r0 = 1 - *c.Init.F0
+	}
+	t := make([]float64, len(rows))
+	eps := make([]float64, len(rows))
+	for i, r := range rows {
+		t[i], eps[i] = float64(r.Step), r.Tail
+	}
+	return tp.RiskBounds(r0, c.TailXi, t, o.AUPath, eps)
 }
 
 // Field selects one recorded quantity of a sim.Row with its standard error.

@@ -74,6 +74,35 @@ func TestFig2Presets(t *testing.T) {
 	}
 }
 
+// Theorem 1's bounds start at r₀ = 1 − f₀ and keep lower ≤ upper.
+func TestTheorem1Overlay(t *testing.T) {
+	c := Fig2Equilibrium().Curves[2].Config
+	steps := []int{0, 100, 200, 300}
+	rows := make([]sim.Row, len(steps))
+	for i, n := range steps {
+		rows[i] = sim.Row{Step: n, Tail: 0.5}
+	}
+	ov, err := c.Theory(steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi, err := c.Theorem1(ov, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lo[0] != 0.99 || hi[0] != 0.99 {
+		t.Errorf("bounds at t = 0: [%v, %v], want r₀ = 1 − f₀ = 0.99", lo[0], hi[0])
+	}
+	for i := range lo {
+		if lo[i] > hi[i] {
+			t.Errorf("step %d: lower %v > upper %v", steps[i], lo[i], hi[i])
+		}
+	}
+	if _, _, err := c.Theorem1(ov, rows[:2]); err == nil {
+		t.Error("mismatched rows accepted")
+	}
+}
+
 func decay(c *Config) float64 {
 	d := 1.0
 	for _, e := range c.Schedule {

@@ -63,6 +63,10 @@ type Curve struct {
 	Theory bool
 	// Marker draws a filled circle at each point instead of a line.
 	Marker bool
+	// Lo, if set (same length as X), makes the curve a band: the area
+	// between Lo and Y filled with the curve's colour (use a translucent
+	// RGB), no outline. Its legend icon is a filled box.
+	Lo []float64
 }
 
 // Grid is a function sampled on a rectangular grid (the method set of
@@ -130,6 +134,13 @@ func (c Curve) style() draw.LineStyle {
 type thumb struct{ c Curve }
 
 func (t thumb) Thumbnail(c *draw.Canvas) {
+	if t.c.Lo != nil {
+		h := (c.Max.Y - c.Min.Y) / 4
+		r := vg.Rectangle{Min: vg.Point{X: c.Min.X, Y: c.Min.Y + h}, Max: vg.Point{X: c.Max.X, Y: c.Max.Y - h}}
+		c.SetColor(t.c.color())
+		c.Fill(r.Path())
+		return
+	}
 	if t.c.Marker {
 		y := (c.Min.Y + c.Max.Y) / 2
 		x := (c.Min.X + c.Max.X) / 2
@@ -187,6 +198,34 @@ func (p *Panel) build() (*gplot.Plot, error) {
 			xys = append(xys, plotter.XY{X: x, Y: y})
 		}
 		if len(xys) == 0 {
+			continue
+		}
+		if c.Lo != nil {
+			if len(c.Lo) != len(c.X) {
+				return nil, fmt.Errorf("plot: band %d (%q) has %d x and %d lower values", i, c.Label, len(c.X), len(c.Lo))
+			}
+			var top, bot plotter.XYs
+			for j := range c.X {
+				x, hi, lo := c.X[j], c.Y[j], c.Lo[j]
+				if bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) || (p.LogY && v <= 0) }; bad(x) || bad(hi) || bad(lo) {
+					continue
+				}
+				top = append(top, plotter.XY{X: x, Y: hi})
+				bot = append(bot, plotter.XY{X: x, Y: lo})
+			}
+			for j := len(bot) - 1; j >= 0; j-- {
+				top = append(top, bot[j])
+			}
+			if len(top) < 3 {
+				continue
+			}
+			poly, err := plotter.NewPolygon(top)
+			if err != nil {
+				return nil, err
+			}
+			poly.Color = c.color()
+			poly.LineStyle.Width = 0
+			g.Add(poly)
 			continue
 		}
 		if c.Marker {

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"image/color"
+	stdcolor "image/color"
 	"io"
 	"math"
 	"os"
@@ -450,9 +450,9 @@ func angle3(a, b [3]float64) float64 {
 	return math.Acos(math.Max(-1, math.Min(1, c)))
 }
 
-func rgb(r, g, b float64) color.RGBA {
+func rgb(r, g, b float64) stdcolor.RGBA {
 	cl := func(x float64) uint8 { return uint8(math.Round(255 * math.Max(0, math.Min(1, x)))) }
-	return color.RGBA{R: cl(r), G: cl(g), B: cl(b), A: 255}
+	return stdcolor.RGBA{R: cl(r), G: cl(g), B: cl(b), A: 255}
 }
 
 func ff(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
@@ -466,12 +466,14 @@ type curveRun struct {
 	ov   *experiment.Overlay
 	// grad2 is Theorem 2's stationary E‖PAX̃‖² at the final (η, λ).
 	grad2 float64
+	// lo, hi are Theorem 1's bounds on the risk (experiment.Theorem1).
+	lo, hi []float64
 }
 
 // figure2 runs the three groups and builds their panels.
 func figure2(g *Globals, groups []experiment.Fig2Group, trials, workers int, seedOffset uint64, rep *progress.Reporter) (*figureOut, []runRecord, error) {
 	f := &figureOut{Name: "fig2", Title: fmt.Sprintf("Figure 2: experiments on NRQ (p = 100, a_l = 1, a_h = 2, σ = 1), mean of %d trials", trials),
-		Caption: "Rows: (a)–(d) evolution inside equilibrium; (e)–(h) the escape after a learning-rate decay; (i)–(l) Corollary 3 and the initial scale. Columns: risk r_t = 1 − E f_t, loss E L(X_t), angular update √(E Δ_t²), weight norm E‖X_t‖. Dotted lines: theory (Theorem 2's limiting risk and loss with the corrected κ, Lemma 1's AU along the eq 17 norm path, the eq 17 norm path).",
+		Caption: "Rows: (a)–(d) evolution inside equilibrium; (e)–(h) the escape after a learning-rate decay; (i)–(l) Corollary 3 and the initial scale. Columns: risk r_t = 1 − E f_t, loss E L(X_t), angular update √(E Δ_t²), weight norm E‖X_t‖. Dotted lines: theory (Theorem 2's limiting risk and loss with the corrected κ, Lemma 1's AU along the eq 17 norm path, the eq 17 norm path); shaded bands: Theorem 1's bounds on the risk.",
 		W:       19, H: 12.5, PW: 8.2, PH: 4.2}
 	var runs []runRecord
 	var offset int64
@@ -506,7 +508,11 @@ func figure2(g *Globals, groups []experiment.Fig2Group, trials, workers int, see
 			if err != nil {
 				return nil, nil, err
 			}
-			crs = append(crs, curveRun{c: cv, rows: res.Rows, ov: ov, grad2: g2})
+			lo, hi, err := c.Theorem1(ov, res.Rows)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s %s: Theorem 1: %w", gr.Name, cv.Label, err)
+			}
+			crs = append(crs, curveRun{c: cv, rows: res.Rows, ov: ov, grad2: g2, lo: lo, hi: hi})
 			runs = append(runs, runRecord{Figure: gr.Name, Label: cv.Label, Config: &c, Method: c.Method, WallSec: info.WallSec})
 		}
 		row, err := fig2Row(gr, crs)
@@ -571,6 +577,8 @@ func fig2Row(gr experiment.Fig2Group, crs []curveRun) ([]*panelOut, error) {
 			po.Series = append(po.Series, s)
 			p.Curves = append(p.Curves, plot.Curve{Label: cr.c.Label, X: s.X, Y: s.Y, Color: clr, Dash: dash})
 		}
+		bandDone := map[int]bool{}
+		var bands []plot.Curve
 		for i, cr := range crs {
 			clr, _ := style(gr.Name, i)
 			th := series{Name: cr.c.Label + ": " + col.theoryName, Kind: "theory", X: po.Series[i].X, Y: col.theory(cr.ov)}
@@ -581,9 +589,49 @@ func fig2Row(gr experiment.Fig2Group, crs []curveRun) ([]*panelOut, error) {
 				po.Series = append(po.Series, ad)
 				p.Curves = append(p.Curves, plot.Curve{Label: "dash-dot: Theorem 2 r* at the current norm", X: ad.X, Y: ad.Y, Color: clr, Dash: plot.DashDot, Theory: true, Width: 1.1})
 			}
+			if col.name == "risk" {
+				for j, b := range [][]float64{cr.lo, cr.hi} {
+					name := []string{"lower", "upper"}[j]
+					po.Series = append(po.Series, series{Name: cr.c.Label + ": Theorem 1 " + name + " bound (eqs 18–21 corrected)", Kind: "theory", X: th.X, Y: b})
+				}
+				// One band per colour: curves sharing a colour share
+				// their AU path (equal λη, or Corollary 3), so their
+				// bounds differ only through the measured tail.
+				if !bandDone[clr] {
+					bandDone[clr] = true
+					bands = append(bands, plot.Curve{X: th.X, Y: cr.hi, Lo: cr.lo, RGB: faded(plot.Colors[clr])})
+				}
+			}
 		}
 		p.Curves = append(p.Curves, plot.Curve{Label: "dotted: " + col.theoryName, RGB: plot.Colors[6], Dash: plot.Dotted, Theory: true, Width: 1.4})
+		if len(bands) > 0 { // drawn first, behind the data; legend entry last
+			p.Curves = append(append(bands, p.Curves...), plot.Curve{Label: "band: Theorem 1 bounds (eqs 18–21)", Lo: []float64{}, RGB: faded(plot.Colors[6])})
+		}
 		out = append(out, po)
+	}
+	// Theorem 1 holds at every t: the measured risk lies within the bounds,
+	// up to z·SE (z Bonferroni over the recorded steps of all curves).
+	boundsOK := true
+	nAll := 0
+	for _, cr := range crs {
+		nAll += len(cr.rows)
+	}
+	zb := zFor(1e-5, nAll)
+	for _, cr := range crs {
+		worst, at := math.Inf(-1), 0
+		for i, r := range cr.rows {
+			z := math.Max(cr.lo[i]-r.Risk, r.Risk-cr.hi[i]) / r.RiskSE
+			if r.Step == 0 || r.RiskSE == 0 {
+				continue // r₀ is the bounds' initial value
+			}
+			if z > worst {
+				worst, at = z, r.Step
+			}
+		}
+		inside := worst <= zb
+		boundsOK = boundsOK && inside
+		out[0].Measured = append(out[0].Measured, fmt.Sprintf("%s: Theorem 1 bounds hold at all %d recorded steps within z·SE (z = %.2f): %v (closest approach %.1f SE outside at t = %d; negative: inside; final bounds [%.4f, %.4f])",
+			cr.c.Label, len(cr.rows), zb, inside, worst, at, cr.lo[len(cr.lo)-1], cr.hi[len(cr.hi)-1]))
 	}
 	var err error
 	switch gr.Name {
@@ -593,6 +641,9 @@ func fig2Row(gr experiment.Fig2Group, crs []curveRun) ([]*panelOut, error) {
 		err = checkEscape(gr, crs, out)
 	case "fig2_i-l":
 		err = checkInit(gr, crs, out)
+	}
+	if !boundsOK {
+		out[0].Verdict = "contradicted"
 	}
 	return out, err
 }
@@ -869,6 +920,12 @@ func checkInit(gr experiment.Fig2Group, crs []curveRun, out []*panelOut) error {
 	return nil
 }
 
+// faded returns c at 15% opacity (bands drawn behind the data).
+func faded(c stdcolor.Color) stdcolor.Color {
+	r, g, b, _ := c.RGBA()
+	return stdcolor.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 40}
+}
+
 func fmtSig(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
 
 func rowsBefore(rows []sim.Row, step int) []sim.Row {
@@ -928,8 +985,12 @@ of the SDE theory, relative λη + E‖PAX̃‖²/(2(p−1)σ²) (docs/derivatio
 still is from equilibrium inside the window (its effect on r*, Δ and ‖X‖).</li>
 <li>Theory: Theorem 2's stationary law with the corrected κ = (a_h − a_l)√(p−1)/(2σ√(2λη)), Lemma 1's AU
 √(2λη), eq 17 with M_t = ‖X_t‖² (so ‖X_∞‖⁴ = η(p−1)σ²/(2λ)); the norm's limit is the discrete-time
-fixed point (theory.DiscreteNormLimit), within 0.1% of eq 17's. Theorem 1's bounds are not drawn: the theory
-package does not provide them.</li>
+fixed point (theory.DiscreteNormLimit), within 0.1% of eq 17's.</li>
+<li>Theorem 1's bounds (eqs 18–21 with corrected constants, theory.RiskBounds) are the shaded bands of the risk
+panels, one per colour: computed along Lemma 1's AU on the eq 17 path with the measured tail ε(t) = P(f_t &lt; 0.9)
+(the theorem's upper bound needs it). The check is that the measured risk lies inside at every recorded step
+up to z·SE, z Bonferroni over all steps of the group. The upper bound is vacuous (near 1) where ε(t) is large,
+as for λη = 4·10⁻⁴.</li>
 </ul>
 {{range .Figs}}
 <h2>{{.Title}}</h2>

@@ -152,7 +152,7 @@ func TestReproduceEndToEnd(t *testing.T) {
 				sim := panel[cv.Label]["sim"]
 				var th []seriesPoint
 				for name, kinds := range panel {
-					if strings.HasPrefix(name, cv.Label+": ") && !strings.Contains(name, "current norm") {
+					if strings.HasPrefix(name, cv.Label+": ") && !strings.Contains(name, "current norm") && !strings.Contains(name, "Theorem 1") {
 						th = kinds["theory"]
 					}
 				}
@@ -163,6 +163,27 @@ func TestReproduceEndToEnd(t *testing.T) {
 				want := th[len(th)-1].value
 				if d := math.Abs(m - want); d > z*se+0.01*want {
 					t.Errorf("fig2%c %s: limit %.5g ± %.2g, theory %.5g", l, cv.Label, m, se, want)
+				}
+			}
+		}
+	}
+
+	// Theorem 1: every risk curve lies within its bounds at every recorded
+	// step after the first, up to z·SE (z Bonferroni over the steps).
+	for gi, l := range "aei" {
+		panel := readPanel(t, filepath.Join(dir, "fig2"+string(l)+".csv"))
+		for _, cv := range groups[gi].Curves {
+			sim := panel[cv.Label]["sim"]
+			lo := panel[cv.Label+": Theorem 1 lower bound (eqs 18–21 corrected)"]["theory"]
+			hi := panel[cv.Label+": Theorem 1 upper bound (eqs 18–21 corrected)"]["theory"]
+			if len(lo) != len(sim) || len(hi) != len(sim) {
+				t.Fatalf("fig2%c %s: %d bound points for %d data points", l, cv.Label, len(lo), len(sim))
+			}
+			zn := stattest.ZFor(stattest.Alpha, len(sim))
+			for j := 1; j < len(sim); j++ {
+				if lo[j].value > hi[j].value || sim[j].value < lo[j].value-zn*sim[j].se || sim[j].value > hi[j].value+zn*sim[j].se {
+					t.Errorf("fig2%c %s step %g: risk %.4f ± %.2g outside Theorem 1's [%.4f, %.4f]", l, cv.Label, sim[j].step, sim[j].value, sim[j].se, lo[j].value, hi[j].value)
+					break
 				}
 			}
 		}
