@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -260,27 +261,23 @@ func writeFile(path string, write func(w io.Writer) error) error {
 // writeSeriesCSV writes a panel's data in long form: series, kind, step,
 // value, se (empty for theory).
 func writeSeriesCSV(w io.Writer, ss []series) error {
-	var b bytes.Buffer
-	b.WriteString("series,kind,step,value,se\n")
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"series", "kind", "step", "value", "se"}); err != nil {
+		return err
+	}
 	for _, s := range ss {
-		name := strconv.Quote(s.Name)
 		for i := range s.X {
-			b.WriteString(name)
-			b.WriteByte(',')
-			b.WriteString(s.Kind)
-			b.WriteByte(',')
-			b.WriteString(strconv.FormatFloat(s.X[i], 'g', -1, 64))
-			b.WriteByte(',')
-			b.WriteString(strconv.FormatFloat(s.Y[i], 'g', -1, 64))
-			b.WriteByte(',')
+			se := ""
 			if s.SE != nil {
-				b.WriteString(strconv.FormatFloat(s.SE[i], 'g', -1, 64))
+				se = ff(s.SE[i])
 			}
-			b.WriteByte('\n')
+			if err := cw.Write([]string{s.Name, s.Kind, ff(s.X[i]), ff(s.Y[i]), se}); err != nil {
+				return err
+			}
 		}
 	}
-	_, err := w.Write(b.Bytes())
-	return err
+	cw.Flush()
+	return cw.Error()
 }
 
 // ---- Figure 1 ----
