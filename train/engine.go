@@ -219,6 +219,12 @@ func (n *Net) buildEval(bsz int) *Graph {
 // (0 where zero-initialized), β = 0, running mean 0 and variance 1.
 // Momentum buffers start at zero.
 func (n *Net) Init(rng *rand.Rand, initStd, k float64) {
+	for _, t := range n.state {
+		t.FinalizeAll()
+	}
+	for _, t := range n.velocity {
+		t.FinalizeAll()
+	}
 	n.state = make([]*tensors.Tensor, len(n.Specs))
 	for i, p := range n.Specs {
 		v := make([]float32, p.Size())

@@ -9,6 +9,7 @@ import (
 	"github.com/gomlx/compute/dtypes"
 	"github.com/gomlx/compute/shapes"
 	"github.com/gomlx/gomlx/core/graph"
+	"github.com/gomlx/gomlx/core/tensors"
 )
 
 func testBackend(t *testing.T) compute.Backend {
@@ -326,3 +327,42 @@ func TestCorollary3(t *testing.T) {
 		t.Errorf("k=10 without transform: AU %g ≈ k=1's %g", stats[0].AU, au1[0][0])
 	}
 }
+
+// TestMaxPool3x3s2 compares the sliced max pooling with GoMLX's pooling op
+// on non-negative inputs with odd and even sides: the values must be equal
+// (both are a maximum of the same floats).
+func TestMaxPool3x3s2(t *testing.T) {
+	be := testBackend(t)
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, side := range []int{7, 8} {
+		x := make([]float32, 2*side*side*3)
+		for i := range x {
+			x[i] = float32(math.Max(0, rng.NormFloat64()))
+		}
+		var got, want []float32
+		err := catch(func() {
+			out := graph.MustExecOnceN(be, func(x *graph.Node) []*graph.Node {
+				ref := graph.MaxPool(x).Window(3).Strides(2).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
+				return []*graph.Node{MaxPool3x3s2(x), ref}
+			}, tensorOf(x, 2, side, side, 3))
+			got, want = flat32(out[0]), flat32(out[1])
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2*((side-1)/2+1)*((side-1)/2+1)*3 || len(got) != len(want) {
+			t.Fatalf("side %d: %d and %d outputs", side, len(got), len(want))
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("side %d: element %d = %g, MaxPool gives %g", side, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func tensorOf(v []float32, dims ...int) *tensors.Tensor {
+	return tensors.FromFlatDataAndDimensions(v, dims...)
+}
+
+func flat32(t *tensors.Tensor) []float32 { return tensors.MustCopyFlatData[float32](t) }

@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 
+	"github.com/gomlx/compute/shapes"
+
 	. "github.com/gomlx/gomlx/core/graph" //nolint:staticcheck // GoMLX graph code reads best with its ops unqualified.
 )
 
@@ -88,7 +90,7 @@ func basicBlock(b *Builder, x *Node, name string, width, stride int, zeroGamma b
 func ResNet50(classes int, zeroGamma bool) Arch {
 	return func(b *Builder, x *Node) *Node {
 		x = Relu(b.ConvBN(x, "stem", 7, 64, 2, false))
-		x = MaxPool(x).Window(3).Strides(2).PaddingPerDim([][2]int{{1, 1}, {1, 1}}).Done()
+		x = MaxPool3x3s2(x)
 		blocks := []int{3, 4, 6, 3}
 		widths := []int{64, 128, 256, 512}
 		for s, n := range blocks {
@@ -102,6 +104,37 @@ func ResNet50(classes int, zeroGamma bool) Arch {
 		}
 		return b.Dense(GlobalAvgPool(x), "fc", classes)
 	}
+}
+
+// MaxPool3x3s2 is 3×3 max pooling with stride 2 and padding 1 of a
+// non-negative NHWC tensor (ResNet50 pools right after a ReLU), written as
+// the maximum of nine strided slices of the zero-padded input so that it has
+// a gradient on every backend: the pure-Go backend has none for its pooling
+// op, nor for Pad. On non-negative inputs zero padding gives max pooling's
+// values; the gradient goes to the maximal element, as max pooling's does,
+// except on exact ties (where the ReLU's gradient is 0 anyway when the tie
+// is at 0).
+func MaxPool3x3s2(x *Node) *Node {
+	dims := x.Shape().Dimensions
+	b, h, w, c := dims[0], dims[1], dims[2], dims[3]
+	ho, wo := (h-1)/2+1, (w-1)/2+1
+	g := x.Graph()
+	zrow := Zeros(g, shapes.Make(x.DType(), b, 1, w, c))
+	x = Concatenate([]*Node{zrow, x, zrow}, 1)
+	zcol := Zeros(g, shapes.Make(x.DType(), b, h+2, 1, c))
+	x = Concatenate([]*Node{zcol, x, zcol}, 2)
+	var out *Node
+	for dy := range 3 {
+		for dx := range 3 {
+			s := Slice(x, AxisRange(), AxisRange(dy, dy+2*(ho-1)+1).Stride(2), AxisRange(dx, dx+2*(wo-1)+1).Stride(2), AxisRange())
+			if out == nil {
+				out = s
+			} else {
+				out = Max(out, s)
+			}
+		}
+	}
+	return out
 }
 
 func bottleneck(b *Builder, x *Node, name string, width, stride int, zeroGamma bool) *Node {
