@@ -22,6 +22,7 @@ import (
 	"github.com/smdlab/smd/experiment"
 	"github.com/smdlab/smd/plot"
 	"github.com/smdlab/smd/sim"
+	"github.com/smdlab/smd/theory"
 )
 
 // ReproduceCmd is `smd reproduce`.
@@ -424,7 +425,8 @@ func spherePanel(sp *experiment.Sphere) *panelOut {
 		Measured: []string{
 			fmt.Sprintf("one trajectory, A = diag(1, 2, 3), σ = %g, η = %g, λ = %g, %d steps from ‖X₀‖ = R/3", sp.Sigma, sp.Eta, sp.Lambda, len(sp.X)-1),
 			fmt.Sprintf("mean ‖X_n‖ over the second half %.3f, equilibrium radius R = (η(p−1)σ²/(2λ))^{1/4} = %.3f", norm, R),
-			fmt.Sprintf("mean angular update over the second half %.4f rad per step, √(2λη) = %.4f (one trajectory: no SE; the angle is χ-distributed, mean ≈ 0.89·RMS for p = 3)", au, math.Sqrt(2*sp.Lambda*sp.Eta)),
+			fmt.Sprintf("mean angular update over the second half %.4f rad per step against c₃·√(2λη) = %.4f (√(2λη) = %.4f is the RMS; the mean of a χ₂-distributed angle is c₃ = %.3f times it, theory.MeanAUFactor; one trajectory, so no SE)",
+				au, theory.MeanAUFactor(3)*math.Sqrt(2*sp.Lambda*sp.Eta), math.Sqrt(2*sp.Lambda*sp.Eta), theory.MeanAUFactor(3)),
 			fmt.Sprintf("alignment f = (X̃⁽¹⁾)² from %.2f to %.2f (green dot: start; red dots: the minimisers ±R e₁)", f0, fN),
 		},
 	}
@@ -791,7 +793,8 @@ func checkEquilibrium(gr experiment.Fig2Group, crs []curveRun, out []*panelOut) 
 		}
 	}
 	out[0].Measured = append(out[0].Measured,
-		fmt.Sprintf("equal-λη pairs have equal limits within z·√(SE₁² + SE₂²): %v; larger λη reaches risk 1/2 sooner and settles higher: %v", pairsOK, orderOK))
+		fmt.Sprintf("equal-λη pairs have equal limits within z·√(SE₁² + SE₂²): %v; larger λη reaches risk 1/2 sooner and settles higher: %v", pairsOK, orderOK),
+		fmt.Sprintf("rate ∝ AU (eq 23): t½·√(2λη) = %s for λη = %s, roughly constant while √(2λη) doubles from pair to pair (it creeps up because the noise term of eq 16, Δ²(1 − pf)/(p − 1), opposes the growth of f by a relative amount ∝ Δ)", tScaled(crs, tHalf), lambdaEtas(crs)))
 	for k := range 4 {
 		ok, shown := allOK[k], true
 		if k == 0 {
@@ -921,6 +924,26 @@ func checkInit(gr experiment.Fig2Group, crs []curveRun, out []*panelOut) error {
 func faded(c stdcolor.Color) stdcolor.Color {
 	r, g, b, _ := c.RGBA()
 	return stdcolor.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 40}
+}
+
+// tScaled lists t½·√(2λη) per equal-λη pair (mean of the pair).
+func tScaled(crs []curveRun, tHalf []int) string {
+	var parts []string
+	for i := 0; i+1 < len(crs); i += 2 {
+		tp, _ := crs[i].c.Config.TheoryParams(0)
+		parts = append(parts, fmt.Sprintf("%.1f", float64(tHalf[i]+tHalf[i+1])/2*tp.AULimit()))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// lambdaEtas lists λη per equal-λη pair.
+func lambdaEtas(crs []curveRun) string {
+	var parts []string
+	for i := 0; i+1 < len(crs); i += 2 {
+		c := crs[i].c.Config
+		parts = append(parts, strconv.FormatFloat(*c.Eta**c.Lambda, 'g', 3, 64))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func fmtSig(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
