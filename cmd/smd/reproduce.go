@@ -838,6 +838,7 @@ func checkEscape(gr experiment.Fig2Group, crs []curveRun, out []*panelOut) error
 		}
 	}
 	out[0].Measured = append(out[0].Measured, fmt.Sprintf("escape dip without rescale: %v; with rescale: %v", dips[0], dips[1]))
+	out[0].Measured = append(out[0].Measured, corollary2(crs[0], gr.Decay))
 	for k := range 4 {
 		ok, shown := allOK[k], true
 		if k == 0 {
@@ -910,6 +911,24 @@ func checkInit(gr experiment.Fig2Group, crs []curveRun, out []*panelOut) error {
 		out[0].Measured = append(out[0].Measured, fmt.Sprintf("σ̃ alone: at t = %d risk %s (%s) vs %s (base): |Δ|/(SE₁ + SE₂) = %.1f > z = %.2f (%d steps scanned): %v",
 			t.Step, fmtSE(t.Risk, t.RiskSE), cr.c.Label, fmtSE(b.Risk, b.RiskSE), bestZ, zn, n, differs))
 	}
+	// σ̃ × 3 starts with a large norm, Corollary 2's setting: does the risk
+	// undershoot its limit on the way down?
+	big := crs[2]
+	ls := limits(gr, big)
+	from := experiment.Crossing(big.rows, 0.5, experiment.FieldRisk)
+	if from >= 0 {
+		n := 0
+		for _, r := range big.rows {
+			if r.Step >= from {
+				n++
+			}
+		}
+		z := zFor(1e-5, n)
+		minRow, minM, minSE := experiment.Min(big.rows, from, math.MaxInt, experiment.FieldRisk)
+		out[0].Measured = append(out[0].Measured, fmt.Sprintf("%s (large initial norm): minimum risk %s at t = %d, %s below its limit (significant beyond z·(SE_min + SE_limit) = %.2g: %v; not part of the paper's claim for (i))",
+			big.c.Label, fmtSE(minM, minSE), minRow.Step, fmtSig(ls[0].m-minM), z*(minSE+ls[0].se), ls[0].m-minM > z*(minSE+ls[0].se)))
+		out[0].Measured = append(out[0].Measured, corollary2(big, 0))
+	}
 	for j := range 4 {
 		shown := true
 		if j == 0 {
@@ -924,6 +943,33 @@ func checkInit(gr experiment.Fig2Group, crs []curveRun, out []*panelOut) error {
 func faded(c stdcolor.Color) stdcolor.Color {
 	r, g, b, _ := c.RGBA()
 	return stdcolor.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 40}
+}
+
+// corollary2 states how Corollary 2's sufficient condition compares with
+// a run at step n: the squared norm there against the threshold of
+// condition 3 (theory.EscapeThreshold with ε = 0, its most lenient form),
+// and conditions 1–2 (f₀ = 1 − r̲*, ε(t) < r̲*) against the measured risk
+// and tail.
+func corollary2(cr curveRun, n int) string {
+	c := cr.c.Config
+	tp, err := c.TheoryParams(n)
+	if err != nil {
+		return "Corollary 2: " + err.Error()
+	}
+	xi := c.TailXi
+	rl, _ := tp.LimitingRiskBounds(xi)
+	thr, err := tp.EscapeThreshold(xi, 0)
+	if err != nil {
+		return "Corollary 2: " + err.Error()
+	}
+	i := indexOf(cr.ov.Steps, n)
+	r := cr.rows[i]
+	var maxTail float64
+	for _, row := range cr.rows[i:] {
+		maxTail = math.Max(maxTail, row.Tail)
+	}
+	return fmt.Sprintf("Corollary 2 (sufficient condition for escape) at t = %d: condition 3, ‖X‖² = %.1f > %.1f (threshold with ε = 0): %v; conditions 1–2 need r₀ = r̲* = %.4f and ε(t) = P(f < %g) < r̲* throughout, here r = %.3f and ε(t) reaches %.2f, so the corollary does not apply and the escape seen here goes beyond it",
+		n, cr.ov.NormPath[i]*cr.ov.NormPath[i], thr, cr.ov.NormPath[i]*cr.ov.NormPath[i] > thr, rl, xi, r.Risk, maxTail)
 }
 
 // tScaled lists t½·√(2λη) per equal-λη pair (mean of the pair).
