@@ -41,6 +41,7 @@ type Globals struct {
 type cli struct {
 	Simulate  SimulateCmd  `cmd:"" help:"Simulate an NRQ/NQM ensemble from a YAML config; writes series.csv and run.json."`
 	Reproduce ReproduceCmd `cmd:"" help:"Regenerate the paper's NRQ figures (1 and 2) with theory overlaid; writes PNG, SVG, CSV and index.html with the measured claims."`
+	Theory    TheoryCmd    `cmd:"" help:"Print the closed-form predictions (corrected, and as printed in the paper) for a config."`
 	Train     TrainCmd     `cmd:"" help:"Train a normalized network (ResNet18/50, small CNN) with SGD and weight decay; measure per-layer angular updates."`
 	Verify    VerifyCmd    `cmd:"" help:"Check every closed-form result against simulation; writes report.md and report.csv."`
 	Version   VersionCmd   `cmd:"" help:"Print the program version."`
