@@ -70,14 +70,21 @@ func reducedBlocks(m *nrq.Model) ([]redBlock, error) {
 	lo := slices.Min(a)
 	idx := map[[2]float64]int{}
 	var bl []redBlock
+	last, lastJ := [2]float64{math.NaN()}, -1 // runs of equal keys skip the map
 	for i, ai := range a {
 		key := [2]float64{ai, s[i]}
+		if key == last {
+			bl[lastJ].m++
+			continue
+		}
 		j, ok := idx[key]
+		last = key
 		if !ok {
 			j = len(bl)
 			idx[key] = j
 			bl = append(bl, redBlock{a: ai, s: s[i], target: ai == lo})
 		}
+		lastJ = j
 		bl[j].m++
 	}
 	slices.SortFunc(bl, func(x, y redBlock) int {
