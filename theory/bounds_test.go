@@ -2,6 +2,7 @@ package theory
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -125,4 +126,77 @@ func TestEscapeThreshold(t *testing.T) {
 		t.Error("ε = r̲* accepted")
 	}
 	t.Logf("threshold ‖X₀‖² > %g (printed condition 3: %g); equilibrium ‖X‖² = %g", m, p.PaperEscapeThreshold(xi, eps), p.NormSqLimit())
+}
+
+// TestRiskBoundsMC runs the discrete NRQ (two levels, a_h − a_l = 2) from
+// f₀ = 0.05 with ‖X₀‖ five times the equilibrium norm (so Δ_t rises from
+// Δ_∞/25 to Δ_∞) and checks Theorem 1 along the whole trajectory: the
+// simulated risk (mean over independent trials, SE across trials) must lie
+// within [lower − z·SE − b, upper + z·SE + b], with ε(t) the simulated
+// tail, b = 0.02·r_t the allowance for the SDE's O(η) weak error (the
+// r* MC of TestStationaryRiskMC measures 0.7%). The printed lower bound
+// (stray η: contraction rate ×η/2) stays near r₀ and is violated.
+func TestRiskBoundsMC(t *testing.T) {
+	p := twoLevel()
+	a := []float64{0.5, 2.5, 2.5, 2.5, 2.5}
+	const trials, steps, xi = 300, 1500, 0.5
+	norm0 := 5 * p.NormLimit()
+	rng := rand.New(rand.NewPCG(31, 32))
+	eps, g := make([]float64, p.P), make([]float64, p.P)
+	r := make([][]float64, steps+1) // r[n][k]: 1 − f of trial k at step n
+	tail := make([]float64, steps+1)
+	for n := range r {
+		r[n] = make([]float64, trials)
+	}
+	x := make([]float64, p.P)
+	for k := range trials {
+		normal(rng, x)
+		x[0] = 0
+		s := math.Sqrt(0.95 / norm2(x))
+		for i := range x {
+			x[i] *= s
+		}
+		x[0] = math.Sqrt(0.05)
+		for i := range x {
+			x[i] *= norm0
+		}
+		for n := 0; n <= steps; n++ {
+			u := 1 - x[0]*x[0]/norm2(x)
+			r[n][k] = u
+			if 1-u < xi {
+				tail[n] += 1.0 / trials
+			}
+			normal(rng, eps)
+			nrqStep(x, a, eps, g, p.Eta, p.Lambda, p.Sigma)
+		}
+	}
+	s, _ := NewSchedule(p.Eta, p.Lambda)
+	path, _ := p.Path(s, norm0)
+	ts, au := make([]float64, steps+1), make([]float64, steps+1)
+	for n := range ts {
+		ts[n] = float64(n)
+		au[n] = path.AU(ts[n])
+	}
+	lo, hi, err := p.RiskBounds(0.95, xi, ts, au, tail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plo, phi, _ := p.PaperRiskBounds(0.95, xi, ts, au, tail)
+	var paperLowerFails int
+	for n := 0; n <= steps; n += 10 {
+		m, se := meanSE(r[n])
+		b := 0.02 * m
+		if m < lo[n]-zBudget*se-b || m > hi[n]+zBudget*se+b {
+			t.Errorf("step %d: simulated r = %.5f ± %.5f outside Theorem 1 [%.5f, %.5f]", n, m, se, lo[n], hi[n])
+		}
+		if m < plo[n]-zBudget*se-b {
+			paperLowerFails++
+		}
+	}
+	m, se := meanSE(r[steps])
+	if m > plo[steps]-zBudget*se-0.02*m {
+		t.Errorf("printed lower bound %.5f not violated by r = %.5f ± %.5f", plo[steps], m, se)
+	}
+	t.Logf("t=%d: simulated r = %.5f ± %.5f; corrected bounds [%.5f, %.5f]; printed [%.5f, %.5f]; printed lower bound violated at %d of %d checked steps",
+		steps, m, se, lo[steps], hi[steps], plo[steps], phi[steps], paperLowerFails, steps/10+1)
 }
