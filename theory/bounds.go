@@ -64,6 +64,17 @@ func (p Params) RiskBounds(r0, xi float64, t, au, eps []float64) (lower, upper [
 	return lower, upper, nil
 }
 
+// RiskBoundsFunc is RiskBounds with the AU and tail paths given as
+// functions of t, sampled at the times t (e.g. au = Path.AU, and eps a
+// constant StationaryTail(ξ) or a simulated tail).
+func (p Params) RiskBoundsFunc(r0, xi float64, t []float64, au, eps func(t float64) float64) (lower, upper []float64, err error) {
+	a, e := make([]float64, len(t)), make([]float64, len(t))
+	for i, ti := range t {
+		a[i], e[i] = au(ti), eps(ti)
+	}
+	return p.RiskBounds(r0, xi, t, a, e)
+}
+
 // relax advances R′ = s − gR over a step h exactly for constant g, s.
 func relax(r, g, s, h float64) float64 {
 	if g*h < 1e-300 {

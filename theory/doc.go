@@ -17,6 +17,29 @@
 // The loss L is that of eq 1, with its ½: L = X̃ᵀAX̃/2. The alignment is
 // f = (X̃⁽¹⁾)² and the risk r = 1 − E f.
 //
+// Results and functions (corrected; Paper… beside each where the print differs):
+//
+//	eqs 11–12, 17   NormSq, NormSqLimit, NormLimit (PaperNormLimit); Path (schedules,
+//	                rescale) with Path.NormSq, Path.Norm, Path.AU; NewSchedule
+//	eq 3 (discrete) DiscreteNormSqNext, DiscreteNormSqLimit, DiscreteNormLimit,
+//	                DiscreteNormSqPath
+//	Lemma 1         AU, AULimit
+//	eqs 13–14       DiscreteAUTan2 (PaperDiscreteAU2), DiscreteAUTan2Limit,
+//	                DiscreteAU2Limit, MeanLogCosAU, NormFromAngles, MeanAUFactor
+//	after eq 15     LossBounds (PaperLossBounds)
+//	eq 16           FDrift, FDriftTwoLevel (PaperFDrift), FDiffusion; angle form
+//	                ThetaDrift, ThetaDiffusion
+//	eqs 18–21       Rates (PaperRates), RiskBounds, RiskBoundsFunc (PaperRiskBounds)
+//	eqs 22–24       EquilibriumRates, LimitingRiskBounds, EquilibriumRiskBounds
+//	                (PaperEquilibriumRates, PaperLimitingRiskBounds)
+//	eqs 25–27       Kappa (PaperKappa), KappaAt, StationaryRisk (PaperStationaryRisk),
+//	                StationaryRiskLeading, StationaryTail (PaperStationaryTail),
+//	                StationaryDensity, StationaryLoss, StationaryGrad2; by (p, κ):
+//	                StationaryRiskKappa, StationaryMomentsKappa, StationaryTailKappa,
+//	                LogStationaryDensityKappa, StationaryRiskAsymptotic
+//	Corollary 2     EscapeThreshold (PaperEscapeThreshold), Escapes
+//	Corollary 3     Corollary3, Corollary3Schedule
+//
 // Assumptions 1 and 2 of the paper hold throughout: A = diag(a₁ ≤ … ≤ a_p)
 // with a₁ simple (a₁ < a₂), and Σ̃ = σ²I, so Tr(PΣ̃P) = (p − 1)σ².
 package theory
