@@ -9,6 +9,7 @@ import (
 
 	"github.com/smdlab/smd/nrq"
 	"github.com/smdlab/smd/sim"
+	"github.com/smdlab/smd/theory"
 )
 
 func twoLevelModel(t testing.TB, m1, m2 int, al, ah, sigma float64) *nrq.Model {
@@ -65,6 +66,20 @@ func TestFokkerPlanckStationary(t *testing.T) {
 			c := &sim.Config{Model: m, Eta: eta, Lambda: lambda, Init: sim.Init{Norm: math.Sqrt(sInf), F0: 0.5},
 				Steps: 6000, Trials: 1, RecordEvery: 6000, Xi: xi}
 			ef, tail := stationary(tc.m1, tc.m2, al, ah, sigma, eta, lambda, xi)
+			if tc.m1 == 1 && p > 2 { // Theorem 2 proper: also package theory's closed forms
+				tp := theory.Params{P: p, Eta: eta, Lambda: lambda, Sigma: sigma, A: theory.TwoLevel(p, al, ah)}
+				r, err := tp.StationaryRisk()
+				if err != nil {
+					t.Fatal(err)
+				}
+				e, err := tp.StationaryTail(xi)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if math.Abs(1-r-ef) > 1e-9 || math.Abs(e-tail) > 1e-9 {
+					t.Errorf("theory: r* = %.12f, ε* = %.12f; quadrature 1 − E f = %.12f, tail %.12f", r, e, 1-ef, tail)
+				}
+			}
 			var errs []float64
 			for _, cells := range []int{128, 256, 512} {
 				res, err := FokkerPlanck{Cells: cells}.Run(context.Background(), c)
