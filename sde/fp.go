@@ -235,6 +235,9 @@ func (fp FokkerPlanck) Run(ctx context.Context, c *sim.Config) (*sim.Result, err
 				s *= sc * sc
 			}
 			if isRecord(c, n) {
+				if c.Progress != nil {
+					c.Progress(int64(q*last+n), int64(len(s0)*last))
+				}
 				a := &acc[n/c.RecordEvery]
 				a.eta, a.lambda = sch.eta, sch.lambda
 				var ef float64
