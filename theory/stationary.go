@@ -157,8 +157,22 @@ func StationaryMomentsKappa(p int, kappa float64) (r, q float64) {
 		return 0, 0
 	}
 	d := newAngleLaw(p, kappa)
-	s, _ := d.integrate(0, math.Pi/2)
+	s, _ := d.integrate(0, math.Pi/2, 4)
 	return s[1] / s[0], s[2] / s[0]
+}
+
+// StationaryMeanFKappa returns E f = E cos²θ under the stationary law of
+// Theorem 2 with concentration κ, integrated directly, so that it keeps its
+// relative precision when E f ≈ 1/p is small (κ ≪ p), where 1 − r* would
+// not. E f = 1 − StationaryRiskKappa(p, κ) up to rounding.
+func StationaryMeanFKappa(p int, kappa float64) float64 {
+	checkPK(p, kappa)
+	if math.IsInf(kappa, 1) {
+		return 1
+	}
+	d := newAngleLaw(p, kappa)
+	s, _ := d.integrate(0, math.Pi/2, 4)
+	return s[3] / s[0]
 }
 
 // StationaryTailKappa returns ε* = P(f < ξ) under the stationary law of
@@ -179,8 +193,18 @@ func StationaryTailKappa(p int, kappa, xi float64) float64 {
 	}
 	d := newAngleLaw(p, kappa)
 	th := math.Acos(math.Sqrt(xi))
-	sl, hl := d.integrate(0, th)
-	sr, hr := d.integrate(th, math.Pi/2)
+	// The side without the mode peaks at e^{dh(θ_ξ − θ_m)} relative to the
+	// mode. Below e^{−800} its share is below e^{−700} (the mode side has
+	// width ≥ 1/√(8κ) and the other side length ≤ π/2, for any κ < 1e300):
+	// it underflows to 0, so it is not integrated.
+	if h := d.dh(th - d.mode); h < -800 {
+		if th > d.mode {
+			return 0
+		}
+		return 1
+	}
+	sl, hl := d.integrate(0, th, 1)
+	sr, hr := d.integrate(th, math.Pi/2, 1)
 	lr := math.Log(sl[0]) + hl - math.Log(sr[0]) - hr // ln(P(f ≥ ξ)/P(f < ξ))
 	if lr > 0 {
 		e := math.Exp(-lr)
@@ -200,7 +224,7 @@ func LogStationaryDensityKappa(p int, kappa, f float64) float64 {
 		return math.Inf(-1)
 	}
 	d := newAngleLaw(p, kappa)
-	s, h := d.integrate(0, math.Pi/2)
+	s, h := d.integrate(0, math.Pi/2, 1)
 	return -2*kappa*(1-f) - 0.5*math.Log(f) + float64(p-3)/2*math.Log1p(-f) - math.Ln2 - d.hMode() - h - math.Log(s[0])
 }
 
@@ -357,11 +381,12 @@ var gl20x, gl20w = func() ([]float64, []float64) {
 	return x, w
 }()
 
-// integrate returns ∫_a^b e^{h(θ) − href} (1, sin²θ, sin²θ cos²θ) dθ and
+// integrate returns ∫_a^b e^{h(θ) − href} (1, sin²θ, sin²θ cos²θ, cos²θ) dθ and
 // href = max_{[a,b]} h − h(θ_m), truncating where h < href − cut and
 // integrating the rest with panels of the curvature width, each refined
-// adaptively. The work is done in δ = θ − θ_m.
-func (d angleLaw) integrate(a, b float64) ([3]float64, float64) {
+// adaptively (the first ncomp components steer the refinement). The work
+// is done in δ = θ − θ_m.
+func (d angleLaw) integrate(a, b float64, ncomp int) ([4]float64, float64) {
 	da, db := a-d.mode, b-d.mode
 	if a == d.mode {
 		da = 0
@@ -379,26 +404,33 @@ func (d angleLaw) integrate(a, b float64) ([3]float64, float64) {
 		hi = d.bisect(db, m, href)
 	}
 	if !(hi > lo) {
-		return [3]float64{}, href
+		return [4]float64{}, href
 	}
 	n := int(math.Ceil((hi - lo) / d.width))
 	n = min(max(n, 2), 4000)
 	w := (hi - lo) / float64(n)
-	panels := make([][3]float64, n)
-	var est [3]float64
+	panels := make([][4]float64, n)
+	var est [4]float64
 	for i := range panels {
 		panels[i] = d.gl(lo+float64(i)*w, lo+float64(i+1)*w, href)
 		for j := range est {
 			est[j] += panels[i][j]
 		}
 	}
-	var tol [3]float64
+	// dh has absolute rounding error ~1e-16·(|dh| + |href|), so the
+	// attainable relative accuracy degrades when the reference lies far
+	// below the mode (a tail side); the tolerance follows it.
+	rel := 1e-13 * math.Max(1, -href/64)
+	var tol [4]float64
 	for j := range tol {
-		tol[j] = 1e-13 * est[j]
+		tol[j] = math.Inf(1) // components ≥ ncomp do not steer the refinement
+		if j < ncomp {
+			tol[j] = rel * est[j]
+		}
 	}
-	var sum [3]float64
+	var sum [4]float64
 	for i := range panels {
-		v := d.adapt(lo+float64(i)*w, lo+float64(i+1)*w, href, panels[i], tol, 0)
+		v := d.adapt(lo+float64(i)*w, lo+float64(i+1)*w, href, panels[i], tol, math.Inf(1), 0)
 		for j := range sum {
 			sum[j] += v[j]
 		}
@@ -423,9 +455,9 @@ func (d angleLaw) bisect(out, in, href float64) float64 {
 	return out
 }
 
-func (d angleLaw) gl(a, b, href float64) [3]float64 {
+func (d angleLaw) gl(a, b, href float64) [4]float64 {
 	c, r := (a+b)/2, (b-a)/2
-	var s [3]float64
+	var s [4]float64
 	for i, x := range gl20x {
 		delta := c + r*x
 		sn, cs := d.sincos(delta)
@@ -434,29 +466,35 @@ func (d angleLaw) gl(a, b, href float64) [3]float64 {
 		s[0] += e
 		s[1] += e * s2
 		s[2] += e * s2 * cs * cs
+		s[3] += e * cs * cs
 	}
 	return s
 }
 
-func (d angleLaw) adapt(a, b, href float64, whole, tol [3]float64, depth int) [3]float64 {
+func (d angleLaw) adapt(a, b, href float64, whole, tol [4]float64, prev float64, depth int) [4]float64 {
 	m := (a + b) / 2
 	l, r := d.gl(a, m, href), d.gl(m, b, href)
-	var sum [3]float64
+	var sum [4]float64
 	ok := true
+	worst := 0.0 // largest |halves − whole| / tol over the steering components
 	for j := range sum {
 		sum[j] = l[j] + r[j]
-		if math.Abs(sum[j]-whole[j]) > tol[j] {
+		if diff := math.Abs(sum[j] - whole[j]); diff > tol[j] {
 			ok = false
+			worst = math.Max(worst, diff/tol[j])
 		}
 	}
-	if ok || depth >= 12 {
+	// Stop when converged, too deep, or stagnating: a smooth integrand's
+	// error falls by orders of magnitude per halving, so a ratio above ¼
+	// means the rounding floor of the integrand has been reached.
+	if ok || depth >= 12 || worst > prev/4 {
 		return sum
 	}
 	for j := range tol {
 		tol[j] /= 2
 	}
-	lv := d.adapt(a, m, href, l, tol, depth+1)
-	rv := d.adapt(m, b, href, r, tol, depth+1)
+	lv := d.adapt(a, m, href, l, tol, 2*worst, depth+1)
+	rv := d.adapt(m, b, href, r, tol, 2*worst, depth+1)
 	for j := range sum {
 		sum[j] = lv[j] + rv[j]
 	}

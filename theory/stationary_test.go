@@ -237,3 +237,30 @@ func ExampleParams_StationaryRisk() {
 	// κ = 13.4164 (printed 6.7082)
 	// r* = 0.171822, leading (p−1)/(4κ) = 0.167705, printed eq 26 = 0.664590
 }
+
+// TestStationaryExtremes sweeps p = 2…10⁸ and κ = 0…10¹⁵: no NaN, tails
+// are probabilities, r* + E f = 1, E f keeps its digits when small
+// (E f = 1/p at κ = 0), and the identity 4κE[f(1 − f)] = pE f − 1 holds
+// with E f integrated directly.
+func TestStationaryExtremes(t *testing.T) {
+	for _, p := range []int{2, 3, 5, 20, 1000, 99999, 10_000_000, 100_000_000} {
+		if got, want := StationaryMeanFKappa(p, 0), 1/float64(p); relErr(got, want) > 1e-13 {
+			t.Errorf("p=%d: E f(κ=0) = %.17g, want 1/p", p, got)
+		}
+		for _, k := range []float64{1e-300, 1e-12, 0.25, 2.5, 25, 1e3, 1e6, 1e8, 1e12, 1e15} {
+			r, q := StationaryMomentsKappa(p, k)
+			ef := StationaryMeanFKappa(p, k)
+			if math.IsNaN(r) || math.IsNaN(q) || math.IsNaN(ef) || math.Abs(r+ef-1) > 1e-15 {
+				t.Errorf("p=%d κ=%g: r* = %v, E f = %v, q = %v", p, k, r, ef, q)
+			}
+			if lhs, rhs := 4*k*q, float64(p)*ef-1; math.Abs(lhs-rhs) > 1e-11*(1+float64(p)*ef) {
+				t.Errorf("p=%d κ=%g: 4κq = %.15g, pEf − 1 = %.15g", p, k, lhs, rhs)
+			}
+			for _, xi := range []float64{1e-12, 0.5, 1 - 1e-12} {
+				if v := StationaryTailKappa(p, k, xi); math.IsNaN(v) || v < 0 || v > 1 {
+					t.Errorf("p=%d κ=%g: ε*(%g) = %v", p, k, xi, v)
+				}
+			}
+		}
+	}
+}
