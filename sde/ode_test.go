@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/smdlab/smd/internal/rng"
+	"github.com/smdlab/smd/internal/stattest"
 	"github.com/smdlab/smd/nrq"
 	"github.com/smdlab/smd/sim"
 )
@@ -136,5 +137,44 @@ func TestEMStrongOrder(t *testing.T) {
 	t.Logf("strong errors %.3g, fitted order %.3f", errs, order)
 	if order < 0.35 || order > 1.15 {
 		t.Errorf("strong order %.3f, want within [0.35, 1.15]", order)
+	}
+}
+
+// TestEMWeakOrder checks that sde (Euler–Maruyama of eq 9) converges
+// weakly with order 1: the bias of E‖X‖² at equilibrium (t = 600 on the
+// cross-validation config) against the SDE's exact ‖X‖² path (eq 17, as
+// fokker-planck computes it) scales as dt, so dt⁻¹·bias is the same at
+// dt = 1 and dt = 1/8 within z·SE (+ the O(dt²) term, measured below 0.1 SE:
+// 0.0274, 0.0281, 0.0304, 0.0318 ± 0.001–0.003 at dt = 1, 1/2, 1/4, 1/8).
+// Order 1/2 would make the two differ by ≈ 0.05, against z·SE ≈ 0.015.
+func TestEMWeakOrder(t *testing.T) {
+	trials := 4000
+	if testing.Short() {
+		trials = 1500
+	}
+	c := cvConfig(t, trials, nil)
+	c.Steps, c.RecordEvery = 600, 600
+	fp, err := FokkerPlanck{}.Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact := fp.Rows[1].NormSq
+	var scaled, se [2]float64
+	for i, sub := range []int{1, 8} {
+		c.Seed += 7
+		res, err := EM{Substeps: sub}.Run(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := res.Rows[1]
+		scaled[i] = (r.NormSq - exact) * float64(sub)
+		se[i] = r.NormSqSE * float64(sub)
+		t.Logf("dt = 1/%d: E‖X‖² − exact = %.5f ± %.5f", sub, r.NormSq-exact, r.NormSqSE)
+	}
+	if d, tol := math.Abs(scaled[0]-scaled[1]), stattest.Z*math.Hypot(se[0], se[1]); d > tol {
+		t.Errorf("bias/dt: %.5f at dt = 1, %.5f at dt = 1/8: |Δ| = %.4f > z·SE = %.4f (weak order ≠ 1)", scaled[0], scaled[1], d, tol)
+	}
+	if scaled[0] <= stattest.Z*se[0] {
+		t.Errorf("no measurable bias at dt = 1 (%.5f ± %.5f): the check has no power", scaled[0], se[0])
 	}
 }
