@@ -375,7 +375,7 @@ func (e *redStepper) stepNRQ(t *redTrial, r *sample, sc []float64) bool {
 	k := len(t.u)
 	u := t.u[:k]
 	a, s, chi := e.a[:k], e.s[:k], e.chi1[:k]
-	z, w := sc[:k:k], sc[k:2*k:2*k]
+	z := sc[:k:k]
 	t.rnd.FillNorm(z)
 	norm := math.Sqrt(t.n2)
 	inv := 1 / norm
@@ -402,7 +402,6 @@ func (e *redStepper) stepNRQ(t *redTrial, r *sample, sc []float64) bool {
 	for j, uj := range u {
 		wj := (a[j]-c)*uj*inv + s[j]*z[j] // ‖X‖·g along X_j
 		perp := s[j] * s[j] * chi[j].draw(&t.rnd)
-		w[j] = wj
 		g2 += wj*wj + perp
 		along := decay*uj - ei*wj
 		v := along*along + ei*ei*perp
