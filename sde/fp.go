@@ -35,6 +35,9 @@ type FokkerPlanck struct {
 	Cells     int // grid cells on [0, π/2] (0: 2048)
 	Substeps  int // time steps per SGD step (0: 1)
 	NormNodes int // quadrature nodes for a random ‖X₀‖² in the FP solves (0: 8)
+	// Stride is the number of SGD steps per time step (0: 1); steps end at
+	// every event and record.
+	Stride int
 }
 
 var _ sim.Engine = FokkerPlanck{}
@@ -201,6 +204,7 @@ func (fp FokkerPlanck) Run(ctx context.Context, c *sim.Config) (*sim.Result, err
 	if nodes <= 0 {
 		nodes = 8
 	}
+	stride := max(fp.Stride, 1)
 	start := time.Now()
 	g := newFPGrid(m, cells, c.Xi)
 	p0 := make([]float64, cells)
@@ -220,16 +224,13 @@ func (fp FokkerPlanck) Run(ctx context.Context, c *sim.Config) (*sim.Result, err
 	sol := newFPSolver(g, m)
 	p := make([]float64, cells)
 	tr := m.tr()
-	dt := 1 / float64(sub)
 	for q := range s0 {
 		copy(p, p0)
 		s, w := s0[q], w0[q]
 		sch := newSchedule(c)
-		for n := 0; n <= last; n++ {
-			if n%1024 == 0 {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
+		for n := 0; n <= last; {
+			if err := ctx.Err(); err != nil {
+				return nil, err
 			}
 			if sc := sch.at(n); sc != 1 {
 				s *= sc * sc
@@ -251,21 +252,31 @@ func (fp FokkerPlanck) Run(ctx context.Context, c *sim.Config) (*sim.Result, err
 			if n == last {
 				break
 			}
+			// Advance k steps at once: up to Stride, never past the next
+			// event, record or the end.
+			k := min(stride, (n/c.RecordEvery+1)*c.RecordEvery-n, last-n)
+			for _, ev := range c.Schedule {
+				if ev.Step > n {
+					k = min(k, ev.Step-n)
+					break
+				}
+			}
 			eta, lambda := sch.eta, sch.lambda
+			h := float64(k) / float64(sub)
 			if n == 0 { // Rannacher start-up: 4 backward-Euler quarter steps
 				for range 4 * sub {
-					h := dt / 4
+					sol.operator(normSqAfter(s, eta, lambda, tr, h/8), eta)
+					sol.step(p, h/4, 1)
+					s = normSqAfter(s, eta, lambda, tr, h/4)
+				}
+			} else {
+				for range sub {
 					sol.operator(normSqAfter(s, eta, lambda, tr, h/2), eta)
-					sol.step(p, h, 1)
+					sol.step(p, h, 0.5)
 					s = normSqAfter(s, eta, lambda, tr, h)
 				}
-				continue
 			}
-			for range sub {
-				sol.operator(normSqAfter(s, eta, lambda, tr, dt/2), eta)
-				sol.step(p, dt, 0.5)
-				s = normSqAfter(s, eta, lambda, tr, dt)
-			}
+			n += k
 		}
 	}
 	// The columns that depend on ‖X‖² alone (‖X‖, ‖X‖², Lemma 1's AU)
