@@ -80,14 +80,64 @@ func TestCIFARReader(t *testing.T) {
 			t.Errorf("x[img 0, %d, %d, %d] = %v, want %v", r, c, ch, got, want)
 		}
 	}
-	// Augmentation moves pixels but keeps labels.
+	// Augmentation: each image is the original shifted by (dy, dx) ∈
+	// [−4, 4]² with zero padding, possibly mirrored, and keeps its label.
+	plain := append([]float32(nil), x...)
 	tr.Augment = true
-	if err := tr.Fill(x, y, []int{4, 0}, rand.New(rand.NewPCG(1, 2))); err != nil {
-		t.Fatal(err)
+	rng := rand.New(rand.NewPCG(1, 2))
+	moved := false
+	for range 5 {
+		if err := tr.Fill(x, y, []int{4, 0}, rng); err != nil {
+			t.Fatal(err)
+		}
+		if y[0] != 4 || y[1] != 0 {
+			t.Errorf("augmented labels %v, want [4 0]", y)
+		}
+		for k, img := range []int{4, 0} {
+			if !matchesShift(tr, img, x[k*32*32*3:(k+1)*32*32*3]) {
+				t.Errorf("augmented image %d is no shifted/mirrored copy of the original", img)
+			}
+		}
+		for j := range x {
+			moved = moved || x[j] != plain[j]
+		}
 	}
-	if y[0] != 4 || y[1] != 0 {
-		t.Errorf("augmented labels %v, want [4 0]", y)
+	if !moved {
+		t.Error("augmentation never changed an image")
 	}
+}
+
+// matchesShift reports whether got is image i shifted by some (dy, dx) in
+// [−4, 4]², zero-padded, and possibly mirrored.
+func matchesShift(c *CIFAR, i int, got []float32) bool {
+	for dy := -4; dy <= 4; dy++ {
+		for dx := -4; dx <= 4; dx++ {
+			for _, flip := range []bool{false, true} {
+				ok := true
+				for r := 0; r < 32 && ok; r++ {
+					for col := 0; col < 32 && ok; col++ {
+						sr, sc := r+dy, col+dx
+						if flip {
+							sc = 31 - col + dx
+						}
+						for ch := range 3 {
+							v := float32(0)
+							if sr >= 0 && sr < 32 && sc >= 0 && sc < 32 {
+								v = float32(c.Pixel(i, ch, sr, sc)) / 255
+							}
+							if got[(r*32+col)*3+ch] != (v-cifarMean[ch])/cifarStd[ch] {
+								ok = false
+							}
+						}
+					}
+				}
+				if ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func TestCIFARMissingAndBadFiles(t *testing.T) {

@@ -52,6 +52,9 @@ type Config struct {
 	// initialization; 0 selects Kaiming's √(2/fan_in) (σ̃ = 0 itself would
 	// leave scale-invariant weights undefined).
 	InitStd float64 `yaml:"init_std" json:"init_std"`
+	// InitScale multiplies that standard deviation: 10 gives the paper's
+	// 10·√(2/p) of Figure 3 (i)–(l) without changing η or λ.
+	InitScale float64 `yaml:"init_scale" json:"init_scale"`
 	// Corollary3K applies Corollary 3's transform with factor k to the
 	// scale-invariant weights: initial values ×k, η ×k², λ ×1/k²; the other
 	// tensors keep η and λ. 1 leaves the run unchanged.
@@ -91,7 +94,7 @@ func CIFAR10ResNet18() Config {
 		Epochs: 200, BatchSize: 256,
 		Eta: 0.5, Lambda: 1e-3, Momentum: 0,
 		Milestones: []int{60, 120, 160}, DecayFactor: 5,
-		Corollary3K: 1, Augment: true,
+		InitScale: 1, Corollary3K: 1, Augment: true,
 		Trials: 10, Seed: 1, MeasureEvery: 20,
 	}
 }
@@ -107,7 +110,7 @@ func ImageNetResNet50() Config {
 		Epochs: 90, BatchSize: 256,
 		Eta: 1, Lambda: 1e-4, Momentum: 0,
 		Milestones: []int{30, 60, 80}, DecayFactor: 10,
-		Corollary3K: 1, ZeroGamma: true, Augment: true,
+		InitScale: 1, Corollary3K: 1, ZeroGamma: true, Augment: true,
 		Trials: 1, Seed: 1, MeasureEvery: 100,
 	}
 }
@@ -123,7 +126,7 @@ func CIFAR10Small() Config {
 		Model: ModelSmallCNN, Dataset: DataCIFAR10, ImageSize: 32,
 		Epochs: 3, StepsPerEpoch: 120, BatchSize: 32,
 		Eta: 1, Lambda: 1e-2, Momentum: 0,
-		DecayFactor: 5, Corollary3K: 1,
+		DecayFactor: 5, InitScale: 1, Corollary3K: 1,
 		Trials: 2, Seed: 1, MeasureEvery: 5, TestSamples: 2000,
 	}
 }
@@ -203,6 +206,8 @@ func (c Config) Validate() error {
 		return bad("decay_factor", "%g, want a finite k > 0", c.DecayFactor)
 	case !(c.InitStd >= 0) || !finite(c.InitStd):
 		return bad("init_std", "%g, want σ̃ ≥ 0 (0: Kaiming)", c.InitStd)
+	case !(c.InitScale > 0) || !finite(c.InitScale):
+		return bad("init_scale", "%g, want a finite factor > 0 (1: σ̃ as given)", c.InitScale)
 	case !(c.Corollary3K > 0) || !finite(c.Corollary3K):
 		return bad("corollary3_k", "%g, want k > 0 (1: no transform)", c.Corollary3K)
 	case c.Trials < 1:

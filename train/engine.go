@@ -213,12 +213,13 @@ func (n *Net) buildEval(bsz int) *Graph {
 }
 
 // Init draws a fresh state from rng: convolution kernels N(0, σ²) with
-// σ = initStd, or Kaiming's √(2/fan_in) when initStd is 0, scale-invariant
-// kernels then multiplied by k (the Corollary 3 factor, 1 for none); dense
+// σ = scale·initStd, or scale·√(2/fan_in) (Kaiming) when initStd is 0,
+// scale-invariant kernels then multiplied by k (the Corollary 3 factor, 1
+// for none); dense
 // weights and biases U(−1/√fan_in, 1/√fan_in) (PyTorch's default); γ = 1
 // (0 where zero-initialized), β = 0, running mean 0 and variance 1.
 // Momentum buffers start at zero.
-func (n *Net) Init(rng *rand.Rand, initStd, k float64) {
+func (n *Net) Init(rng *rand.Rand, initStd, scale, k float64) {
 	for _, t := range n.state {
 		t.FinalizeAll()
 	}
@@ -234,6 +235,7 @@ func (n *Net) Init(rng *rand.Rand, initStd, k float64) {
 			if std == 0 {
 				std = math.Sqrt(2 / float64(p.FanIn))
 			}
+			std *= scale
 			if p.ScaleInvariant {
 				std *= k
 			}

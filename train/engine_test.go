@@ -72,7 +72,7 @@ func TestLoggedAUMatchesWeights(t *testing.T) {
 			t.Fatal(err)
 		}
 		rng := rand.New(rand.NewPCG(3, 4))
-		n.Init(rng, 0, 1)
+		n.Init(rng, 0, 1, 1)
 		hp := Hyper{EtaSI: 0.5, LambdaSI: 1e-2, Eta: 0.5, Lambda: 1e-2}
 		stats := make([]LayerStat, len(n.SI))
 		for step := range 3 { // momentum buffers are non-zero from step 1 on
@@ -128,7 +128,7 @@ func TestRescale(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Finalize()
-	n.Init(rand.New(rand.NewPCG(5, 6)), 0, 1)
+	n.Init(rand.New(rand.NewPCG(5, 6)), 0, 1, 1)
 	// Move the BN statistics and γ, β away from their initial values.
 	x, y := randomBatch(rand.New(rand.NewPCG(7, 8)), 4, 8, 8, 3, 10)
 	if _, err := n.Step(x, y, Hyper{0.1, 1e-3, 0.1, 1e-3}, false, nil); err != nil {
@@ -236,7 +236,7 @@ func TestResNet18Steps(t *testing.T) {
 	}
 	defer n.Finalize()
 	rng := rand.New(rand.NewPCG(9, 10))
-	n.Init(rng, 0, 1)
+	n.Init(rng, 0, 1, 1)
 	stats := make([]LayerStat, len(n.SI))
 	for step := range 2 {
 		x, y := randomBatch(rng, 2, 8, 8, 3, 10)
@@ -270,7 +270,7 @@ func TestCorollary3(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer n.Finalize()
-		n.Init(rand.New(rand.NewPCG(11, 12)), 0, k)
+		n.Init(rand.New(rand.NewPCG(11, 12)), 0, 1, k)
 		data := rand.New(rand.NewPCG(13, 14))
 		c := cfg
 		c.Corollary3K = k
@@ -317,7 +317,7 @@ func TestCorollary3(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Finalize()
-	n.Init(rand.New(rand.NewPCG(11, 12)), 0, 10)
+	n.Init(rand.New(rand.NewPCG(11, 12)), 0, 10, 1) // init_scale 10, no transform
 	x, y := randomBatch(rand.New(rand.NewPCG(13, 14)), 8, 16, 16, 3, 10)
 	stats := make([]LayerStat, len(n.SI))
 	if _, err := n.Step(x, y, hyperAt(cfg, cfg.Eta), true, stats); err != nil {

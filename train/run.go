@@ -169,7 +169,7 @@ func hyperAt(cfg Config, eta float64) Hyper {
 
 func runTrial(ctx context.Context, cfg Config, net *Net, sched Schedule, trainSet, testSet Dataset, trial, total int, progress func(Progress), log *trialLog) (time.Duration, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, uint64(trial)))
-	net.Init(rng, cfg.InitStd, cfg.Corollary3K)
+	net.Init(rng, cfg.InitStd, cfg.InitScale, cfg.Corollary3K)
 	h, w, c := trainSet.Dims()
 	per := h * w * c
 	x := make([]float32, cfg.BatchSize*per)
