@@ -36,6 +36,10 @@ func TestTrainBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := writeCIFAR(t, 8)
+	realData := writeCIFAR(t, 8)
+	if err := os.Remove(filepath.Join(realData, train.SyntheticMarker)); err != nil {
+		t.Fatal(err)
+	}
 	badKey := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(badKey, []byte("eta: 0.1\nlearning_rate: 3\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -57,6 +61,7 @@ func TestTrainBadInput(t *testing.T) {
 		{"negative eta", []string{"--config", badEta, "--data", good}, []string{"eta", "-1"}},
 		{"zero epochs", []string{"--epochs", "0", "--data", good}, []string{"epochs", "0"}},
 		{"synthetic imagenet", []string{"--preset", "imagenet-resnet50", "--synthetic", "4", "--data", good}, []string{"--synthetic", "cifar10"}},
+		{"synthetic over real data", []string{"--synthetic", "4", "--data", realData}, []string{"--synthetic", "refusing"}},
 		{"missing imagenet", []string{"--preset", "imagenet-resnet50", "--data", good}, []string{"--data", filepath.Join(good, "train"), "not found"}},
 		{"batch larger than data", []string{"--preset", "cifar10-resnet18", "--data", good}, []string{"batch_size", "40 training images"}},
 	} {
@@ -147,5 +152,21 @@ func TestTrainEndToEnd(t *testing.T) {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() < 1000 {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+}
+
+func TestTrainPrintConfig(t *testing.T) {
+	code, stdout, stderr := runSmd(t, "train", "--preset", "cifar10-resnet18", "--epochs", "7", "--print-config")
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr)
+	}
+	c, err := train.ReadConfig(strings.NewReader(stdout), train.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := train.CIFAR10ResNet18()
+	want.Epochs = 7
+	if c.Model != want.Model || c.Epochs != 7 || c.Eta != want.Eta || c.Lambda != want.Lambda || len(c.Milestones) != 3 || c.Trials != want.Trials {
+		t.Errorf("printed config reads back as %+v, want %+v", c, want)
 	}
 }
