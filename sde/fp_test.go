@@ -149,3 +149,25 @@ func BenchmarkFokkerPlanck(b *testing.B) {
 		}
 	}
 }
+
+// TestFokkerPlanckResolution checks the under-resolution warning: at
+// p = 10⁶ the θ-density concentrates below 10 cells of the default grid
+// (the FP risk is then off by ≈ 5 SE of a 100-trial ensemble: docs/engines.md
+// §4), at p = 100 it does not.
+func TestFokkerPlanckResolution(t *testing.T) {
+	for _, tc := range []struct {
+		p    int
+		warn bool
+	}{{100, false}, {1_000_000, true}} {
+		m := twoLevelModel(t, 1, tc.p-1, 1, 2, 1)
+		norm0 := math.Pow(0.1*float64(tc.p-1)/(2*1e-3), 0.25)
+		c := &sim.Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: sim.Init{Norm: norm0, F0: 0.5}, Steps: 4000, Trials: 1, RecordEvery: 1000, Xi: 0.9}
+		res, err := FokkerPlanck{Stride: 4}.Run(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(res.Warnings) > 0; got != tc.warn {
+			t.Errorf("p = %d: warnings %q, want a resolution warning: %v", tc.p, res.Warnings, tc.warn)
+		}
+	}
+}
