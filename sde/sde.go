@@ -162,11 +162,19 @@ func lastRecord(c *sim.Config) int { return c.Steps - c.Steps%c.RecordEvery }
 
 // paramsAt returns (η, λ) in force at step n (after events at n).
 func paramsAt(c *sim.Config, n int) [2]float64 {
-	s := newSchedule(c)
-	for k := 0; k <= n; k++ {
-		s.at(k)
+	eta, lambda := c.Eta, c.Lambda
+	for _, e := range c.Schedule {
+		if e.Step > n {
+			break
+		}
+		if e.LRDivide > 0 {
+			eta /= e.LRDivide
+		}
+		if e.SetLambda {
+			lambda = e.Lambda
+		}
 	}
-	return [2]float64{s.eta, s.lambda}
+	return [2]float64{eta, lambda}
 }
 
 // meanSE returns the mean of v(0 … n−1) and its standard error (n − 1
