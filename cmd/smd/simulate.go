@@ -48,7 +48,9 @@ Config keys (YAML; unknown keys are errors):
   record_every  record every k steps: rows at 0, k, 2k, ... <= steps
                                                 (default max(1, steps/200))
   seed          random seed; trial i uses stream (seed, i)     (default 1)
-  method        engine: full                                   (default full)
+  method        engine: auto | full | reduced | sde | sde-reduced | fokker-planck
+                (default auto: reduced when A and noise are diagonal with few
+                distinct blocks, else full; both exact)
   tail_xi       xi of Theorem 1: tail = P(f < xi)              (default 0.9)
   schedule      list of {step, lr_divide, rescale, lambda}: at the start of
                 step, divide eta by lr_divide; rescale: true also divides X by
