@@ -3,9 +3,6 @@ package sde
 import (
 	"context"
 	"math"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/smdlab/smd/internal/rng"
@@ -99,53 +96,19 @@ func (e EM) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 		t.sch = newSchedule(c)
 		emInit(m, c.Init, t)
 	}
-	last := lastRecord(c)
-	samples := make([]sdeSample, c.Trials)
-	workers := c.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+	res, err := sim.Lockstep(ctx, c, false,
+		func() func(i, n0, n1 int, out *sim.Sample) {
+			buf := make([]float64, 4*p)
+			sc := &emScratch{z: buf[:p], v: buf[p : 2*p], xt: buf[2*p : 3*p], w: buf[3*p:]}
+			return func(i, n0, n1 int, out *sim.Sample) { sh.advance(&trials[i], i, n0, n1, out, sc) }
+		},
+		func(i int) error { return trials[i].dead })
+	if err != nil {
+		return nil, err
 	}
-	workers = min(workers, c.Trials)
-	var rows []sim.Row
-	for n0 := 0; n0 <= last; n0 += c.RecordEvery {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n1 := min(n0+c.RecordEvery, last)
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				buf := make([]float64, 4*p)
-				sc := &emScratch{z: buf[:p], v: buf[p : 2*p], xt: buf[2*p : 3*p], w: buf[3*p:]}
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= c.Trials {
-						return
-					}
-					sh.advance(&trials[i], i, n0, n1, &samples[i], sc)
-				}
-			}()
-		}
-		wg.Wait()
-		for i := range trials {
-			if err := trials[i].dead; err != nil {
-				return nil, err
-			}
-		}
-		pa := paramsAt(c, n0)
-		rows = append(rows, aggregateSDE(n0, pa[0], pa[1], samples))
-		if c.Progress != nil {
-			c.Progress(int64(n1)*int64(c.Trials), int64(last)*int64(c.Trials))
-		}
-	}
-	res := &sim.Result{Rows: rows, TrialSteps: int64(last) * int64(c.Trials) * int64(sub), Wall: time.Since(start)}
+	res.TrialSteps *= int64(sub)
 	res.CoordinateUpdates = res.TrialSteps * int64(p)
-	if c.Trials == 1 {
-		res.Warnings = append(res.Warnings, "trials = 1: standard errors are undefined (NaN)")
-	}
+	res.Wall = time.Since(start)
 	return res, nil
 }
 
@@ -181,7 +144,7 @@ func dot(a, b []float64) float64 {
 }
 
 // advance runs trial t over steps [n0, n1) (or only records when n1 = n0).
-func (sh *emShared) advance(t *emTrial, i, n0, n1 int, out *sdeSample, sc *emScratch) {
+func (sh *emShared) advance(t *emTrial, i, n0, n1 int, out *sim.Sample, sc *emScratch) {
 	if t.dead != nil {
 		return
 	}
@@ -253,7 +216,7 @@ func (sh *emShared) substep(x, z []float64, h, lambda, rdt float64, sc *emScratc
 }
 
 // record fills out with the trial's f, loss, Lemma-1 AU, norm and tail.
-func (sh *emShared) record(x []float64, eta float64, out *sdeSample, sc *emScratch) {
+func (sh *emShared) record(x []float64, eta float64, out *sim.Sample, sc *emScratch) {
 	n2 := dot(x, x)
 	norm := math.Sqrt(n2)
 	var f, q, qs float64
@@ -287,8 +250,5 @@ func (sh *emShared) record(x []float64, eta float64, out *sdeSample, sc *emScrat
 		}
 	}
 	au := eta * math.Sqrt(math.Max(sh.trS-qs, 0)) / n2
-	*out = sdeSample{f: f, loss: q / 2, au: au, norm: norm, s: n2}
-	if f < sh.xi {
-		out.tail = 1
-	}
+	out.Set(f, q/2, au, norm, n2, sh.xi)
 }

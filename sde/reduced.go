@@ -3,9 +3,6 @@ package sde
 import (
 	"context"
 	"math"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/smdlab/smd/internal/rng"
@@ -33,10 +30,6 @@ type Reduced struct {
 }
 
 var _ sim.Engine = Reduced{}
-
-type sdeSample struct {
-	f, loss, au, norm, s, tail float64
-}
 
 // Run simulates c.Trials independent trials of the (θ, M) system.
 func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
@@ -78,11 +71,9 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 	c1 := float64(m.m1-1) / 2
 	dt := 1 / float64(sub)
 	sq := math.Sqrt(dt)
-	last := lastRecord(c)
-	samples := make([]sdeSample, c.Trials)
 	// advance applies the events of steps n0 … n1−1, records at n0 and
 	// integrates to n1; with n1 = n0 it applies n0's events and records.
-	advance := func(t *trial, n0, n1 int, out *sdeSample) {
+	advance := func(t *trial, n0, n1 int, out *sim.Sample) {
 		for n := n0; n < max(n1, n0+1); n++ {
 			if sc := t.sch.at(n); sc != 1 {
 				t.s *= sc * sc
@@ -91,11 +82,7 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 			if n == n0 {
 				f := math.Cos(t.th)
 				f *= f
-				*out = sdeSample{f: f, loss: (m.al*f + m.ah*(1-f)) / 2, au: eta * math.Sqrt(tr) / t.s,
-					norm: math.Sqrt(t.s), s: t.s}
-				if f < c.Xi {
-					out.tail = 1
-				}
+				out.Set(f, (m.al*f+m.ah*(1-f))/2, eta*math.Sqrt(tr)/t.s, math.Sqrt(t.s), t.s, c.Xi)
 			}
 			if n1 == n0 {
 				return
@@ -132,47 +119,15 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 			}
 		}
 	}
-	rows := make([]sim.Row, 0, last/c.RecordEvery+1)
-	workers := c.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+	res, err := sim.Lockstep(ctx, c, false,
+		func() func(i, n0, n1 int, out *sim.Sample) {
+			return func(i, n0, n1 int, out *sim.Sample) { advance(&trials[i], n0, n1, out) }
+		},
+		func(i int) error { return trials[i].dead })
+	if err != nil {
+		return nil, err
 	}
-	workers = min(workers, c.Trials)
-	for n0 := 0; n0 <= last; n0 += c.RecordEvery {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n1 := min(n0+c.RecordEvery, last)
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= c.Trials {
-						return
-					}
-					advance(&trials[i], n0, n1, &samples[i])
-				}
-			}()
-		}
-		wg.Wait()
-		for i := range trials {
-			if err := trials[i].dead; err != nil {
-				return nil, err
-			}
-		}
-		pa := paramsAt(c, n0)
-		rows = append(rows, aggregateSDE(n0, pa[0], pa[1], samples))
-		if c.Progress != nil {
-			c.Progress(int64(n1)*int64(c.Trials), int64(last)*int64(c.Trials))
-		}
-	}
-	res := &sim.Result{Rows: rows, TrialSteps: int64(last) * int64(c.Trials) * int64(sub), Wall: time.Since(start)}
-	if c.Trials == 1 {
-		res.Warnings = append(res.Warnings, "trials = 1: standard errors are undefined (NaN)")
-	}
+	res.TrialSteps *= int64(sub)
+	res.Wall = time.Since(start)
 	return res, nil
 }

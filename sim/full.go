@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/smdlab/smd/internal/rng"
@@ -41,11 +38,6 @@ type trial struct {
 	nextEvt int // index of the next schedule event
 }
 
-// sample is one trial's record at one recorded step.
-type sample struct {
-	f, loss, au, au2, norm, norm2, tail float64
-}
-
 // Run simulates c.Trials independent trials for c.Steps steps.
 func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 	if err := c.Validate(); err != nil {
@@ -54,15 +46,7 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 	start := time.Now()
 	m := c.Model
 	p := m.Dim()
-	rec := c.RecordSteps()
-	workers := c.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, c.Trials)
-
 	trials := make([]trial, c.Trials)
-	samples := make([]sample, c.Trials)
 	for i := range trials {
 		t := &trials[i]
 		buf := make([]float64, 6*p)
@@ -71,71 +55,19 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 		initTrial(m, c.Init, t)
 		t.eta, t.lambda = c.Eta, c.Lambda
 	}
-
-	res := &Result{Rows: make([]Row, 0, len(rec))}
-	total := int64(rec[len(rec)-1]+1) * int64(c.Trials)
-	var done int64
 	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi}
 	eng.prepare()
-	for k, n0 := range rec {
-		n1 := n0 + 1 // the last record needs one update for its AU
-		if k+1 < len(rec) {
-			n1 = rec[k+1]
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= c.Trials {
-						return
-					}
-					eng.advance(&trials[i], i, c.Schedule, n0, n1, &samples[i])
-				}
-			}()
-		}
-		wg.Wait()
-		for i := range trials {
-			if err := trials[i].dead; err != nil {
-				return nil, err
-			}
-		}
-		res.Rows = append(res.Rows, aggregate(n0, trials[0].evtParams(c, n0), samples))
-		done += int64(n1-n0) * int64(c.Trials)
-		if c.Progress != nil {
-			c.Progress(done, total)
-		}
+	res, err := Lockstep(ctx, c, true,
+		func() func(i, n0, n1 int, out *Sample) {
+			return func(i, n0, n1 int, out *Sample) { eng.advance(&trials[i], i, c.Schedule, n0, n1, out) }
+		},
+		func(i int) error { return trials[i].dead })
+	if err != nil {
+		return nil, err
 	}
-	res.TrialSteps = done
-	res.CoordinateUpdates = done * int64(p)
+	res.CoordinateUpdates = res.TrialSteps * int64(p)
 	res.Wall = time.Since(start)
-	if c.Trials == 1 {
-		res.Warnings = append(res.Warnings, "trials = 1: standard errors are undefined (NaN)")
-	}
 	return res, nil
-}
-
-// evtParams returns (η, λ) in force at step n (after events at n).
-func (t *trial) evtParams(c *Config, n int) [2]float64 {
-	eta, lambda := c.Eta, c.Lambda
-	for _, e := range c.Schedule {
-		if e.Step > n {
-			break
-		}
-		if e.LRDivide > 0 {
-			eta /= e.LRDivide
-		}
-		if e.SetLambda {
-			lambda = e.Lambda
-		}
-	}
-	return [2]float64{eta, lambda}
 }
 
 // initTrial draws X₀ (section "Initialized value of weight norm";
@@ -181,7 +113,7 @@ func (e *stepper) prepare() {
 }
 
 // advance runs trial t (index i) over steps [n0, n1), recording at n0.
-func (e *stepper) advance(t *trial, i int, sched []Event, n0, n1 int, out *sample) {
+func (e *stepper) advance(t *trial, i int, sched []Event, n0, n1 int, out *Sample) {
 	if t.dead != nil {
 		return
 	}
@@ -190,7 +122,7 @@ func (e *stepper) advance(t *trial, i int, sched []Event, n0, n1 int, out *sampl
 			t.apply(sched[t.nextEvt])
 			t.nextEvt++
 		}
-		var r *sample
+		var r *Sample
 		if n == n0 {
 			r = out
 		}
@@ -251,7 +183,7 @@ func alive(n2 float64) bool {
 //
 // which gives the angular update without cancellation. It reports whether
 // the new state is finite and non-zero.
-func (e *stepper) stepDiagNRQ(t *trial, r *sample) bool {
+func (e *stepper) stepDiagNRQ(t *trial, r *Sample) bool {
 	x, z := t.x, t.z
 	a, s := e.a[:len(x)], e.s[:len(x)]
 	z = z[:len(x)]
@@ -288,7 +220,7 @@ func (e *stepper) stepDiagNRQ(t *trial, r *sample) bool {
 	}
 	if r != nil {
 		au := math.Atan2(ei*math.Sqrt(g2), decay*norm)
-		r.set(f, cA/2, au, norm, t.n2, e.xi)
+		r.Set(f, cA/2, au, norm, t.n2, e.xi)
 	}
 	t.n2 = n2
 	return alive(n2)
@@ -299,7 +231,7 @@ func (e *stepper) stepDiagNRQ(t *trial, r *sample) bool {
 // buffer's parts along and across X̃ are μq + λ‖X‖ and μ(b − qX̃) + g, so
 //
 //	tan Δ = η‖μ(b − qX̃) + g‖ / (‖X‖ − η(μq + λ‖X‖)).
-func (e *stepper) stepDiagNRQMomentum(t *trial, r *sample) bool {
+func (e *stepper) stepDiagNRQMomentum(t *trial, r *Sample) bool {
 	x, z, b := t.x, t.z, t.b
 	a, s := e.a[:len(x)], e.s[:len(x)]
 	z, b = z[:len(x)], b[:len(x)]
@@ -339,18 +271,10 @@ func (e *stepper) stepDiagNRQMomentum(t *trial, r *sample) bool {
 	}
 	if r != nil {
 		au := math.Atan2(eta*math.Sqrt(perp2), norm-eta*(mu*q+lambda*norm))
-		r.set(f, cA/2, au, norm, t.n2, e.xi)
+		r.Set(f, cA/2, au, norm, t.n2, e.xi)
 	}
 	t.n2 = n2
 	return alive(n2)
-}
-
-func (r *sample) set(f, loss, au, norm, n2, xi float64) {
-	r.f, r.loss, r.au, r.au2, r.norm, r.norm2 = f, loss, au, au*au, norm, n2
-	r.tail = 0
-	if f < xi {
-		r.tail = 1
-	}
 }
 
 // stepGeneric is one step for any model: dense A or Σ̃, NQM, momentum.
@@ -359,7 +283,7 @@ func (r *sample) set(f, loss, au, norm, n2, xi float64) {
 // cancellation:
 //
 //	tan Δ = η‖b − (b·X̃)X̃‖ / (‖X‖ − η·b·X̃).
-func (e *stepper) stepGeneric(t *trial, r *sample) bool {
+func (e *stepper) stepGeneric(t *trial, r *Sample) bool {
 	m := e.m
 	x, xt, b, g, w := t.x, t.xt, t.b, t.v, t.w
 	norm := math.Sqrt(t.n2)
@@ -411,7 +335,7 @@ func (e *stepper) stepGeneric(t *trial, r *sample) bool {
 	}
 	if r != nil {
 		au := math.Atan2(eta*math.Sqrt(perp2), norm-eta*par)
-		r.set(f, loss, au, norm, t.n2, e.xi)
+		r.Set(f, loss, au, norm, t.n2, e.xi)
 	}
 	t.n2 = n2
 	return alive(n2)

@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/smdlab/smd/internal/rng"
@@ -132,12 +129,6 @@ func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
 	start := time.Now()
 	k := len(blocks)
 	p := c.Model.Dim()
-	rec := c.RecordSteps()
-	workers := c.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, c.Trials)
 
 	e := &redStepper{kind: c.Model.Kind, mu: c.Momentum, xi: c.Xi}
 	for _, b := range blocks {
@@ -151,7 +142,6 @@ func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
 
 	trials := make([]redTrial, c.Trials)
 	state := make([]float64, 3*k*c.Trials)
-	samples := make([]sample, c.Trials)
 	for i := range trials {
 		t := &trials[i]
 		st := state[3*k*i : 3*k*(i+1) : 3*k*(i+1)]
@@ -161,69 +151,18 @@ func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
 		t.eta, t.lambda = c.Eta, c.Lambda
 	}
 
-	res := &Result{Rows: make([]Row, 0, len(rec))}
-	total := int64(rec[len(rec)-1]+1) * int64(c.Trials)
-	var done int64
-	for r, n0 := range rec {
-		n1 := n0 + 1 // the last record needs one update for its AU
-		if r+1 < len(rec) {
-			n1 = rec[r+1]
-		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sc := make([]float64, 3*k) // scratch: ζ, second normal, χ²
-				for {
-					i := int(next.Add(1) - 1)
-					if i >= c.Trials {
-						return
-					}
-					e.advance(&trials[i], i, c.Schedule, n0, n1, &samples[i], sc)
-				}
-			}()
-		}
-		wg.Wait()
-		for i := range trials {
-			if err := trials[i].dead; err != nil {
-				return nil, err
-			}
-		}
-		res.Rows = append(res.Rows, aggregate(n0, paramsAt(c, n0), samples))
-		done += int64(n1-n0) * int64(c.Trials)
-		if c.Progress != nil {
-			c.Progress(done, total)
-		}
+	res, err := Lockstep(ctx, c, true,
+		func() func(i, n0, n1 int, out *Sample) {
+			sc := make([]float64, 3*k) // scratch: ζ, second normal, χ²
+			return func(i, n0, n1 int, out *Sample) { e.advance(&trials[i], i, c.Schedule, n0, n1, out, sc) }
+		},
+		func(i int) error { return trials[i].dead })
+	if err != nil {
+		return nil, err
 	}
-	res.TrialSteps = done
-	res.CoordinateUpdates = done * int64(p) // the full simulation's equivalent
+	res.CoordinateUpdates = res.TrialSteps * int64(p) // the full simulation's equivalent
 	res.Wall = time.Since(start)
-	if c.Trials == 1 {
-		res.Warnings = append(res.Warnings, "trials = 1: standard errors are undefined (NaN)")
-	}
 	return res, nil
-}
-
-// paramsAt returns (η, λ) in force at step n (after events at n).
-func paramsAt(c *Config, n int) [2]float64 {
-	eta, lambda := c.Eta, c.Lambda
-	for _, e := range c.Schedule {
-		if e.Step > n {
-			break
-		}
-		if e.LRDivide > 0 {
-			eta /= e.LRDivide
-		}
-		if e.SetLambda {
-			lambda = e.Lambda
-		}
-	}
-	return [2]float64{eta, lambda}
 }
 
 // chiSquare draws χ² with df degrees of freedom (exact in law for every df).
@@ -325,7 +264,7 @@ func redInit(bl []redBlock, in Init, t *redTrial) {
 }
 
 // advance runs trial t (index i) over steps [n0, n1), recording at n0.
-func (e *redStepper) advance(t *redTrial, i int, sched []Event, n0, n1 int, out *sample, sc []float64) {
+func (e *redStepper) advance(t *redTrial, i int, sched []Event, n0, n1 int, out *Sample, sc []float64) {
 	if t.dead != nil {
 		return
 	}
@@ -334,7 +273,7 @@ func (e *redStepper) advance(t *redTrial, i int, sched []Event, n0, n1 int, out 
 			t.apply(sched[t.next])
 			t.next++
 		}
-		var r *sample
+		var r *Sample
 		if n == n0 {
 			r = out
 		}
@@ -371,7 +310,7 @@ func (t *redTrial) apply(ev Event) {
 }
 
 // stepNRQ is one step of eq 3 for the NRQ without momentum, O(k).
-func (e *redStepper) stepNRQ(t *redTrial, r *sample, sc []float64) bool {
+func (e *redStepper) stepNRQ(t *redTrial, r *Sample, sc []float64) bool {
 	k := len(t.u)
 	u := t.u[:k]
 	a, s, chi := e.a[:k], e.s[:k], e.chi1[:k]
@@ -410,7 +349,7 @@ func (e *redStepper) stepNRQ(t *redTrial, r *sample, sc []float64) bool {
 	}
 	if r != nil {
 		au := math.Atan2(ei*math.Sqrt(g2), decay*norm)
-		r.set(f, cA/2, au, norm, t.n2, e.xi)
+		r.Set(f, cA/2, au, norm, t.n2, e.xi)
 	}
 	t.n2 = n2
 	return alive(n2)
@@ -422,7 +361,7 @@ func (e *redStepper) stepNRQ(t *redTrial, r *sample, sc []float64) bool {
 // ζ₁e₁ + ζ₂e₂ and a part orthogonal to both with squared norm χ²_{m_j−2}
 // along a third unit vector e₃, so b' and X' have coordinates in
 // (e₁, e₂, e₃) and their Gram matrix gives the new state.
-func (e *redStepper) stepMomentum(t *redTrial, r *sample, sc []float64) bool {
+func (e *redStepper) stepMomentum(t *redTrial, r *Sample, sc []float64) bool {
 	k := len(t.u)
 	u, b1, b2 := t.u[:k], t.b1[:k], t.b2[:k]
 	a, s := e.a[:k], e.s[:k]
@@ -492,7 +431,7 @@ func (e *redStepper) stepMomentum(t *redTrial, r *sample, sc []float64) bool {
 	}
 	if r != nil {
 		au := math.Atan2(eta*math.Sqrt(perp2), norm-eta*par)
-		r.set(f, loss, au, norm, t.n2, e.xi)
+		r.Set(f, loss, au, norm, t.n2, e.xi)
 	}
 	t.n2 = n2
 	return alive(n2)

@@ -2,6 +2,25 @@ package sim
 
 import "math"
 
+// Sample is one trial's record at one recorded step: what Aggregate
+// averages over trials.
+type Sample struct {
+	F      float64 // alignment f
+	Loss   float64
+	AU     float64 // angular update Δ (radians)
+	Norm   float64 // ‖X‖
+	NormSq float64 // ‖X‖²
+	Tail   float64 // 1 if f < ξ, else 0
+}
+
+// Set fills s, with the tail indicator for threshold xi.
+func (s *Sample) Set(f, loss, au, norm, normSq, xi float64) {
+	*s = Sample{F: f, Loss: loss, AU: au, Norm: norm, NormSq: normSq}
+	if f < xi {
+		s.Tail = 1
+	}
+}
+
 // meanSE returns the mean of v and its standard error s/√n, with s the
 // sample standard deviation (n − 1 denominator); SE is NaN for n = 1.
 // The sums run in index order, so results do not depend on scheduling.
@@ -22,20 +41,20 @@ func meanSE(n int, v func(i int) float64) (mean, se float64) {
 	return mean, math.Sqrt(ss / float64(n-1) / float64(n))
 }
 
-// aggregate turns one recorded step's per-trial samples into a Row.
-func aggregate(step int, params [2]float64, s []sample) Row {
+// Aggregate turns one recorded step's per-trial samples into a Row.
+func Aggregate(step int, eta, lambda float64, s []Sample) Row {
 	n := len(s)
-	r := Row{Step: step, Eta: params[0], Lambda: params[1]}
+	r := Row{Step: step, Eta: eta, Lambda: lambda}
 	var f float64
-	f, r.RiskSE = meanSE(n, func(i int) float64 { return s[i].f })
+	f, r.RiskSE = meanSE(n, func(i int) float64 { return s[i].F })
 	r.Risk = 1 - f
-	r.Loss, r.LossSE = meanSE(n, func(i int) float64 { return s[i].loss })
-	r.AU, r.AUSE = meanSE(n, func(i int) float64 { return s[i].au })
-	au2, au2SE := meanSE(n, func(i int) float64 { return s[i].au2 })
+	r.Loss, r.LossSE = meanSE(n, func(i int) float64 { return s[i].Loss })
+	r.AU, r.AUSE = meanSE(n, func(i int) float64 { return s[i].AU })
+	au2, au2SE := meanSE(n, func(i int) float64 { return s[i].AU * s[i].AU })
 	r.AURMS = math.Sqrt(au2)
 	r.AURMSSE = au2SE / (2 * r.AURMS) // delta method: d√m = dm/(2√m)
-	r.Norm, r.NormSE = meanSE(n, func(i int) float64 { return s[i].norm })
-	r.NormSq, r.NormSqSE = meanSE(n, func(i int) float64 { return s[i].norm2 })
-	r.Tail, r.TailSE = meanSE(n, func(i int) float64 { return s[i].tail })
+	r.Norm, r.NormSE = meanSE(n, func(i int) float64 { return s[i].Norm })
+	r.NormSq, r.NormSqSE = meanSE(n, func(i int) float64 { return s[i].NormSq })
+	r.Tail, r.TailSE = meanSE(n, func(i int) float64 { return s[i].Tail })
 	return r
 }

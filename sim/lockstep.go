@@ -1,0 +1,100 @@
+package sim
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Lockstep is the ensemble driver shared by every sampling engine: it moves
+// all c.Trials trials from one recorded step to the next on c.Workers
+// goroutines, then averages the trials' samples in trial order (Aggregate),
+// so the output does not depend on the worker count and memory is flat in
+// the number of steps.
+//
+// newWorker is called once per goroutine; the function it returns advances
+// trial i over steps [n0, n1), applying schedule events and recording X_{n0}
+// into out (it may own scratch buffers). failed reports trial i's error
+// (nil while alive) after each block; the first failing trial in index
+// order stops the run. With finalUpdate, the last recorded step n gets one
+// update (the discrete engines' angular update needs X_{n+1}); otherwise its
+// block only records (n1 = n0).
+func Lockstep(ctx context.Context, c *Config, finalUpdate bool, newWorker func() func(i, n0, n1 int, out *Sample), failed func(i int) error) (*Result, error) {
+	start := time.Now()
+	rec := c.RecordSteps()
+	workers := c.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, c.Trials)
+	last := rec[len(rec)-1]
+	if finalUpdate {
+		last++
+	}
+	samples := make([]Sample, c.Trials)
+	res := &Result{Rows: make([]Row, 0, len(rec))}
+	total := int64(last) * int64(c.Trials)
+	var done int64
+	for k, n0 := range rec {
+		n1 := last
+		if k+1 < len(rec) {
+			n1 = rec[k+1]
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				advance := newWorker()
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= c.Trials {
+						return
+					}
+					advance(i, n0, n1, &samples[i])
+				}
+			}()
+		}
+		wg.Wait()
+		for i := range c.Trials {
+			if err := failed(i); err != nil {
+				return nil, err
+			}
+		}
+		eta, lambda := c.ParamsAt(n0)
+		res.Rows = append(res.Rows, Aggregate(n0, eta, lambda, samples))
+		done += int64(n1-n0) * int64(c.Trials)
+		if c.Progress != nil {
+			c.Progress(done, total)
+		}
+	}
+	res.TrialSteps = done
+	res.Wall = time.Since(start)
+	if c.Trials == 1 {
+		res.Warnings = append(res.Warnings, "trials = 1: standard errors are undefined (NaN)")
+	}
+	return res, nil
+}
+
+// ParamsAt returns the η and λ in force at step n (after the events at n).
+func (c *Config) ParamsAt(n int) (eta, lambda float64) {
+	eta, lambda = c.Eta, c.Lambda
+	for _, e := range c.Schedule {
+		if e.Step > n {
+			break
+		}
+		if e.LRDivide > 0 {
+			eta /= e.LRDivide
+		}
+		if e.SetLambda {
+			lambda = e.Lambda
+		}
+	}
+	return eta, lambda
+}
