@@ -16,6 +16,7 @@ import (
 type VerifyCmd struct {
 	Quick bool   `help:"The same claims on the same configs with fewer trials (under 2 minutes on 2 cores; run by go test)."`
 	Out   string `help:"Output directory for report.md and report.csv." default:"smd-verify" placeholder:"DIR"`
+	Seed  uint64 `help:"Seed of every simulation in the grid (the report is reproducible for a given seed)." default:"1"`
 }
 
 // Help is shown by `smd verify --help`.
@@ -36,7 +37,7 @@ func (v *VerifyCmd) Run(g *Globals) error {
 		return badInput(err)
 	}
 	rep := progress.New(g.Stderr, g.Log, g.Interactive, "verify", 1, 5*time.Second)
-	r, err := verify.Run(g.Ctx, v.Quick, func(done, total int) {
+	r, err := verify.Run(g.Ctx, v.Quick, v.Seed, func(done, total int) {
 		rep.SetTotal(int64(total))
 		rep.Update(int64(done))
 	})
