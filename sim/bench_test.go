@@ -33,18 +33,17 @@ func BenchmarkStepDiagNRQ(b *testing.B) {
 	const p = 100
 	m := mustDiag(b, nrq.NRQ, spectrum12(p), 1)
 	c := &Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: Init{Std: 0.84}, Steps: 1, Trials: 1, RecordEvery: 1, Xi: 0.9}
-	t := &trial{}
-	buf := make([]float64, 6*p)
-	t.x, t.b, t.z, t.v, t.xt, t.w = buf[:p], buf[p:2*p], buf[2*p:3*p], buf[3*p:4*p], buf[4*p:5*p], buf[5*p:]
+	t := &trial{x: make([]float64, p)}
+	sc := newScratch(p)
 	t.rnd.Seed(1, 0)
-	initTrial(m, c.Init, t)
+	initTrial(m, c.Init, t, sc)
 	t.eta, t.lambda = c.Eta, c.Lambda
 	e := stepper{m: m, xi: 0.9}
 	e.prepare()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		e.stepDiagNRQ(t, nil)
+		e.stepDiagNRQ(t, sc, nil)
 	}
 	b.ReportMetric(float64(p)*float64(b.N)/b.Elapsed().Seconds(), "coord-updates/s")
 }

@@ -21,15 +21,24 @@ type Full struct{}
 
 var _ Engine = Full{}
 
+// scratch holds one worker's buffers: noise draws z, gradient v, and the
+// generic path's X̃ and C·ε.
+type scratch struct {
+	z, v, xt, w []float64
+}
+
+func newScratch(p int) *scratch {
+	buf := make([]float64, 4*p)
+	return &scratch{z: buf[:p:p], v: buf[p : 2*p : 2*p], xt: buf[2*p : 3*p : 3*p], w: buf[3*p:]}
+}
+
 // minNorm is the weight norm below which X counts as collapsed to 0: the
 // gradient of eq 4 scales as 1/‖X‖ and overflows well before underflow.
 const minNorm = 1e-100
 
-// trial is one trajectory's state.
+// trial is one trajectory's state: O(p) memory, 2p with momentum.
 type trial struct {
-	x, b    []float64 // weights and momentum buffer
-	z, v    []float64 // scratch: noise draws, gradient
-	xt, w   []float64 // scratch for the generic path
+	x, b    []float64 // weights and momentum buffer (nil without momentum)
 	rnd     rng.Rand
 	n2      float64 // ‖x‖²
 	dead    error
@@ -47,19 +56,28 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 	m := c.Model
 	p := m.Dim()
 	trials := make([]trial, c.Trials)
+	width := p
+	if c.Momentum != 0 {
+		width = 2 * p
+	}
+	state := make([]float64, width*c.Trials)
+	setup := newScratch(p)
 	for i := range trials {
 		t := &trials[i]
-		buf := make([]float64, 6*p)
-		t.x, t.b, t.z, t.v, t.xt, t.w = buf[:p:p], buf[p:2*p:2*p], buf[2*p:3*p:3*p], buf[3*p:4*p:4*p], buf[4*p:5*p:5*p], buf[5*p:]
+		t.x = state[width*i : width*i+p : width*i+p]
+		if c.Momentum != 0 {
+			t.b = state[width*i+p : width*(i+1) : width*(i+1)]
+		}
 		t.rnd.Seed(c.Seed, uint64(i))
-		initTrial(m, c.Init, t)
+		initTrial(m, c.Init, t, setup)
 		t.eta, t.lambda = c.Eta, c.Lambda
 	}
 	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi}
 	eng.prepare()
 	res, err := Lockstep(ctx, c, true,
 		func() func(i, n0, n1 int, out *Sample) {
-			return func(i, n0, n1 int, out *Sample) { eng.advance(&trials[i], i, c.Schedule, n0, n1, out) }
+			sc := newScratch(p)
+			return func(i, n0, n1 int, out *Sample) { eng.advance(&trials[i], sc, i, c.Schedule, n0, n1, out) }
 		},
 		func(i int) error { return trials[i].dead })
 	if err != nil {
@@ -72,15 +90,15 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 
 // initTrial draws X₀ (section "Initialized value of weight norm";
 // Corollary 3): Gaussian N(0, σ̃²I), or a given norm and alignment.
-func initTrial(m *nrq.Model, in Init, t *trial) {
-	t.rnd.FillNorm(t.z)
+func initTrial(m *nrq.Model, in Init, t *trial, sc *scratch) {
+	t.rnd.FillNorm(sc.z)
 	if in.Norm == 0 {
-		for i, z := range t.z {
+		for i, z := range sc.z {
 			t.x[i] = in.Std * z
 		}
 	} else {
-		zt, zp := t.xt, t.w
-		m.SplitTarget(zt, zp, t.z)
+		zt, zp := sc.xt, sc.w
+		m.SplitTarget(zt, zp, sc.z)
 		nt, np := math.Sqrt(dot(zt, zt)), math.Sqrt(dot(zp, zp))
 		at, ap := math.Sqrt(in.F0), math.Sqrt(1-in.F0)
 		if np == 0 { // the target eigenspace is everything (A = aI)
@@ -91,7 +109,6 @@ func initTrial(m *nrq.Model, in Init, t *trial) {
 			t.x[i] = in.Norm * (at*zt[i]/nt + ap*zp[i]/np)
 		}
 	}
-	clear(t.b)
 	t.n2 = dot(t.x, t.x)
 }
 
@@ -113,7 +130,7 @@ func (e *stepper) prepare() {
 }
 
 // advance runs trial t (index i) over steps [n0, n1), recording at n0.
-func (e *stepper) advance(t *trial, i int, sched []Event, n0, n1 int, out *Sample) {
+func (e *stepper) advance(t *trial, sc *scratch, i int, sched []Event, n0, n1 int, out *Sample) {
 	if t.dead != nil {
 		return
 	}
@@ -129,11 +146,11 @@ func (e *stepper) advance(t *trial, i int, sched []Event, n0, n1 int, out *Sampl
 		var ok bool
 		switch {
 		case e.a != nil && e.m.Kind == nrq.NRQ && e.mu == 0:
-			ok = e.stepDiagNRQ(t, r)
+			ok = e.stepDiagNRQ(t, sc, r)
 		case e.a != nil && e.m.Kind == nrq.NRQ:
-			ok = e.stepDiagNRQMomentum(t, r)
+			ok = e.stepDiagNRQMomentum(t, sc, r)
 		default:
-			ok = e.stepGeneric(t, r)
+			ok = e.stepGeneric(t, sc, r)
 		}
 		if !ok {
 			t.dead = &DivergenceError{Step: n, Trial: i, Reason: reason(t.n2)}
@@ -183,8 +200,8 @@ func alive(n2 float64) bool {
 //
 // which gives the angular update without cancellation. It reports whether
 // the new state is finite and non-zero.
-func (e *stepper) stepDiagNRQ(t *trial, r *Sample) bool {
-	x, z := t.x, t.z
+func (e *stepper) stepDiagNRQ(t *trial, sc *scratch, r *Sample) bool {
+	x, z := t.x, sc.z
 	a, s := e.a[:len(x)], e.s[:len(x)]
 	z = z[:len(x)]
 	t.rnd.FillNorm(z)
@@ -231,8 +248,8 @@ func (e *stepper) stepDiagNRQ(t *trial, r *Sample) bool {
 // buffer's parts along and across X̃ are μq + λ‖X‖ and μ(b − qX̃) + g, so
 //
 //	tan Δ = η‖μ(b − qX̃) + g‖ / (‖X‖ − η(μq + λ‖X‖)).
-func (e *stepper) stepDiagNRQMomentum(t *trial, r *Sample) bool {
-	x, z, b := t.x, t.z, t.b
+func (e *stepper) stepDiagNRQMomentum(t *trial, sc *scratch, r *Sample) bool {
+	x, z, b := t.x, sc.z, t.b
 	a, s := e.a[:len(x)], e.s[:len(x)]
 	z, b = z[:len(x)], b[:len(x)]
 	t.rnd.FillNorm(z)
@@ -283,16 +300,20 @@ func (e *stepper) stepDiagNRQMomentum(t *trial, r *Sample) bool {
 // cancellation:
 //
 //	tan Δ = η‖b − (b·X̃)X̃‖ / (‖X‖ − η·b·X̃).
-func (e *stepper) stepGeneric(t *trial, r *Sample) bool {
+func (e *stepper) stepGeneric(t *trial, sc *scratch, r *Sample) bool {
 	m := e.m
-	x, xt, b, g, w := t.x, t.xt, t.b, t.v, t.w
+	x, xt, g, w := t.x, sc.xt, sc.v, sc.w
+	b := t.b // nil without momentum: then z (free once C·ε is in w) holds the update
+	if b == nil {
+		b = sc.z
+	}
 	norm := math.Sqrt(t.n2)
 	inv := 1 / norm
 	for i, xi := range x {
 		xt[i] = xi * inv
 	}
-	t.rnd.FillNorm(t.z)
-	m.MulNoise(w, t.z)
+	t.rnd.FillNorm(sc.z)
+	m.MulNoise(w, sc.z)
 	var loss float64
 	if m.Kind == nrq.NRQ {
 		m.MulA(g, xt)
