@@ -141,7 +141,7 @@ func TestRiskBoundsMC(t *testing.T) {
 	a := []float64{0.5, 2.5, 2.5, 2.5, 2.5}
 	const trials, steps, xi = 300, 1500, 0.5
 	norm0 := 5 * p.NormLimit()
-	rng := rand.New(rand.NewPCG(31, 32))
+	rng := rand.New(rand.NewPCG(31, 32^seedOffset()))
 	eps, g := make([]float64, p.P), make([]float64, p.P)
 	r := make([][]float64, steps+1) // r[n][k]: 1 − f of trial k at step n
 	tail := make([]float64, steps+1)
