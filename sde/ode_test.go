@@ -70,9 +70,12 @@ func TestODELimit(t *testing.T) {
 // over independent Brownian paths against a fine reference (dt = 1/256)
 // driven by the same increments, for dt = 1/2 … 1/16. Euler–Maruyama's
 // strong order is 1/2 for multiplicative noise (1 when the noise
-// commutes); over seeds 11–15 the fitted order was 0.53 ± 0.04 (sd of one
-// fit), so the accepted band [0.35, 1.15] starts 4.5 sd below the measured
-// order and admits order 1.
+// commutes). X₀ is uniform on the sphere of radius √p: with X₀ ~ N(0, I)
+// the rare small ‖X₀‖ (where the step η/‖X‖ is huge) gave the fitted order
+// a heavy lower tail (sd 0.055, 2 of 1000 seeds below 0.35). Over 1000
+// independent seeds the fitted order is 0.534 ± 0.033 (sd of one fit,
+// minimum 0.43), so the accepted band [0.35, 1.15] starts 5.5 sd below
+// the measured order and admits order 1.
 func TestEMStrongOrder(t *testing.T) {
 	const p, steps, paths, fine = 6, 20, 64, 256
 	m, err := nrq.NewDiagonal(nrq.NRQ, []float64{1, 1.5, 2, 2, 3, 3}, nrq.Noise{Sigma: 1})
@@ -89,9 +92,13 @@ func TestEMStrongOrder(t *testing.T) {
 	sc := &emScratch{z: buf[:p], v: buf[p : 2*p], xt: buf[2*p : 3*p], w: buf[3*p:]}
 	var r rng.Rand
 	for path := range paths {
-		r.Seed(11, uint64(path))
+		r.Seed(stattest.Seed(11), uint64(path))
 		x0 := make([]float64, p)
 		r.FillNorm(x0)
+		s0 := math.Sqrt(float64(p) / dot(x0, x0))
+		for i := range x0 {
+			x0[i] *= s0
+		}
 		dw := make([][]float64, steps*fine) // fine increments as N(0,1)
 		for k := range dw {
 			dw[k] = make([]float64, p)
