@@ -238,22 +238,34 @@ func TestEquilibrium(t *testing.T) {
 }
 
 // Heavy-ball momentum μ: at equilibrium E Δ² → 2λη/(1+μ) (the discrete
-// analysis of Wan et al. 2021; the train package uses the same formula).
+// analysis of Wan et al. 2021; the train package uses the same formula)
+// and ‖X‖⁴ → η(p−1)σ²/(2λ(1−μ)) (eq 17 with the effective rate η/(1−μ)).
 // Bound as in TestEquilibrium with λη replaced by λη/(1−μ) for the O(λη)
 // terms.
+//
+// The run starts at that norm. It used to start at ‖X‖⁴/(1+μ): the norm
+// was still relaxing at step 8000 (8.36 against 8.39), which left √(E Δ²)
+// 0.6% above the limit (5.5 SE at 4000 trials), a failure chance ≈ 1% per
+// seed; the norm check below would have caught the wrong start.
 func TestMomentumEquilibrium(t *testing.T) {
 	const p, sigma, eta, lambda, mu = 100, 1.0, 0.05, 1e-3, 0.5
 	m := mustDiag(t, nrq.NRQ, spectrum12(p), sigma)
-	// Start near the momentum equilibrium norm ‖X‖⁴ = η(p−1)σ²/(2λ(1−μ))·… ;
-	// the burn-in of 3/(4λη/(1−μ)) steps removes the rest.
-	n4 := eta * (p - 1) * sigma * sigma / (2 * lambda * (1 - mu) * (1 + mu))
+	n4 := eta * (p - 1) * sigma * sigma / (2 * lambda * (1 - mu))
 	c := &Config{Model: m, Eta: eta, Lambda: lambda, Momentum: mu, Init: Init{Norm: math.Pow(n4, 0.25), F0: 0.9},
 		Steps: 8000, Trials: 1000, RecordEvery: 8000, Seed: stattest.Seed(11), Xi: 0.9}
 	r := run(t, c).Rows[1]
 	le := lambda * eta / (1 - mu)
+	gRel := 0.25 / ((p - 1) * sigma * sigma)
+	jensen := 10 * le / (p - 1)
 	au := math.Sqrt(2 * lambda * eta / (1 + mu))
-	bound := au * (0.25/((p-1)*sigma*sigma) + 3*le + 10*le/(p-1)) / 2
+	bound := au * (gRel + 3*le + jensen) / 2
 	if d := math.Abs(r.AURMS - au); d > stattest.Z*r.AURMSSE+bound {
 		t.Errorf("μ = %v: √(E Δ²) = %.6f ± %.6f, √(2λη/(1+μ)) = %.6f", mu, r.AURMS, r.AURMSSE, au)
+	}
+	norm := math.Pow(n4, 0.25)
+	normBound := norm * (gRel + le + jensen) / 4
+	if d := math.Abs(r.Norm - norm); d > stattest.Z*r.NormSE+normBound {
+		t.Errorf("μ = %v: E‖X‖ = %.5f ± %.5f, (η(p−1)σ²/(2λ(1−μ)))^{1/4} = %.5f: |diff| %.2g > z·SE + bound %.2g",
+			mu, r.Norm, r.NormSE, norm, d, stattest.Z*r.NormSE+normBound)
 	}
 }
