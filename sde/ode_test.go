@@ -27,7 +27,8 @@ func odeTwoLevel(al, ah, eta, lambda, n0, f0, t float64) (f, norm float64) {
 
 // TestODELimit is an exact check: with σ = 0, EM and the reduced SDE
 // converge to the ODE solution with order 1 in the sub-step dt: the error
-// halves (ratio 2 + O(dt)) when dt is halved.
+// of f (and of EM's ‖X‖; sde-reduced's is exact) halves (ratio 2 + O(dt))
+// when dt is halved.
 func TestODELimit(t *testing.T) {
 	const al, ah, eta, lambda, n0, f0 = 1, 2, 0.1, 0.002, 4, 0.1
 	const steps = 200
@@ -42,7 +43,7 @@ func TestODELimit(t *testing.T) {
 		{"sde", func(sub int) (*sim.Result, error) { return EM{Substeps: sub}.Run(context.Background(), c) }},
 		{"sde-reduced", func(sub int) (*sim.Result, error) { return Reduced{Substeps: sub}.Run(context.Background(), c) }},
 	} {
-		var prev float64
+		var prev, prevN float64
 		for _, sub := range []int{1, 2, 4} {
 			res, err := eng.run(sub)
 			if err != nil {
@@ -55,6 +56,14 @@ func TestODELimit(t *testing.T) {
 				if math.Abs(r.Norm-nx) > 1e-12 {
 					t.Errorf("%s: ‖X‖ = %.15g, exact %.15g", eng.name, r.Norm, nx)
 				}
+			} else { // EM's norm converges with order 1 too
+				en := math.Abs(r.Norm - nx)
+				if prevN > 0 {
+					if q := prevN / en; q < 1.8 || q > 2.2 {
+						t.Errorf("%s: ‖X‖ error ratio %.3f for dt halved at %d sub-steps, want 2 ± 0.2 (order 1)", eng.name, q, sub)
+					}
+				}
+				prevN = en
 			}
 			if prev > 0 {
 				if q := prev / ef; q < 1.8 || q > 2.2 {
