@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -119,6 +120,10 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 	}
 	started := time.Now()
 	res, err := eng.Run(ctx, sc)
+	if errors.Is(err, sim.ErrNotReducible) || errors.Is(err, sde.ErrUnsupported) {
+		// The engine cannot run this config: bad input naming the field.
+		return nil, nil, &FieldError{Field: "method", Msg: fmt.Sprintf("%s cannot run this config: %v", method, err)}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

@@ -73,8 +73,10 @@ func (s *SimulateCmd) Run(g *Globals) error {
 		c   *experiment.Config
 		err error
 	)
+	name := s.Config
 	if s.Config == "" {
-		c, err = experiment.Parse(experiment.ExampleYAML(), "example.yaml", "")
+		name = "example.yaml"
+		c, err = experiment.Parse(experiment.ExampleYAML(), name, "")
 	} else {
 		c, err = experiment.Load(s.Config)
 	}
@@ -103,7 +105,7 @@ func (s *SimulateCmd) Run(g *Globals) error {
 		return badInput(err)
 	}
 	if _, err := c.BuildModel(); err != nil { // reads a_file/noise_file: bad input
-		return badInput(err)
+		return badInput(inFile(err, name))
 	}
 	rep := progress.New(g.Stderr, g.Log, g.Interactive, "simulate", 1, 5*time.Second)
 	res, info, err := experiment.Run(g.Ctx, c, experiment.Options{
@@ -116,7 +118,7 @@ func (s *SimulateCmd) Run(g *Globals) error {
 	if err != nil {
 		var fe *experiment.FieldError
 		if errors.As(err, &fe) {
-			return badInput(err)
+			return badInput(inFile(err, name))
 		}
 		return err
 	}
@@ -133,6 +135,15 @@ func (s *SimulateCmd) Run(g *Globals) error {
 		"final_risk", fmt.Sprintf("%.4g±%.2g", last.Risk, last.RiskSE),
 		"final_au_rms", fmt.Sprintf("%.4g±%.2g", last.AURMS, last.AURMSSE))
 	return nil
+}
+
+// inFile names the config file in a field error that lacks it.
+func inFile(err error, name string) error {
+	var fe *experiment.FieldError
+	if errors.As(err, &fe) && fe.File == "" {
+		fe.File = name
+	}
+	return err
 }
 
 // flagName renames config fields overridden by flags in an error message.
