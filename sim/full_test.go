@@ -73,19 +73,25 @@ func TestCorollary3Transform(t *testing.T) {
 	}
 }
 
-// The generic path (dense A, momentum 0) draws the same numbers as the O(p)
-// hot loop and must follow the same trajectories to rounding.
-func TestDensePathMatchesDiagonalPath(t *testing.T) {
-	a := spectrum12(12)
-	md := mustDiag(t, nrq.NRQ, a, 0.8)
+// diagAndDense returns the same NRQ model twice: A diagonal (the O(p) loops)
+// and A as a dense matrix (the generic path), both with Σ̃ = σ²I.
+func diagAndDense(t *testing.T, a []float64, sigma float64) (diag, dense *nrq.Model) {
+	t.Helper()
 	as := mat.NewSymDense(len(a), nil)
 	for i, v := range a {
 		as.SetSym(i, i, v)
 	}
-	mD, err := nrq.NewDense(nrq.NRQ, as, nrq.Noise{Sigma: 0.8})
+	dense, err := nrq.NewDense(nrq.NRQ, as, nrq.Noise{Sigma: sigma})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return mustDiag(t, nrq.NRQ, a, sigma), dense
+}
+
+// The generic path (dense A, momentum 0) draws the same numbers as the O(p)
+// hot loop and must follow the same trajectories to rounding.
+func TestDensePathMatchesDiagonalPath(t *testing.T) {
+	md, mD := diagAndDense(t, spectrum12(12), 0.8)
 	r1, r2 := run(t, baseConfig(md)).Rows, run(t, baseConfig(mD)).Rows
 	for i := range r1 {
 		x, y := r1[i], r2[i]
@@ -98,16 +104,7 @@ func TestDensePathMatchesDiagonalPath(t *testing.T) {
 
 // The O(p) momentum loop and the generic path (dense A) agree to rounding.
 func TestMomentumPathsAgree(t *testing.T) {
-	a := spectrum12(12)
-	md := mustDiag(t, nrq.NRQ, a, 0.8)
-	as := mat.NewSymDense(len(a), nil)
-	for i, v := range a {
-		as.SetSym(i, i, v)
-	}
-	mD, err := nrq.NewDense(nrq.NRQ, as, nrq.Noise{Sigma: 0.8})
-	if err != nil {
-		t.Fatal(err)
-	}
+	md, mD := diagAndDense(t, spectrum12(12), 0.8)
 	c1, c2 := baseConfig(md), baseConfig(mD)
 	c1.Momentum, c2.Momentum = 0.9, 0.9
 	r1, r2 := run(t, c1).Rows, run(t, c2).Rows
