@@ -190,20 +190,11 @@ func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total
 	return rep, nil
 }
 
-// params returns the theory parameters of a config (η, λ at the start).
+// params returns the theory parameters of a config (η, λ at the start;
+// experiment.Config.TheoryModel).
 func params(c *experiment.Config) theory.Params {
-	a := c.Diagonal
-	if a == nil {
-		for i, v := range c.Spectrum {
-			for range c.Multiplicity[i] {
-				a = append(a, v)
-			}
-		}
-	} else {
-		a = slices.Clone(a)
-		slices.Sort(a)
-	}
-	return theory.Params{P: len(a), Eta: *c.Eta, Lambda: *c.Lambda, Sigma: *c.Sigma, A: theory.Diagonal(a)}
+	p, _, _ := c.TheoryModel()
+	return p
 }
 
 // within applies the verdict rule of one check (claim.Agree at claim.Z).
@@ -229,38 +220,14 @@ func normSqBound(p theory.Params, le float64) float64 {
 	return (gradRel(p) + 2*le + 10*le/float64(p.P-1)) / 2
 }
 
-// maxLE returns the largest λη over a config's schedule.
-func maxLE(c *experiment.Config) float64 {
-	eta, lambda := *c.Eta, *c.Lambda
-	m := eta * lambda
-	for _, e := range c.Schedule {
-		if e.LRDivide != nil {
-			eta /= *e.LRDivide
-		}
-		if e.Lambda != nil {
-			lambda = *e.Lambda
-		}
-		m = math.Max(m, eta*lambda)
-	}
-	return m
-}
-
-func schedule(c *experiment.Config) (theory.Schedule, error) {
-	var ds []theory.Decay
-	for _, e := range c.Schedule {
-		if e.Lambda != nil {
-			return nil, fmt.Errorf("weight-decay changes are not supported by the verify grid")
-		}
-		ds = append(ds, theory.Decay{Step: float64(e.Step), Divide: *e.LRDivide, Rescale: e.Rescale})
-	}
-	return theory.NewSchedule(*c.Eta, *c.Lambda, ds...)
-}
-
 // check evaluates every check that applies to case c.
 func check(c Case, res *sim.Result) ([]Row, error) {
-	p := params(c.Config)
+	p, s, err := c.Config.TheoryModel()
+	if err != nil {
+		return nil, err
+	}
 	last := res.Rows[len(res.Rows)-1]
-	le := maxLE(c.Config)
+	le := s.MaxLambdaEta()
 	var out []Row
 	add := func(r Row) {
 		r.Case = c.Name
@@ -287,10 +254,6 @@ func check(c Case, res *sim.Result) ([]Row, error) {
 			Pass: within(last.Norm, last.NormSE, n, b), PrintedPass: within(last.Norm, last.NormSE, p.PaperNormLimit(), b)})
 	}
 	// eq 17 along the whole path (any schedule).
-	s, err := schedule(c.Config)
-	if err != nil {
-		return nil, err
-	}
 	path, err := p.Path(s, res.Rows[0].Norm)
 	if err != nil {
 		return nil, err
