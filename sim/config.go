@@ -39,12 +39,17 @@ type Config struct {
 	Eta, Lambda float64
 	// Momentum μ of heavy-ball SGD (0: plain SGD, as in the paper):
 	// b ← μb + g + λX, X ← X − ηb.
-	Momentum    float64
-	Init        Init
-	Steps       int
-	Trials      int
-	RecordEvery int
-	Seed        uint64
+	Momentum float64
+	// Optimizer is OptSGD ("" too), OptAdamW or OptLion; Beta1, Beta2 and
+	// Eps are AdamW's β₁, β₂, ε and Lion's β₁, β₂, used as given (the
+	// config layer fills PyTorch's defaults). See stepAdamW, stepLion.
+	Optimizer         string
+	Beta1, Beta2, Eps float64
+	Init              Init
+	Steps             int
+	Trials            int
+	RecordEvery       int
+	Seed              uint64
 	// Xi is ξ of Theorem 1: the tail probability recorded is P(f < ξ).
 	Xi       float64
 	Schedule []Event
@@ -76,6 +81,24 @@ func (c *Config) Validate() error {
 	}
 	if !finite(c.Momentum) || c.Momentum < 0 || c.Momentum >= 1 {
 		return bad("momentum", "must be in [0, 1), got %v", c.Momentum)
+	}
+	switch c.optName() {
+	case OptSGD:
+	case OptAdamW, OptLion:
+		if c.Momentum != 0 {
+			return bad("momentum", "is SGD's knob; %s uses beta1, beta2 (got momentum %v)", c.Optimizer, c.Momentum)
+		}
+		if !(c.Beta1 >= 0 && c.Beta1 < 1) {
+			return bad("beta1", "must be in [0, 1), got %v", c.Beta1)
+		}
+		if !(c.Beta2 >= 0 && c.Beta2 < 1) {
+			return bad("beta2", "must be in [0, 1), got %v", c.Beta2)
+		}
+		if !finite(c.Eps) || c.Eps < 0 {
+			return bad("eps", "must be a finite number ≥ 0, got %v", c.Eps)
+		}
+	default:
+		return bad("optimizer", "must be sgd, adamw or lion, got %q", c.Optimizer)
 	}
 	if c.Init.Norm == 0 {
 		if !finite(c.Init.Std) || c.Init.Std <= 0 {
