@@ -36,6 +36,9 @@ func checkCommon(c *sim.Config, engine string) error {
 	if c.Momentum != 0 {
 		return fmt.Errorf("%w: %s has no momentum (eq 9 is plain SGD); got momentum = %v", ErrUnsupported, engine, c.Momentum)
 	}
+	if c.Optimizer != "" && c.Optimizer != sim.OptSGD {
+		return fmt.Errorf("%w: %s is the SDE of plain SGD (eq 9); got optimizer %s", ErrUnsupported, engine, c.Optimizer)
+	}
 	return nil
 }
 

@@ -36,9 +36,11 @@ func newScratch(p int) *scratch {
 // gradient of eq 4 scales as 1/‖X‖ and overflows well before underflow.
 const minNorm = 1e-100
 
-// trial is one trajectory's state: O(p) memory, 2p with momentum.
+// trial is one trajectory's state: O(p) memory, (1 + Config.stateVectors())p.
 type trial struct {
-	x, b   []float64 // weights and momentum buffer (nil without momentum)
+	x, b   []float64 // weights and momentum buffer (Lion, AdamW: m; nil for plain SGD)
+	v      []float64 // AdamW's second moment (nil otherwise)
+	k      int       // optimizer steps taken (AdamW's bias correction)
 	rnd    rng.Rand
 	n2     float64 // ‖x‖²
 	dead   error
@@ -56,24 +58,26 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 	m := c.Model
 	p := m.Dim()
 	trials := make([]trial, c.Trials)
-	width := p
-	if c.Momentum != 0 {
-		width = 2 * p
-	}
+	nv := c.stateVectors()
+	width := (1 + nv) * p
 	state := make([]float64, width*c.Trials)
 	setup := newScratch(p)
 	for i := range trials {
 		t := &trials[i]
-		t.x = state[width*i : width*i+p : width*i+p]
-		if c.Momentum != 0 {
-			t.b = state[width*i+p : width*(i+1) : width*(i+1)]
+		s := state[width*i : width*(i+1)]
+		t.x = s[:p:p]
+		if nv >= 1 {
+			t.b = s[p : 2*p : 2*p]
+		}
+		if nv >= 2 {
+			t.v = s[2*p : 3*p : 3*p]
 		}
 		t.rnd.Seed(c.Seed, uint64(i))
 		initTrial(m, c.Init, t, setup)
 		t.sched = c.Cursor()
 		t.eta, t.lambda = c.Eta, c.Lambda
 	}
-	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi}
+	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi, opt: c.optName(), b1: c.Beta1, b2: c.Beta2, eps: c.Eps}
 	eng.prepare()
 	res, err := Lockstep(ctx, c, true,
 		func() func(i, n0, n1 int, out *Sample) {
@@ -118,7 +122,11 @@ type stepper struct {
 	m      *nrq.Model
 	mu, xi float64
 	a, s   []float64 // diagonal A and noise std (fast path), else nil
-	target []int
+	// opt is the optimizer (OptSGD, OptAdamW, OptLion) and b1, b2, eps
+	// its knobs (AdamW, Lion).
+	opt         string
+	b1, b2, eps float64
+	target      []int
 }
 
 func (e *stepper) prepare() {
@@ -145,6 +153,10 @@ func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *Sample)
 		}
 		var ok bool
 		switch {
+		case e.opt == OptAdamW:
+			ok = e.stepAdamW(t, sc, r)
+		case e.opt == OptLion:
+			ok = e.stepLion(t, sc, r)
 		case e.a != nil && e.m.Kind == nrq.NRQ && e.mu == 0:
 			ok = e.stepDiagNRQ(t, sc, r)
 		case e.a != nil && e.m.Kind == nrq.NRQ:

@@ -122,6 +122,12 @@ func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	if o := c.optName(); o != OptSGD {
+		// docs/engines.md §"Optimizers": a coordinate-wise step does not
+		// commute with rotations inside a block, so the block norms are
+		// not a Markov chain.
+		return nil, fmt.Errorf("%w: optimizer %s acts coordinate by coordinate, which breaks the rotation invariance inside each eigenspace that the reduced chain rests on; use method full (or auto)", ErrNotReducible, o)
+	}
 	blocks, err := reducedBlocks(c.Model)
 	if err != nil {
 		return nil, err
