@@ -255,8 +255,9 @@ func (res *Result) ratios() {
 const uninformative = 0.25
 
 // decide sets every tensor's SI flag: by --si when given; else by the
-// ratio test when every per-step pair of the tensor has a ratio with a
-// useful bound; else by the name rule (rank ≥ 3: a convolution kernel).
+// ratio test when some per-step pair of the tensor has a ratio and every
+// ratio's bound is useful (every ratio must then be within tolerance);
+// else by the name rule (rank ≥ 3: a convolution kernel).
 func (res *Result) decide() {
 	cfg := res.Run.Config
 	byTensor := make([][]int, len(res.Tensors))
@@ -268,11 +269,10 @@ func (res *Result) decide() {
 	for k := range res.Tensors {
 		t := &res.Tensors[k]
 		lo, hi, sum, maxDev, n := math.Inf(1), math.Inf(-1), 0.0, 0.0, 0
-		within, missing, coarse := true, 0, false
+		within, coarse := true, false
 		for _, i := range byTensor[k] {
 			row := res.Rows[i]
-			if math.IsNaN(row.Ratio) {
-				missing++
+			if math.IsNaN(row.Ratio) { // first step of a momentum triple, zero norm, λ = 0
 				continue
 			}
 			n++
@@ -296,15 +296,13 @@ func (res *Result) decide() {
 		switch {
 		case cfg.SI != nil:
 			t.SI, t.SISource = cfg.SI.MatchString(t.Name), "--si"
-		case n > 0 && missing == 0 && !coarse:
+		case n > 0 && !coarse:
 			t.SI, t.SISource = within, "ratio"
 		default:
 			why := "no per-step ratio"
 			switch {
 			case coarse:
 				why = "ratio test too coarse for the stored precision"
-			case n > 0:
-				why = "ratio missing on some steps"
 			case len(byTensor[k]) > 0:
 				h := res.Rows[byTensor[k][0]].hyp
 				switch {

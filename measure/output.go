@@ -229,7 +229,7 @@ func (res *Result) panels() []*plot.Plot {
 	norm := panel("(b) weight norm", "step", "‖w‖")
 	eff := panel("(c) effective learning rate", "step", "η/‖w‖²")
 	eff.Y.Scale = plot.LogScale{}
-	eff.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	eff.Y.Tick.Marker = decades{}
 	nSI := 0
 	for k, t := range res.Tensors {
 		if !t.SI {
@@ -264,7 +264,7 @@ func (res *Result) panels() []*plot.Plot {
 	}
 	si := panel("(d) scale-invariance evidence", "tensor (file order)", "max |ratio − 1|")
 	si.Y.Scale = plot.LogScale{}
-	si.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	si.Y.Tick.Marker = decades{}
 	var yes, no plotter.XYs
 	for k, t := range res.Tensors {
 		if math.IsNaN(t.SIRatioMaxDev) {
@@ -298,7 +298,7 @@ func (res *Result) panels() []*plot.Plot {
 	} else {
 		si.Title.Text += " (no ratio: see tensors.csv si_source)"
 	}
-	au.Legend.Top = false
+	au.Legend.Top, au.Legend.Left = true, true
 	return []*plot.Plot{au, norm, eff, si}
 }
 
@@ -341,4 +341,40 @@ func render(w io.Writer, panels []*plot.Plot, svg bool) error {
 		return fmt.Errorf("plot: %w", err)
 	}
 	return nil
+}
+
+// decades labels the powers of ten of a log axis (1e-05, 0.001, 1, 100).
+type decades struct{}
+
+func (decades) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for k := math.Floor(math.Log10(lo)); k <= math.Ceil(math.Log10(hi)); k++ {
+		v := math.Pow(10, k)
+		if v >= lo*(1-1e-9) && v <= hi*(1+1e-9) {
+			ts = append(ts, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
+		}
+		for m := 2.0; m < 10; m++ {
+			if w := m * v; w > lo && w < hi {
+				ts = append(ts, plot.Tick{Value: w})
+			}
+		}
+	}
+	if countLabels(ts) < 2 { // less than a decade: label 2× and 5× too
+		for i, t := range ts {
+			if m := t.Value / math.Pow(10, math.Floor(math.Log10(t.Value)+1e-9)); math.Abs(m-2) < 1e-6 || math.Abs(m-5) < 1e-6 {
+				ts[i].Label = strconv.FormatFloat(t.Value, 'g', 3, 64)
+			}
+		}
+	}
+	return ts
+}
+
+func countLabels(ts []plot.Tick) int {
+	n := 0
+	for _, t := range ts {
+		if t.Label != "" {
+			n++
+		}
+	}
+	return n
 }
