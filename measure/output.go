@@ -228,9 +228,7 @@ func (res *Result) panels() []*plot.Plot {
 	au := panel("(a) angular update per step", "step", "AU (rad)")
 	norm := panel("(b) weight norm", "step", "‖w‖")
 	eff := panel("(c) effective learning rate", "step", "η/‖w‖²")
-	eff.Y.Scale = plot.LogScale{}
-	eff.Y.Tick.Marker = decades{}
-	nSI := 0
+	nSI, nEff := 0, 0
 	for k, t := range res.Tensors {
 		if !t.SI {
 			continue
@@ -261,10 +259,15 @@ func (res *Result) panels() []*plot.Plot {
 		addLine(norm, nm, c, false, "")
 		addLine(eff, el, c, false, "")
 		nSI++
+		nEff += len(el)
+	}
+	if nEff > 0 {
+		eff.Y.Scale, eff.Y.Tick.Marker = plot.LogScale{}, decades{}
+	}
+	if nSI == 0 {
+		au.Title.Text += " (no scale-invariant tensor)"
 	}
 	si := panel("(d) scale-invariance evidence", "tensor (file order)", "max |ratio − 1|")
-	si.Y.Scale = plot.LogScale{}
-	si.Y.Tick.Marker = decades{}
 	var yes, no plotter.XYs
 	for k, t := range res.Tensors {
 		if math.IsNaN(t.SIRatioMaxDev) {
@@ -293,6 +296,7 @@ func (res *Result) panels() []*plot.Plot {
 		}
 	}
 	if len(yes)+len(no) > 0 {
+		si.Y.Scale, si.Y.Tick.Marker = plot.LogScale{}, decades{}
 		tol := plotter.XYs{{X: 0, Y: res.Run.Config.SITol}, {X: float64(len(res.Tensors) - 1), Y: res.Run.Config.SITol}}
 		addLine(si, tol, color.Black, true, fmt.Sprintf("ε_SI = %g", res.Run.Config.SITol))
 	} else {
