@@ -69,11 +69,15 @@ func TestMeasureBadInput(t *testing.T) {
 		}, []string{"s1.safetensors", `tensor "w": shape [3 2] of F32 needs 24 bytes`}},
 		{"no two consecutive steps", func(d string) { goodFile(t, d, 2) },
 			[]string{"no two checkpoints at consecutive steps (steps 0, 2)"}},
-		{"missing lr", func(d string) { rawFile(t, filepath.Join(d, "s1.safetensors"), hdr(1, `,"weight_decay":"0.01"`, w), data) },
+		{"missing lr", func(d string) {
+			rawFile(t, filepath.Join(d, "s1.safetensors"), hdr(1, `,"weight_decay":"0.01"`, w), data)
+		},
 			[]string{"s1.safetensors", "missing lr: neither --lr nor __metadata__ \"lr\""}},
 		{"missing weight decay", func(d string) { rawFile(t, filepath.Join(d, "s1.safetensors"), hdr(1, `,"lr":"0.1"`, w), data) },
 			[]string{"s1.safetensors", "missing weight_decay: neither --weight-decay nor __metadata__ \"weight_decay\""}},
-		{"bad step metadata", func(d string) { rawFile(t, filepath.Join(d, "s1.safetensors"), `{"__metadata__":{"step":"x"`+hyper+`},`+w+`}`, data) },
+		{"bad step metadata", func(d string) {
+			rawFile(t, filepath.Join(d, "s1.safetensors"), `{"__metadata__":{"step":"x"`+hyper+`},`+w+`}`, data)
+		},
 			[]string{"s1.safetensors", `__metadata__ step: "x" is not a non-negative integer`}},
 	} {
 		dir := t.TempDir()
