@@ -137,6 +137,7 @@ func Parse(data []byte, name, dir string) (*Sweep, error) {
 	var (
 		base, baseFileNode, seedsNode, gridNode, zipNode *yaml.Node
 		baseName, baseDir                                = name, dir
+		bdata                                            []byte
 	)
 	seen := map[string]bool{}
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -178,7 +179,8 @@ func Parse(data []byte, name, dir string) (*Sweep, error) {
 		if !filepath.IsAbs(baseName) && dir != "" {
 			baseName = filepath.Join(dir, baseName)
 		}
-		bdata, err := os.ReadFile(baseName)
+		var err error
+		bdata, err = os.ReadFile(baseName)
 		if err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {
@@ -203,7 +205,11 @@ func Parse(data []byte, name, dir string) (*Sweep, error) {
 		return nil, &Error{File: baseName, Line: base.Line, Field: "base", Msg: "want a mapping (a simulate config)"}
 	}
 	// The base alone must be a valid config (errors with its own lines).
-	if _, err := experiment.Parse(encode(base), baseName, baseDir); err != nil {
+	if baseFileNode != nil {
+		if _, err := experiment.Parse(bdata, baseName, baseDir); err != nil {
+			return nil, err
+		}
+	} else if _, err := experiment.Parse(encode(base), baseName, baseDir); err != nil {
 		var fe *experiment.FieldError
 		if errors.As(err, &fe) {
 			return nil, &Error{File: baseName, Line: lineOf(base, fe.Field), Field: fieldName("base", fe.Field, baseFileNode == nil), Msg: fe.Msg}
@@ -330,15 +336,17 @@ func Parse(data []byte, name, dir string) (*Sweep, error) {
 			if !errors.As(err, &fe) {
 				return nil, err
 			}
-			e := &Error{File: baseName, Line: lineOf(base, fe.Field), Point: label, Field: fe.Field, Msg: fe.Msg}
+			e := &Error{File: name, Point: label, Field: fe.Field, Msg: fe.Msg}
+			varied := false
 			for i, k := range sw.Keys {
 				if fe.Field == k || strings.HasPrefix(fe.Field, k+".") || strings.HasPrefix(fe.Field, k+"[") || strings.HasPrefix(k, fe.Field+".") || strings.HasPrefix(k, fe.Field+"[") {
-					e.File, e.Line = name, lines[i]
+					e.Line, varied = lines[i], true
 					break
 				}
 			}
-			if e.File == baseName && baseFileNode == nil {
-				e.Field = fieldName("base", fe.Field, true)
+			if !varied { // the base's value, in a combination the point makes bad
+				e.File, e.Line = baseName, lineOf(base, fe.Field)
+				e.Field = fieldName("base", fe.Field, baseFileNode == nil)
 			}
 			return nil, e
 		}
@@ -395,7 +403,22 @@ func pointID(c *experiment.Config) string {
 	return hex.EncodeToString(h[:6])
 }
 
+// encode writes n as block YAML: one key per line, so that the config
+// layer's line-to-field map names the right field.
 func encode(n *yaml.Node) []byte {
+	n = clone(n)
+	var block func(*yaml.Node)
+	block = func(x *yaml.Node) {
+		x.Style &^= yaml.FlowStyle
+		for _, c := range x.Content {
+			block(c)
+		}
+	}
+	block(n)
+	return encodeAs(n)
+}
+
+func encodeAs(n *yaml.Node) []byte {
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
@@ -433,7 +456,7 @@ func scalarText(v *yaml.Node) string {
 		}
 	}
 	set(f)
-	return strings.TrimSpace(string(encode(f)))
+	return strings.TrimSpace(string(encodeAs(f)))
 }
 
 // step is one element of a key path: a mapping key, or a list index.

@@ -236,9 +236,13 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (Stats, error)
 					return
 				}
 				p := todo[k]
-				err := runPoint(ctx, p, dir, per, func(d, _ int64) {
+				err := runPoint(ctx, p, dir, per, func(d, t int64) {
 					mu.Lock()
-					inflight[slot] = d
+					// The engine counts its own units; scale them to
+					// the point's trial-steps.
+					if t > 0 {
+						inflight[slot] = int64(float64(min(d, t)) / float64(t) * float64(p.Work()))
+					}
 					report()
 					mu.Unlock()
 				})
