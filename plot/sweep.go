@@ -2,6 +2,7 @@ package plot
 
 import (
 	"fmt"
+	"image/color"
 	"math"
 	"slices"
 
@@ -19,10 +20,31 @@ type SweepLine struct {
 }
 
 // SweepPanel draws the lines of a sweep: markers joined by a solid line,
-// ±1 SE error bars, and the theory dashed in the same colour (one legend
-// entry, "theory", for all dashed curves).
-func SweepPanel(title, xlabel, ylabel string, logX, logY bool, lines []SweepLine) *Panel {
+// ±1 SE error bars, and the theory dashed in the same colour, with one
+// legend entry, theoryLabel, for all dashed curves. The x ticks are the
+// swept values.
+func SweepPanel(title, xlabel, ylabel, theoryLabel string, logX, logY bool, lines []SweepLine) *Panel {
 	p := &Panel{Title: title, XLabel: xlabel, YLabel: ylabel, LogX: logX, LogY: logY}
+	var ticks []float64
+	for _, l := range lines {
+		for _, x := range l.X {
+			if !slices.Contains(ticks, x) {
+				ticks = append(ticks, x)
+			}
+		}
+	}
+	if len(ticks) <= 12 {
+		slices.Sort(ticks)
+		p.XTicks = ticks
+	}
+	theory := false
+	for _, l := range lines {
+		theory = theory || l.Theory != nil
+	}
+	if theory {
+		// A legend-only entry (no points): dashed, in black.
+		p.Curves = append(p.Curves, Curve{Label: theoryLabel, RGB: color.Black, Dash: Dashed, Theory: true, Width: 1.3})
+	}
 	for i, l := range lines {
 		p.Curves = append(p.Curves,
 			Curve{Label: l.Label, X: l.X, Y: l.Y, Color: i},
@@ -38,7 +60,7 @@ func SweepPanel(title, xlabel, ylabel string, logX, logY bool, lines []SweepLine
 			p.Curves = append(p.Curves, Curve{X: []float64{l.X[j], l.X[j]}, Y: []float64{lo, hi}, Color: i, Width: 1.2})
 		}
 		if l.Theory != nil {
-			p.Curves = append(p.Curves, Curve{Label: "theory (dashed)", X: l.X, Y: l.Theory, Color: i, Dash: Dashed, Theory: true, Width: 1.3})
+			p.Curves = append(p.Curves, Curve{X: l.X, Y: l.Theory, Color: i, Dash: Dashed, Theory: true, Width: 1.3})
 		}
 	}
 	return p
@@ -101,4 +123,4 @@ func edge(v []float64, last bool) float64 {
 }
 
 // SweepSize is the size of a sweep figure of n panels in a row.
-func SweepSize(n int) (w, h vg.Length) { return Inches(5.2*float64(n) + 1.6), Inches(4) }
+func SweepSize(n int) (w, h vg.Length) { return Inches(5.5*float64(n) + 2.5), Inches(4.2) }

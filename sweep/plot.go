@@ -213,7 +213,7 @@ func PlotRows(s *Summary, spec PlotSpec) ([]plot.Row, error) {
 	for _, g := range groups {
 		l := plot.SweepLine{Label: spec.Y}
 		if group != "" {
-			l.Label = group + " = " + g
+			l.Label = shortKey(group) + " = " + g
 		}
 		hasTheory := false
 		for _, x := range xs(g) {
@@ -228,10 +228,22 @@ func PlotRows(s *Summary, spec PlotSpec) ([]plot.Row, error) {
 		lines = append(lines, l)
 	}
 	ylabel := spec.Y + " (tail-window mean ± SE)"
+	thLabel := map[string]string{
+		"risk": "Theorem 2 r* (corrected)", "loss": "Theorem 2 E L (corrected)", "au_rms": "Lemma 1 √(2λη)",
+		"norm": "eq 3 equilibrium ‖X‖", "tail": "eq 27 ε*", "dip": "frozen-norm Thm 2 on eq 17",
+	}[spec.Y] + ", dashed"
 	if spec.Y == "dip" {
-		ylabel = "dip: window mean − min after the last event (± SE)"
+		ylabel = "dip: limit − min after the last event (± SE)"
 	}
-	return []plot.Row{{plot.SweepPanel(title, axisLabel(spec.X, false), ylabel, spec.LogX, spec.LogY, lines)}}, nil
+	return []plot.Row{{plot.SweepPanel(title, axisLabel(spec.X, false), ylabel, thLabel, spec.LogX, spec.LogY, lines)}}, nil
+}
+
+// shortKey is a key's last part: "rescale" for schedule[0].rescale.
+func shortKey(k string) string {
+	if i := strings.LastIndex(k, "."); i >= 0 {
+		return k[i+1:]
+	}
+	return k
 }
 
 func axisLabel(key string, log bool) string {
