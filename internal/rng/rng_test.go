@@ -110,3 +110,24 @@ func BenchmarkStdlibNorm(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/normal")
 }
+
+// The fast path's integer test m < t is exactly the ziggurat's
+// |u| < zigRatio[i] for u = ±m·2⁻⁵², at and beside every threshold, and
+// its multiplier is ±zigX[i]·2⁻⁵² with the sign taken from bit 8.
+func TestZigFastTable(t *testing.T) {
+	for j, z := range zigFast {
+		i := j & 0xff
+		for _, m := range []uint64{z.t - 1, z.t, z.t + 1} {
+			if got, want := m < z.t, float64(m)*0x1p-52 < zigRatio[i]; got != want {
+				t.Fatalf("entry %d, m = %d: fast test %v, ziggurat test %v", j, m, got, want)
+			}
+		}
+		want := zigX[i] * 0x1p-52
+		if j&0x100 != 0 {
+			want = -want
+		}
+		if z.xs != want {
+			t.Fatalf("entry %d: multiplier %v, want %v", j, z.xs, want)
+		}
+	}
+}
