@@ -75,6 +75,7 @@ const (
 var (
 	zigX     [zigLayers + 1]float64 // layer right edges, zigX[256] = 0
 	zigRatio [zigLayers]float64     // zigX[i+1]/zigX[i]
+	zigF     [zigLayers + 1]float64 // e^{−zigX[i]²/2}, the density at the edges
 	zigFast  [2 * zigLayers]zigEntry
 )
 
@@ -98,6 +99,9 @@ func init() {
 	zigX[zigLayers] = 0
 	for i := range zigLayers {
 		zigRatio[i] = zigX[i+1] / zigX[i]
+	}
+	for i, x := range zigX {
+		zigF[i] = math.Exp(-0.5 * x * x)
 	}
 	for j := range zigFast {
 		i := j & 0xff
@@ -192,10 +196,12 @@ func (r *Rand) normSlow(i uint64, u float64) (float64, bool) {
 			}
 		}
 	}
+	// Wedge of layer i: accept x when a uniform point under the chord
+	// between the layer's edges, f(zigX[i+1]) + U·(f(zigX[i]) − f(zigX[i+1])),
+	// lies below the density f(x) = e^{−x²/2}: one exp, the edges' values
+	// from the table zigF.
 	x := u * zigX[i]
-	f0 := math.Exp(-0.5 * (zigX[i]*zigX[i] - x*x))
-	f1 := math.Exp(-0.5 * (zigX[i+1]*zigX[i+1] - x*x))
-	if f1+r.Float64()*(f0-f1) < 1 {
+	if zigF[i+1]+r.Float64()*(zigF[i]-zigF[i+1]) < math.Exp(-0.5*x*x) {
 		return x, true
 	}
 	return 0, false
