@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"text/tabwriter"
 
+	"github.com/smdlab/smd/cmd/smd/internal/table"
 	"github.com/smdlab/smd/experiment"
 	"github.com/smdlab/smd/theory"
 )
@@ -230,9 +230,9 @@ func writeTheoryTable(g *Globals, r *theoryReport) error {
 		}
 		return fmt.Sprintf("%.6g", *v)
 	}
-	w := tabwriter.NewWriter(g.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "NRQ theory: p = %d, η = %g, λ = %g, σ = %g, ξ = %g\n\n", r.P, r.Eta, r.Lambda, r.Sigma, r.Xi)
-	fmt.Fprintln(w, "quantity\tequation\tcorrected\tas printed")
+	fmt.Fprintf(g.Stdout, "NRQ theory: p = %d, η = %g, λ = %g, σ = %g, ξ = %g\n\n", r.P, r.Eta, r.Lambda, r.Sigma, r.Xi)
+	var w table.Table
+	w.Row("quantity", "equation", "corrected", "as printed")
 	rows := []struct {
 		name, eq   string
 		got, paper *float64
@@ -259,9 +259,9 @@ func writeTheoryTable(g *Globals, r *theoryReport) error {
 		{"escape threshold on ‖X₀‖", "Corollary 2", r.EscapeThresholdNorm, r.PaperEscapeThreshold},
 	}
 	for _, row := range rows {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", row.name, row.eq, f(row.got), f(row.paper))
+		w.Row(row.name, row.eq, f(row.got), f(row.paper))
 	}
-	if err := w.Flush(); err != nil {
+	if err := w.Write(g.Stdout, 2); err != nil {
 		return err
 	}
 	for _, n := range r.Notes {
