@@ -57,9 +57,9 @@ func BenchmarkStep(b *testing.B) {
 		ref, large  bool
 	}{
 		{"small-cnn/b32", SmallCNN(10), 32, 32, false, false},
-		{"small-cnn/b32/convolve", SmallCNN(10), 32, 32, true, false},
+		{"small-cnn/b32-convolve", SmallCNN(10), 32, 32, true, false},
 		{"resnet18/b4", ResNet18(10, false), 4, 32, false, false},
-		{"resnet18/b4/convolve", ResNet18(10, false), 4, 32, true, false},
+		{"resnet18/b4-convolve", ResNet18(10, false), 4, 32, true, false},
 		{"resnet18/b32", ResNet18(10, false), 32, 32, false, false},
 		{"resnet18/b256", ResNet18(10, false), 256, 32, false, true},
 		{"resnet50-224/b8", ResNet50(1000, false), 8, 224, false, false},
