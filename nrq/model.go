@@ -121,6 +121,24 @@ func NewDiagonal(kind Kind, a []float64, noise Noise) (*Model, error) {
 	return m, nil
 }
 
+// NewTwoLevel returns the two-level model of Theorem 2: A has eigenvalue al
+// with multiplicity m1 (the target eigenspace; Assumption 1 has m1 = 1) in
+// the first coordinates and ah with multiplicity m2 after them, and the
+// noise is isotropic, Σ̃ = σ²I (Assumption 2).
+func NewTwoLevel(m1, m2 int, al, ah, sigma float64) (*Model, error) {
+	if m1 < 1 || m2 < 0 {
+		return nil, badA("two-level multiplicities %d, %d (need m1 ≥ 1, m2 ≥ 0)", m1, m2)
+	}
+	a := make([]float64, m1+m2)
+	for i := range a {
+		a[i] = ah
+		if i < m1 {
+			a[i] = al
+		}
+	}
+	return NewDiagonal(NRQ, a, Noise{Sigma: sigma})
+}
+
 // NewDense returns the model with a dense symmetric positive semi-definite A.
 // f is measured against the eigenspace of A's smallest eigenvalue
 // (eigenvalues within 1e-12·max|a| of it count as equal).

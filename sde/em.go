@@ -31,13 +31,14 @@ var _ sim.Engine = EM{}
 
 // emShared is what all trials share.
 type emShared struct {
-	m      *nrq.Model
-	a, s   []float64   // diagonal A and noise std, or nil
-	target []int       // diagonal A: target coordinates
-	sig    [][]float64 // dense Σ̃ (rows), when the noise is dense
-	trS    float64     // Tr Σ̃
-	sub    int
-	xi     float64
+	m       *nrq.Model
+	a, s    []float64   // diagonal A and noise std, or nil
+	target  []int       // diagonal A: target coordinates
+	sig     [][]float64 // dense Σ̃ (rows), when the noise is dense
+	trS     float64     // Tr Σ̃
+	sub     int
+	xi      float64
+	observe func(trial, step int, x []float64) // sim.Config.Observe
 }
 
 type emTrial struct {
@@ -51,6 +52,7 @@ type emScratch struct{ z, v, xt, w []float64 }
 
 // Run simulates c.Trials independent trials of eq 9.
 func (e EM) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
+	c = c.WithDefaults()
 	if err := checkCommon(c, "sde"); err != nil {
 		return nil, err
 	}
@@ -61,7 +63,7 @@ func (e EM) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 	start := time.Now()
 	m := c.Model
 	p := m.Dim()
-	sh := &emShared{m: m, sub: sub, xi: c.Xi, trS: m.TraceNoise()}
+	sh := &emShared{m: m, sub: sub, xi: c.Xi, trS: m.TraceNoise(), observe: c.Observe}
 	if a, ok := m.Diagonal(); ok {
 		if s, ok := m.NoiseStd(); ok {
 			sh.a, sh.s, sh.target = a, s, m.TargetIndices()
@@ -114,6 +116,10 @@ func (e EM) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 
 // emInit draws X₀ with the law of the discrete engines' initialisation.
 func emInit(m *nrq.Model, in sim.Init, t *emTrial) {
+	if in.X0 != nil {
+		copy(t.x, in.X0)
+		return
+	}
 	p := len(t.x)
 	z := make([]float64, p)
 	t.rnd.FillNorm(z)
@@ -160,6 +166,9 @@ func (sh *emShared) advance(t *emTrial, i, n0, n1 int, out *sim.Sample, sc *emSc
 		eta, lambda := t.sch.Eta, t.sch.Lambda
 		if n == n0 {
 			sh.record(x, eta, out, sc)
+			if sh.observe != nil {
+				sh.observe(i, n, x)
+			}
 		}
 		if n1 == n0 {
 			return

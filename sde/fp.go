@@ -187,6 +187,7 @@ type fpAcc struct {
 
 // Run solves the Fokker–Planck equation for c's two-valued model.
 func (fp FokkerPlanck) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
+	c = c.WithDefaults()
 	m, err := twoLevelOf(c, "fokker-planck")
 	if err != nil {
 		return nil, err

@@ -14,14 +14,7 @@ import (
 
 func twoLevelModel(t testing.TB, m1, m2 int, al, ah, sigma float64) *nrq.Model {
 	t.Helper()
-	a := make([]float64, m1+m2)
-	for i := range a {
-		a[i] = ah
-		if i < m1 {
-			a[i] = al
-		}
-	}
-	m, err := nrq.NewDiagonal(nrq.NRQ, a, nrq.Noise{Sigma: sigma})
+	m, err := nrq.NewTwoLevel(m1, m2, al, ah, sigma)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,9 @@ func twoLevelOf(c *sim.Config, engine string) (twoLevel, error) {
 	if err := checkCommon(c, engine); err != nil {
 		return twoLevel{}, err
 	}
+	if c.Init.X0 != nil {
+		return twoLevel{}, fmt.Errorf("%w: %s draws X₀ from a law (std, or norm and f0), not a given init.x0", ErrUnsupported, engine)
+	}
 	m := c.Model
 	a, ok := m.Diagonal()
 	if !ok {

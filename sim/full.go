@@ -49,6 +49,7 @@ type trial struct {
 
 // Run simulates c.Trials independent trials for c.Steps steps.
 func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
+	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 		t.sched = c.Cursor()
 		t.eta, t.lambda = c.Eta, c.Lambda
 	}
-	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi}
+	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi, observe: c.Observe}
 	eng.prepare()
 	res, err := Lockstep(ctx, c, true,
 		func() func(i, n0, n1 int, out *Sample) {
@@ -92,6 +93,11 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 // initTrial draws X₀ (section "Initialized value of weight norm";
 // Corollary 3): Gaussian N(0, σ̃²I), or a given norm and alignment.
 func initTrial(m *nrq.Model, in Init, t *trial, sc *scratch) {
+	if in.X0 != nil {
+		copy(t.x, in.X0)
+		t.n2 = dot(t.x, t.x)
+		return
+	}
 	t.rnd.FillNorm(sc.z)
 	if in.Norm == 0 {
 		for i, z := range sc.z {
@@ -115,10 +121,11 @@ func initTrial(m *nrq.Model, in Init, t *trial, sc *scratch) {
 
 // stepper holds what is shared by all trials.
 type stepper struct {
-	m      *nrq.Model
-	mu, xi float64
-	a, s   []float64 // diagonal A and noise std (fast path), else nil
-	target []int
+	m       *nrq.Model
+	mu, xi  float64
+	a, s    []float64 // diagonal A and noise std (fast path), else nil
+	target  []int
+	observe func(trial, step int, x []float64) // Config.Observe
 }
 
 func (e *stepper) prepare() {
@@ -142,6 +149,9 @@ func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *Sample)
 		var r *Sample
 		if n == n0 {
 			r = out
+			if e.observe != nil {
+				e.observe(i, n, t.x)
+			}
 		}
 		var ok bool
 		switch {

@@ -119,8 +119,12 @@ type redStepper struct {
 // Run simulates c.Trials independent trials of the reduced chain. It fails
 // with ErrNotReducible for a dense A or Σ̃.
 func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
+	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if c.Init.X0 != nil {
+		return nil, fmt.Errorf("%w: init.x0: the reduced chain draws X₀ from a law (std, or norm and f0), not a given vector", ErrNotReducible)
 	}
 	blocks, err := reducedBlocks(c.Model)
 	if err != nil {

@@ -60,9 +60,26 @@ func CheckMomentum(mu float64) error {
 	return nil
 }
 
-// CheckInit: a Gaussian start (Norm = 0) has a finite Std > 0; a given norm
-// is finite and > 0 with F0 ∈ [0, 1].
+// CheckInit: a given X0 is finite and not 0 (and nothing else is given); a
+// Gaussian start (Norm = 0) has a finite Std > 0; a given norm is finite
+// and > 0 with F0 ∈ [0, 1].
 func CheckInit(in Init) error {
+	if in.X0 != nil {
+		if in.Std != 0 || in.Norm != 0 || in.F0 != 0 {
+			return bad("init.x0", "give either x0 or std or norm and f0")
+		}
+		n2 := 0.0
+		for i, v := range in.X0 {
+			if !finite(v) {
+				return bad(fmt.Sprintf("init.x0[%d]", i), "must be a finite number, got %v", v)
+			}
+			n2 += v * v
+		}
+		if n2 == 0 {
+			return bad("init.x0", "must not be 0 (the NRQ is undefined at X = 0)")
+		}
+		return nil
+	}
 	if in.Norm == 0 {
 		if !finite(in.Std) || in.Std <= 0 {
 			return bad("init.std", "must be a finite number > 0, got %v", in.Std)
