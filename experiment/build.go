@@ -43,13 +43,7 @@ func (c *Config) BuildModel() (*nrq.Model, error) {
 	)
 	switch {
 	case len(c.Spectrum) > 0:
-		var a []float64
-		for i, v := range c.Spectrum {
-			for range c.Multiplicity[i] {
-				a = append(a, v)
-			}
-		}
-		m, err = nrq.NewDiagonal(kind, a, noise)
+		m, err = nrq.NewSpectrum(kind, c.Spectrum, c.Multiplicity, noise)
 	case len(c.Diagonal) > 0:
 		m, err = nrq.NewDiagonal(kind, c.Diagonal, noise)
 	default:
@@ -155,7 +149,15 @@ func (c *Config) SimConfig() (*sim.Config, error) {
 	sc := &sim.Config{
 		Model: m, Eta: *c.Eta, Lambda: *c.Lambda, Momentum: c.Momentum,
 		Steps: c.Steps, Trials: c.Trials, RecordEvery: c.RecordEvery,
-		Seed: c.Seed, Xi: c.TailXi,
+		Seed: c.Seed, Xi: c.TailXi, Optimizer: c.Optimizer,
+	}
+	for _, k := range []struct {
+		dst *float64
+		v   *float64
+	}{{&sc.Beta1, c.Beta1}, {&sc.Beta2, c.Beta2}, {&sc.Eps, c.Eps}} {
+		if k.v != nil {
+			*k.dst = *k.v
+		}
 	}
 	if c.Init.Std != nil {
 		sc.Init.Std = *c.Init.Std

@@ -44,6 +44,14 @@ type Config struct {
 	Eta      *float64 `yaml:"eta" json:"eta"`
 	Lambda   *float64 `yaml:"lambda" json:"lambda"`
 	Momentum float64  `yaml:"momentum" json:"momentum"`
+	// Optimizer is sgd (default; torch.optim.SGD with Momentum), adamw
+	// (torch.optim.AdamW) or lion (Chen et al. 2023). Beta1, Beta2 and Eps
+	// are their knobs with PyTorch's defaults: AdamW β = (0.9, 0.999),
+	// ε = 1e−8; Lion β = (0.9, 0.99) (no ε).
+	Optimizer string   `yaml:"optimizer" json:"optimizer"`
+	Beta1     *float64 `yaml:"beta1,omitempty" json:"beta1,omitempty"`
+	Beta2     *float64 `yaml:"beta2,omitempty" json:"beta2,omitempty"`
+	Eps       *float64 `yaml:"eps,omitempty" json:"eps,omitempty"`
 	// Init is {std: σ̃} (X₀ ~ N(0, σ̃²I)) or {norm: ‖X₀‖, f0: f₀}.
 	Init Init `yaml:"init" json:"init"`
 	// Steps, Trials (default 100), RecordEvery (default max(1, steps/200)),
@@ -147,9 +155,9 @@ func Parse(data []byte, name, dir string) (*Config, error) {
 	}
 	c := &Config{Dir: dir}
 	present := map[string]bool{}
+	lines := map[int]string{}
 	if len(doc.Content) > 0 {
 		root := doc.Content[0]
-		lines := map[int]string{}
 		if err := checkKeys(root, reflect.TypeOf(*c), "", name, present, lines); err != nil {
 			return nil, err
 		}
@@ -162,10 +170,24 @@ func Parse(data []byte, name, dir string) (*Config, error) {
 		var fe *FieldError
 		if errors.As(err, &fe) && fe.File == "" {
 			fe.File = name
+			if fe.Line == 0 {
+				fe.Line = lineOf(lines, fe.Field)
+			}
 		}
 		return nil, err
 	}
 	return c, nil
+}
+
+// lineOf returns the first line holding field (0 if none: a missing key).
+func lineOf(lines map[int]string, field string) int {
+	best := 0
+	for l, f := range lines {
+		if f == field && (best == 0 || l < best) {
+			best = l
+		}
+	}
+	return best
 }
 
 func yamlSyntaxError(name string, err error) error {
@@ -290,6 +312,23 @@ func (c *Config) applyDefaults(present map[string]bool) {
 	if !present["method"] {
 		c.Method = "auto"
 	}
+	if !present["optimizer"] {
+		c.Optimizer = "sgd"
+	}
+	def := func(p **float64, v float64) {
+		if *p == nil {
+			*p = &v
+		}
+	}
+	switch c.Optimizer {
+	case "adamw":
+		def(&c.Beta1, 0.9)
+		def(&c.Beta2, 0.999)
+		def(&c.Eps, 1e-8)
+	case "lion":
+		def(&c.Beta1, 0.9)
+		def(&c.Beta2, 0.99)
+	}
 	if !present["tail_xi"] {
 		c.TailXi = 0.9
 	}
@@ -398,6 +437,9 @@ func (c *Config) Validate() error {
 	if err := fromSim(sim.CheckMomentum(c.Momentum)); err != nil {
 		return err
 	}
+	if err := c.validateOptimizer(); err != nil {
+		return err
+	}
 	switch in := c.Init; {
 	case in.Std != nil && (in.Norm != nil || in.F0 != nil):
 		return bad("init", "give either std, or norm and f0, not both")
@@ -469,6 +511,37 @@ func (c *Config) simEvents() []sim.Event {
 		evs = append(evs, ev)
 	}
 	return evs
+}
+
+// validateOptimizer checks that each optimizer knob given in the file
+// belongs to the chosen optimizer (what only the YAML layer can see), then
+// the ranges by sim.CheckOptimizer.
+func (c *Config) validateOptimizer() error {
+	bad := func(field, format string, a ...any) error {
+		return &FieldError{Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+	switch c.Optimizer {
+	case "sgd", "": // "": a config built in Go (presets) is plain SGD
+		for _, k := range []struct {
+			name string
+			v    *float64
+		}{{"beta1", c.Beta1}, {"beta2", c.Beta2}, {"eps", c.Eps}} {
+			if k.v != nil {
+				return bad(k.name, "belongs to optimizer adamw or lion, not sgd (sgd's knob is momentum)")
+			}
+		}
+	case "lion":
+		if c.Eps != nil {
+			return bad("eps", "belongs to optimizer adamw; lion has no ε")
+		}
+	}
+	val := func(v *float64) float64 {
+		if v == nil {
+			return 0
+		}
+		return *v
+	}
+	return fromSim(sim.CheckOptimizer(c.Optimizer, c.Momentum, val(c.Beta1), val(c.Beta2), val(c.Eps)))
 }
 
 func validMethod(m string) bool {

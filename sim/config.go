@@ -37,9 +37,14 @@ type Config struct {
 	// Momentum μ of heavy-ball SGD (0: plain SGD, as in the paper):
 	// b ← μb + g + λX, X ← X − ηb.
 	Momentum float64
-	Init     Init
-	Steps    int
-	Trials   int
+	// Optimizer is OptSGD ("" too), OptAdamW or OptLion; Beta1, Beta2 and
+	// Eps are AdamW's β₁, β₂, ε and Lion's β₁, β₂, used as given (the
+	// config layer fills PyTorch's defaults). See stepAdamW, stepLion.
+	Optimizer         string
+	Beta1, Beta2, Eps float64
+	Init              Init
+	Steps             int
+	Trials            int
 	// RecordEvery: statistics are recorded at steps 0, k, 2k, … ≤ Steps
 	// (0: k = max(1, Steps/200)).
 	RecordEvery int
@@ -93,7 +98,8 @@ func (c *Config) Validate() error {
 	}
 	c = c.WithDefaults()
 	for _, err := range []error{
-		CheckEta(c.Eta), CheckLambda(c.Lambda, c.Eta), CheckMomentum(c.Momentum), CheckInit(c.Init),
+		CheckEta(c.Eta), CheckLambda(c.Lambda, c.Eta), CheckMomentum(c.Momentum),
+		CheckOptimizer(c.Optimizer, c.Momentum, c.Beta1, c.Beta2, c.Eps), CheckInit(c.Init),
 		CheckCount("steps", c.Steps), CheckCount("trials", c.Trials), CheckCount("record_every", c.RecordEvery),
 		CheckXi(c.Xi), CheckSchedule(c.Eta, c.Lambda, c.Schedule),
 	} {

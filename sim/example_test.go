@@ -31,6 +31,6 @@ func Example() {
 	fmt.Printf("AU   %.4f ± %.4f (Lemma 1: %.4f)\n", last.AURMS, last.AURMSSE, p.AULimit())
 	// Output:
 	// 201 rows; at t = 20000:
-	// risk 0.071 ± 0.001 (Theorem 2: 0.070)
-	// AU   0.0142 ± 0.0001 (Lemma 1: 0.0141)
+	// risk 0.069 ± 0.001 (Theorem 2: 0.070)
+	// AU   0.0143 ± 0.0001 (Lemma 1: 0.0141)
 }

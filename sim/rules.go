@@ -60,6 +60,32 @@ func CheckMomentum(mu float64) error {
 	return nil
 }
 
+// CheckOptimizer: the optimizer is sgd ("" too), adamw or lion; μ belongs
+// to sgd only; β₁, β₂ ∈ [0, 1) and ε finite and ≥ 0 for adamw and lion
+// (their values are not read for sgd).
+func CheckOptimizer(name string, mu, beta1, beta2, eps float64) error {
+	switch name {
+	case "", OptSGD:
+		return nil
+	case OptAdamW, OptLion:
+	default:
+		return bad("optimizer", "must be sgd, adamw or lion, got %q", name)
+	}
+	if mu != 0 {
+		return bad("momentum", "belongs to optimizer sgd; %s's momentum is beta1 (got momentum %v)", name, mu)
+	}
+	if !(beta1 >= 0 && beta1 < 1) {
+		return bad("beta1", "must be in [0, 1), got %v", beta1)
+	}
+	if !(beta2 >= 0 && beta2 < 1) {
+		return bad("beta2", "must be in [0, 1), got %v", beta2)
+	}
+	if !finite(eps) || eps < 0 {
+		return bad("eps", "must be a finite number ≥ 0, got %v", eps)
+	}
+	return nil
+}
+
 // CheckInit: a given X0 is finite and not 0 (and nothing else is given); a
 // Gaussian start (Norm = 0) has a finite Std > 0; a given norm is finite
 // and > 0 with F0 ∈ [0, 1].
