@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"image/png"
 	"math"
@@ -30,15 +29,7 @@ type seriesPoint struct{ step, value, se float64 }
 // readPanel reads a panel CSV into series name → kind → points.
 func readPanel(t *testing.T, path string) map[string]map[string][]seriesPoint {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
+	recs := readCSV(t, path)
 	if got := strings.Join(recs[0], ","); got != "series,kind,step,value,se" {
 		t.Fatalf("%s: header %q", path, got)
 	}
@@ -281,15 +272,7 @@ func TestReproduceFig1Only(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "fig2.png")); err == nil {
 		t.Error("fig1 wrote fig2.png")
 	}
-	f, err := os.Open(filepath.Join(dir, "fig1b.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, filepath.Join(dir, "fig1b.csv"))
 	for _, r := range recs[1:] {
 		x, _ := strconv.ParseFloat(r[0], 64)
 		y, _ := strconv.ParseFloat(r[1], 64)

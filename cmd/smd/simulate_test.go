@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"os"
@@ -33,15 +32,7 @@ func TestSimulateEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	f, err := os.Open(filepath.Join(dir, "series.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, filepath.Join(dir, "series.csv"))
 	for _, col := range []string{"step", "eta", "risk", "risk_se", "loss", "loss_se", "au", "au_se", "au_rms", "norm", "norm_se", "tail", "tail_se"} {
 		if !contains(recs[0], col) {
 			t.Errorf("series.csv lacks column %q (header %v)", col, recs[0])
