@@ -1,7 +1,6 @@
 package sde
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"testing"
@@ -118,27 +117,15 @@ func TestCrossValidation(t *testing.T) {
 	for _, sc := range cvSchedules {
 		t.Run(sc.name, func(t *testing.T) {
 			c := cvConfig(t, trials, sc.sched)
-			full, err := sim.Full{}.Run(context.Background(), c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			fp, err := FokkerPlanck{}.Run(context.Background(), c)
-			if err != nil {
-				t.Fatal(err)
-			}
+			full := run(t, sim.Full{}, c)
+			fp := run(t, FokkerPlanck{}, c)
 			c2 := *c
 			c2.Seed += 1000
-			red, err := Reduced{}.Run(context.Background(), &c2)
-			if err != nil {
-				t.Fatal(err)
-			}
+			red := run(t, Reduced{}, &c2)
 			c3 := *c
 			c3.Seed += 2000
 			c3.Trials = trials / 2
-			em, err := EM{Substeps: 4}.Run(context.Background(), &c3)
-			if err != nil {
-				t.Fatal(err)
-			}
+			em := run(t, EM{Substeps: 4}, &c3)
 			gap := discretisationGap(c)
 			compareRows(t, "full vs fokker-planck", full.Rows, fp.Rows, gap, trials)
 			compareRows(t, "full vs sde-reduced", full.Rows, red.Rows, gap, trials)
@@ -176,20 +163,11 @@ func TestStdInit(t *testing.T) {
 	}
 	c := &sim.Config{Model: twoLevelModel(t, 1, 9, 1, 2, 1), Eta: 0.2, Lambda: 0.005,
 		Init: sim.Init{Std: 0.9}, Steps: 800, Trials: trials, RecordEvery: 100, Xi: 0.9, Seed: stattest.Seed(40)}
-	disc, err := sim.Reduced{}.Run(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fp, err := FokkerPlanck{}.Run(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	disc := run(t, sim.Reduced{}, c)
+	fp := run(t, FokkerPlanck{}, c)
 	c2 := *c
 	c2.Seed++
-	red, err := Reduced{}.Run(context.Background(), &c2)
-	if err != nil {
-		t.Fatal(err)
-	}
+	red := run(t, Reduced{}, &c2)
 	gap := discretisationGap(c)
 	compareRows(t, "discrete vs fokker-planck", disc.Rows, fp.Rows, gap, trials)
 	compareRows(t, "discrete vs sde-reduced", disc.Rows, red.Rows, gap, trials)

@@ -12,6 +12,16 @@ import (
 	"github.com/smdlab/smd/theory"
 )
 
+// run runs engine e on c, failing the test on an error.
+func run(t testing.TB, e sim.Engine, c *sim.Config) *sim.Result {
+	t.Helper()
+	res, err := e.Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func twoLevelModel(t testing.TB, m1, m2 int, al, ah, sigma float64) *nrq.Model {
 	t.Helper()
 	m, err := nrq.NewTwoLevel(m1, m2, al, ah, sigma)
@@ -80,10 +90,7 @@ func TestFokkerPlanckStationary(t *testing.T) {
 			}
 			var errs, tailErrs []float64
 			for _, cells := range []int{128, 256, 512} {
-				res, err := FokkerPlanck{Cells: cells}.Run(context.Background(), c)
-				if err != nil {
-					t.Fatal(err)
-				}
+				res := run(t, FokkerPlanck{Cells: cells}, c)
 				r := res.Rows[len(res.Rows)-1]
 				e := math.Abs((1 - r.Risk) - ef)
 				errs = append(errs, e)
@@ -172,10 +179,7 @@ func TestFokkerPlanckResolution(t *testing.T) {
 		m := twoLevelModel(t, 1, tc.p-1, 1, 2, 1)
 		norm0 := math.Pow(0.1*float64(tc.p-1)/(2*1e-3), 0.25)
 		c := &sim.Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: sim.Init{Norm: norm0, F0: 0.5}, Steps: 4000, Trials: 1, RecordEvery: 1000, Xi: 0.9}
-		res, err := FokkerPlanck{Stride: 4}.Run(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := run(t, FokkerPlanck{Stride: 4}, c)
 		if got := len(res.Warnings) > 0; got != tc.warn {
 			t.Errorf("p = %d: warnings %q, want a resolution warning: %v", tc.p, res.Warnings, tc.warn)
 		}

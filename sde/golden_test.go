@@ -2,7 +2,6 @@ package sde
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	"github.com/smdlab/smd/internal/golden"
@@ -28,10 +27,7 @@ func TestGolden(t *testing.T) {
 		{"sde-reduced", Reduced{}},
 		{"sde", EM{Substeps: 2}},
 	} {
-		res, err := e.eng.Run(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := run(t, e.eng, c)
 		golden.Rows(&buf, e.name, res.Rows)
 	}
 	golden.Check(t, "engines.golden", buf.Bytes())
