@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -341,7 +342,13 @@ func (c *Config) applyDefaults(present map[string]bool) {
 }
 
 // Methods lists the engines a config may name.
-var Methods = []string{"auto", "full", "reduced", "sde", "sde-reduced", "fokker-planck"}
+var Methods = func() []string {
+	var m []string
+	for _, e := range engines {
+		m = append(m, e.name)
+	}
+	return m
+}()
 
 // Validate checks every field and returns the first problem as a
 // *FieldError naming the field and the reason.
@@ -544,14 +551,7 @@ func (c *Config) validateOptimizer() error {
 	return fromSim(sim.CheckOptimizer(c.Optimizer, c.Momentum, val(c.Beta1), val(c.Beta2), val(c.Eps)))
 }
 
-func validMethod(m string) bool {
-	for _, x := range Methods {
-		if x == m {
-			return true
-		}
-	}
-	return false
-}
+func validMethod(m string) bool { return slices.Contains(Methods, m) }
 
 // dimFromLists returns p when it follows from spectrum/diagonal, else 0.
 func (c *Config) dimFromLists() int {

@@ -53,15 +53,16 @@ type cvQty struct {
 	x, sx, y, sy float64
 }
 
+// cvQuantities pairs a's and b's statistics (sim.Row.Stats) but the mean
+// angle au, which the continuous engines do not define the same way.
 func cvQuantities(a, b sim.Row) []cvQty {
-	return []cvQty{
-		{"risk", a.Risk, a.RiskSE, b.Risk, b.RiskSE},
-		{"loss", a.Loss, a.LossSE, b.Loss, b.LossSE},
-		{"au_rms", a.AURMS, a.AURMSSE, b.AURMS, b.AURMSSE},
-		{"norm", a.Norm, a.NormSE, b.Norm, b.NormSE},
-		{"norm_sq", a.NormSq, a.NormSqSE, b.NormSq, b.NormSqSE},
-		{"tail", a.Tail, a.TailSE, b.Tail, b.TailSE},
+	var q []cvQty
+	for k, x := range a.Stats() {
+		if y := b.Stats()[k]; x.Name != "au" {
+			q = append(q, cvQty{x.Name, x.Mean, x.SE, y.Mean, y.SE})
+		}
 	}
+	return q
 }
 
 // compareRows checks |x − y| ≤ z·√(SE_x² + SE_y²) + rel·|x| + 10⁻¹²|x|

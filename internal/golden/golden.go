@@ -48,12 +48,14 @@ func Check(t testing.TB, name string, got []byte) {
 }
 
 // Rows writes "# title" and one line per row: step, η, λ | every mean and
-// SE of sim.Row to 9 significant digits.
+// SE of sim.Row.Stats to 9 significant digits.
 func Rows(w io.Writer, title string, rows []sim.Row) {
 	fmt.Fprintf(w, "# %s\n", title)
 	for _, r := range rows {
-		fmt.Fprintf(w, "%d %.9g %.9g | %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g %.9g\n",
-			r.Step, r.Eta, r.Lambda, r.Risk, r.RiskSE, r.Loss, r.LossSE, r.AU, r.AUSE, r.AURMS, r.AURMSSE,
-			r.Norm, r.NormSE, r.NormSq, r.NormSqSE, r.Tail, r.TailSE)
+		fmt.Fprintf(w, "%d %.9g %.9g |", r.Step, r.Eta, r.Lambda)
+		for _, s := range r.Stats() {
+			fmt.Fprintf(w, " %.9g %.9g", s.Mean, s.SE)
+		}
+		fmt.Fprintln(w)
 	}
 }
