@@ -1,6 +1,7 @@
 // Package theory implements the closed-form results of the NRQ paper
 // ("How normalization and weight decay can affect SGD? Insights from a simple
-// normalized model", ../shared/seed/nrq-paper.md), one function per result.
+// normalized model", anonymous authors, paper under double-blind review), one
+// function per result.
 //
 // Every function names the paper's equation it implements. Where the printed
 // formula disagrees with a derivation from the model itself (eqs 3–4 and the
