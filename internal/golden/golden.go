@@ -22,9 +22,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
-// Updating reports whether -update was given.
-func Updating() bool { return *update }
-
 // Check compares got with testdata/name, or writes it there under -update.
 func Check(t testing.TB, name string, got []byte) {
 	t.Helper()
