@@ -21,6 +21,16 @@ func run(t *testing.T, c *Config) *Result {
 	return res
 }
 
+// runReduced runs Reduced on c, failing the test on an error.
+func runReduced(t *testing.T, c *Config) *Result {
+	t.Helper()
+	res, err := Reduced{}.Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func baseConfig(m *nrq.Model) *Config {
 	return &Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: Init{Std: 0.84}, Steps: 400,
 		Trials: 7, RecordEvery: 50, Seed: 42, Xi: 0.9,
@@ -204,13 +214,18 @@ func TestDivergence(t *testing.T) {
 //   - Jensen terms from the norm's fluctuation, CV² ≈ λη/(p−1): ≤ 10λη/(p−1).
 //
 // The test would fail for M_t = ‖X‖ (norm off by a power) or a factor 2 in AU.
+//
+// It runs on Reduced, which TestReducedLaw ties to Full in law (KS of f and
+// ‖X‖, and every ensemble mean, momentum included): the claim is about the
+// dynamics of eq 3, not about an engine, and Reduced costs O(#blocks) = 2
+// per step instead of p = 100.
 func TestEquilibrium(t *testing.T) {
 	const p, sigma, eta, lambda = 100, 1.0, 0.1, 1e-3
 	m := mustDiag(t, nrq.NRQ, spectrum12(p), sigma)
 	n4 := eta * (p - 1) * sigma * sigma / (2 * lambda)
 	c := &Config{Model: m, Eta: eta, Lambda: lambda, Init: Init{Norm: math.Pow(n4, 0.25), F0: 0.93},
 		Steps: 3000, Trials: 2000, RecordEvery: 3000, Seed: stattest.Seed(10), Xi: 0.9}
-	r := run(t, c).Rows[1]
+	r := runReduced(t, c).Rows[1]
 	le := lambda * eta
 	gRel := 0.25 / ((p - 1) * sigma * sigma) // (a_p − a_1)²/4 / ((p−1)σ²)
 	jensen := 10 * le / (p - 1)
@@ -243,14 +258,15 @@ func TestEquilibrium(t *testing.T) {
 // The run starts at that norm. It used to start at ‖X‖⁴/(1+μ): the norm
 // was still relaxing at step 8000 (8.36 against 8.39), which left √(E Δ²)
 // 0.6% above the limit (5.5 SE at 4000 trials), a failure chance ≈ 1% per
-// seed; the norm check below would have caught the wrong start.
+// seed; the norm check below would have caught the wrong start. On
+// Reduced, as TestEquilibrium.
 func TestMomentumEquilibrium(t *testing.T) {
 	const p, sigma, eta, lambda, mu = 100, 1.0, 0.05, 1e-3, 0.5
 	m := mustDiag(t, nrq.NRQ, spectrum12(p), sigma)
 	n4 := eta * (p - 1) * sigma * sigma / (2 * lambda * (1 - mu))
 	c := &Config{Model: m, Eta: eta, Lambda: lambda, Momentum: mu, Init: Init{Norm: math.Pow(n4, 0.25), F0: 0.9},
 		Steps: 8000, Trials: 1000, RecordEvery: 8000, Seed: stattest.Seed(11), Xi: 0.9}
-	r := run(t, c).Rows[1]
+	r := runReduced(t, c).Rows[1]
 	le := lambda * eta / (1 - mu)
 	gRel := 0.25 / ((p - 1) * sigma * sigma)
 	jensen := 10 * le / (p - 1)
