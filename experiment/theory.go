@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/smdlab/smd/sim"
 	"github.com/smdlab/smd/theory"
 )
 
@@ -38,24 +39,12 @@ func (c *Config) TheoryModel() (theory.Params, theory.Schedule, error) {
 	default:
 		return theory.Params{}, nil, &FieldError{Field: "a_file", Msg: "theory needs a diagonal A (spectrum or diagonal, Assumption 1)"}
 	}
-	s := theory.Schedule{{Start: 0, Eta: *c.Eta, Lambda: *c.Lambda, Scale: 1}}
-	for _, e := range c.Schedule {
-		ph := s[len(s)-1]
-		ph.Start, ph.Scale = float64(e.Step), 1
-		if e.LRDivide != nil {
-			ph.Eta /= *e.LRDivide
-			if e.Rescale {
-				ph.Scale = math.Pow(*e.LRDivide, -0.25)
-			}
-		}
-		if e.Lambda != nil {
-			ph.Lambda = *e.Lambda
-		}
-		if ph.Start == 0 {
-			s[0] = ph
-			continue
-		}
-		s = append(s, ph)
+	// The phases are the schedule as the engines walk it (sim.Cursor).
+	var s theory.Schedule
+	cur := sim.NewCursor(*c.Eta, *c.Lambda, c.simEvents())
+	for n := 0; n != math.MaxInt; n = cur.NextChange() {
+		scale, _ := cur.Advance(n)
+		s = append(s, theory.Phase{Start: float64(n), Eta: cur.Eta, Lambda: cur.Lambda, Scale: scale})
 	}
 	p := theory.Params{P: a.Dim(), Eta: s[0].Eta, Lambda: s[0].Lambda, Sigma: *c.Sigma, A: a}
 	if err := p.Validate(); err != nil {
