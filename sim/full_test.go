@@ -12,19 +12,14 @@ import (
 	"github.com/smdlab/smd/nrq"
 )
 
-func run(t *testing.T, c *Config) *Result {
-	t.Helper()
-	res, err := Full{}.Run(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
+func run(t *testing.T, c *Config) *Result { t.Helper(); return runWith(t, Full{}, c) }
 
 // runReduced runs Reduced on c, failing the test on an error.
-func runReduced(t *testing.T, c *Config) *Result {
+func runReduced(t *testing.T, c *Config) *Result { t.Helper(); return runWith(t, Reduced{}, c) }
+
+func runWith(t *testing.T, e Engine, c *Config) *Result {
 	t.Helper()
-	res, err := Reduced{}.Run(context.Background(), c)
+	res, err := e.Run(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
