@@ -88,15 +88,9 @@ func (s *SimulateCmd) Run(g *Globals) error {
 	if err != nil {
 		return badInput(err)
 	}
-	if s.Trials != nil {
-		c.Trials = *s.Trials
-	}
-	if s.Steps != nil {
-		c.Steps = *s.Steps
-	}
-	if s.Seed != nil {
-		c.Seed = *s.Seed
-	}
+	override(&c.Trials, s.Trials)
+	override(&c.Steps, s.Steps)
+	override(&c.Seed, s.Seed)
 	if s.Method != "" {
 		c.Method = s.Method
 	}

@@ -62,18 +62,10 @@ func (t *TrainCmd) Run(g *Globals) error {
 			return badInput(fmt.Errorf("--config %s: %w", t.Config, err))
 		}
 	}
-	if t.Epochs != nil {
-		cfg.Epochs = *t.Epochs
-	}
-	if t.Trials != nil {
-		cfg.Trials = *t.Trials
-	}
-	if t.StepsPerEpoch != nil {
-		cfg.StepsPerEpoch = *t.StepsPerEpoch
-	}
-	if t.Seed != nil {
-		cfg.Seed = *t.Seed
-	}
+	override(&cfg.Epochs, t.Epochs)
+	override(&cfg.Trials, t.Trials)
+	override(&cfg.StepsPerEpoch, t.StepsPerEpoch)
+	override(&cfg.Seed, t.Seed)
 	if err := cfg.Validate(); err != nil {
 		return badInput(fmt.Errorf("config: %w", err))
 	}
