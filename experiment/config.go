@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/smdlab/smd/sim"
 )
 
 // Config is the YAML config of an NRQ/NQM experiment. Keys are the yaml
@@ -423,20 +425,17 @@ func (c *Config) Validate() error {
 	if c.Eta == nil {
 		return bad("eta", "required (the learning rate η > 0)")
 	}
-	if !finite(*c.Eta) || *c.Eta <= 0 {
-		return bad("eta", "must be a finite number > 0, got %v", *c.Eta)
+	if err := fromSim(sim.CheckEta(*c.Eta)); err != nil {
+		return err
 	}
 	if c.Lambda == nil {
 		return bad("lambda", "required (the weight decay λ ≥ 0; write 0 for none)")
 	}
-	if !finite(*c.Lambda) || *c.Lambda < 0 {
-		return bad("lambda", "must be a finite number ≥ 0, got %v", *c.Lambda)
+	if err := fromSim(sim.CheckLambda(*c.Lambda, *c.Eta)); err != nil {
+		return err
 	}
-	if *c.Lambda**c.Eta >= 1 {
-		return bad("lambda", "λη = %v must be < 1", *c.Lambda**c.Eta)
-	}
-	if !finite(c.Momentum) || c.Momentum < 0 || c.Momentum >= 1 {
-		return bad("momentum", "must be in [0, 1), got %v", c.Momentum)
+	if err := fromSim(sim.CheckMomentum(c.Momentum)); err != nil {
+		return err
 	}
 	if err := c.validateOptimizer(); err != nil {
 		return err
@@ -445,8 +444,8 @@ func (c *Config) Validate() error {
 	case in.Std != nil && (in.Norm != nil || in.F0 != nil):
 		return bad("init", "give either std, or norm and f0, not both")
 	case in.Std != nil:
-		if !finite(*in.Std) || *in.Std <= 0 {
-			return bad("init.std", "must be a finite number > 0, got %v", *in.Std)
+		if err := fromSim(sim.CheckInit(sim.Init{Std: *in.Std})); err != nil {
+			return err
 		}
 	case in.Norm != nil || in.F0 != nil:
 		if in.Norm == nil {
@@ -455,67 +454,68 @@ func (c *Config) Validate() error {
 		if in.F0 == nil {
 			return bad("init.f0", "required with init.norm")
 		}
-		if !finite(*in.Norm) || *in.Norm <= 0 {
-			return bad("init.norm", "must be a finite number > 0, got %v", *in.Norm)
+		if *in.Norm == 0 { // sim.Init reads norm 0 as "no norm given"
+			return bad("init.norm", "must be a finite number > 0, got 0")
 		}
-		if !(*in.F0 >= 0 && *in.F0 <= 1) {
-			return bad("init.f0", "must be in [0, 1], got %v", *in.F0)
+		if err := fromSim(sim.CheckInit(sim.Init{Norm: *in.Norm, F0: *in.F0})); err != nil {
+			return err
 		}
 	default:
 		return bad("init", "required: {std: σ̃} or {norm: ‖X₀‖, f0: f₀}")
 	}
-	if c.Steps < 1 {
-		return bad("steps", "must be ≥ 1, got %d", c.Steps)
-	}
-	if c.Trials < 1 {
-		return bad("trials", "must be ≥ 1, got %d", c.Trials)
-	}
-	if c.RecordEvery < 1 {
-		return bad("record_every", "must be ≥ 1, got %d", c.RecordEvery)
+	for _, err := range []error{sim.CheckCount("steps", c.Steps), sim.CheckCount("trials", c.Trials), sim.CheckCount("record_every", c.RecordEvery)} {
+		if err := fromSim(err); err != nil {
+			return err
+		}
 	}
 	if !validMethod(c.Method) {
 		return bad("method", "must be one of %s, got %q", strings.Join(Methods, ", "), c.Method)
 	}
-	if !(c.TailXi > 0 && c.TailXi < 1) {
-		return bad("tail_xi", "must be in (0, 1), got %v", c.TailXi)
+	if err := fromSim(sim.CheckXi(c.TailXi)); err != nil {
+		return err
 	}
-	eta, lambda, prev := *c.Eta, *c.Lambda, -1
+	// YAML's part of the schedule rules: what each event must give.
 	for i, e := range c.Schedule {
 		f := fmt.Sprintf("schedule[%d]", i)
-		if e.Step < 0 {
-			return bad(f+".step", "must be ≥ 0, got %d", e.Step)
-		}
-		if e.Step <= prev {
-			return bad(f+".step", "steps must increase strictly, got %d after %d", e.Step, prev)
-		}
-		prev = e.Step
 		if e.LRDivide == nil && e.Lambda == nil {
 			return bad(f, "needs lr_divide and/or lambda")
 		}
-		if e.LRDivide != nil {
-			if !finite(*e.LRDivide) || *e.LRDivide <= 0 {
-				return bad(f+".lr_divide", "must be a finite number > 0, got %v", *e.LRDivide)
-			}
-			eta /= *e.LRDivide
-		}
-		if e.Rescale && (e.LRDivide == nil || *e.LRDivide == 1) {
-			return bad(f+".rescale", "needs lr_divide ≠ 1 (X is divided by lr_divide^(1/4))")
-		}
-		if e.Lambda != nil {
-			if !finite(*e.Lambda) || *e.Lambda < 0 {
-				return bad(f+".lambda", "must be a finite number ≥ 0, got %v", *e.Lambda)
-			}
-			lambda = *e.Lambda
-		}
-		if lambda*eta >= 1 {
-			return bad(f, "λη = %v after this event must be < 1", lambda*eta)
+		if e.LRDivide != nil && !(*e.LRDivide > 0) {
+			return bad(f+".lr_divide", "must be a finite number > 0, got %v", *e.LRDivide)
 		}
 	}
-	return nil
+	return fromSim(sim.CheckSchedule(*c.Eta, *c.Lambda, c.simEvents()))
 }
 
-// validateOptimizer checks optimizer, beta1, beta2, eps and that each
-// knob belongs to the chosen optimizer.
+// fromSim turns sim's *FieldError (the shared validation rules) into a
+// *FieldError of the config.
+func fromSim(err error) error {
+	var fe *sim.FieldError
+	if errors.As(err, &fe) {
+		return &FieldError{Field: fe.Field, Msg: fe.Reason}
+	}
+	return err
+}
+
+// simEvents returns the schedule as sim events.
+func (c *Config) simEvents() []sim.Event {
+	var evs []sim.Event
+	for _, e := range c.Schedule {
+		ev := sim.Event{Step: e.Step, Rescale: e.Rescale}
+		if e.LRDivide != nil {
+			ev.LRDivide = *e.LRDivide
+		}
+		if e.Lambda != nil {
+			ev.SetLambda, ev.Lambda = true, *e.Lambda
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// validateOptimizer checks that each optimizer knob given in the file
+// belongs to the chosen optimizer (what only the YAML layer can see), then
+// the ranges by sim.CheckOptimizer.
 func (c *Config) validateOptimizer() error {
 	bad := func(field, format string, a ...any) error {
 		return &FieldError{Field: field, Msg: fmt.Sprintf(format, a...)}
@@ -530,29 +530,18 @@ func (c *Config) validateOptimizer() error {
 				return bad(k.name, "belongs to optimizer adamw or lion, not sgd (sgd's knob is momentum)")
 			}
 		}
-		return nil
-	case "adamw", "lion":
-	default:
-		return bad("optimizer", "must be sgd, adamw or lion, got %q", c.Optimizer)
-	}
-	if c.Momentum != 0 {
-		return bad("momentum", "belongs to optimizer sgd; %s's momentum is beta1 (got momentum %v)", c.Optimizer, c.Momentum)
-	}
-	for _, k := range []struct {
-		name string
-		v    float64
-	}{{"beta1", *c.Beta1}, {"beta2", *c.Beta2}} {
-		if !(k.v >= 0 && k.v < 1) {
-			return bad(k.name, "must be in [0, 1), got %v", k.v)
+	case "lion":
+		if c.Eps != nil {
+			return bad("eps", "belongs to optimizer adamw; lion has no ε")
 		}
 	}
-	if c.Optimizer == "lion" && c.Eps != nil {
-		return bad("eps", "belongs to optimizer adamw; lion has no ε")
+	val := func(v *float64) float64 {
+		if v == nil {
+			return 0
+		}
+		return *v
 	}
-	if c.Eps != nil && (math.IsNaN(*c.Eps) || math.IsInf(*c.Eps, 0) || *c.Eps < 0) {
-		return bad("eps", "must be a finite number ≥ 0, got %v", *c.Eps)
-	}
-	return nil
+	return fromSim(sim.CheckOptimizer(c.Optimizer, c.Momentum, val(c.Beta1), val(c.Beta2), val(c.Eps)))
 }
 
 func validMethod(m string) bool {
