@@ -75,3 +75,23 @@ func (c *Config) TheoryParams(n int) (theory.Params, error) {
 	p.Eta, p.Lambda = ph.Eta, ph.Lambda
 	return p, p.Validate()
 }
+
+// TheoryOptimizer returns the config's optimizer for package theory, with
+// the defaults resolved (Parse fills PyTorch's; a Go-built config with no
+// optimizer is plain SGD).
+func (c *Config) TheoryOptimizer() theory.Optimizer {
+	o := theory.Optimizer{Name: c.Optimizer, Momentum: c.Momentum}
+	if o.Name == "" {
+		o.Name = theory.SGD
+	}
+	if c.Beta1 != nil {
+		o.Beta1 = *c.Beta1
+	}
+	if c.Beta2 != nil {
+		o.Beta2 = *c.Beta2
+	}
+	if c.Eps != nil {
+		o.Eps = *c.Eps
+	}
+	return o
+}

@@ -183,6 +183,11 @@ func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total
 		return nil, err
 	}
 	rep.Rows = append(rep.Rows, rows...)
+	rows, err = optRows(ctx, quick, seed)
+	if err != nil {
+		return nil, err
+	}
+	rep.Rows = append(rep.Rows, rows...)
 	if progress != nil {
 		progress(total, total)
 	}
