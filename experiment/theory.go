@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -39,7 +40,10 @@ func (c *Config) TheoryModel() (theory.Params, theory.Schedule, error) {
 		return theory.Params{}, nil, &FieldError{Field: "a_file", Msg: "theory needs a diagonal A (spectrum or diagonal, Assumption 1)"}
 	}
 	s := theory.Schedule{{Start: 0, Eta: *c.Eta, Lambda: *c.Lambda, Scale: 1}}
-	for _, e := range c.Schedule {
+	for i, e := range c.Schedule {
+		if e.LRExp != nil {
+			return theory.Params{}, nil, &FieldError{Field: fmt.Sprintf("schedule[%d].lr_exp", i), Msg: "theory covers piecewise-constant schedules; a per-step factor has no closed form here"}
+		}
 		ph := s[len(s)-1]
 		ph.Start, ph.Scale = float64(e.Step), 1
 		if e.LRDivide != nil {
