@@ -27,7 +27,9 @@ func optCases(quick bool) []optCase {
 	adamw := func(b1, b2 float64) theory.Optimizer {
 		return theory.Optimizer{Name: theory.AdamW, Beta1: b1, Beta2: b2, Eps: 1e-8}
 	}
-	lion := func(b1, b2 float64) theory.Optimizer { return theory.Optimizer{Name: theory.Lion, Beta1: b1, Beta2: b2} }
+	lion := func(b1, b2 float64) theory.Optimizer {
+		return theory.Optimizer{Name: theory.Lion, Beta1: b1, Beta2: b2}
+	}
 	cs := []optCase{
 		{"sgdm-0.9", sgdm(0.9), 100, 0.1, 0.01, "PyTorch SGD, μ = 0.9, ηλ = 10⁻³"},
 		{"adamw", adamw(0.9, 0.999), 100, 0.01, 0.1, "PyTorch defaults, ηλ = 10⁻³"},
