@@ -122,3 +122,32 @@ func TestNQMMomentsMomentumFree(t *testing.T) {
 		t.Errorf("stationary E‖X‖² = %v, want %v", ns[3], fix)
 	}
 }
+
+// EntryExitKappa: the integral identity holds at the returned κ₋ (checked
+// with an independent midpoint rule), and κ₋ > 2 grows as κ₊ falls.
+func TestEntryExitKappa(t *testing.T) {
+	mid := func(a, b float64) float64 {
+		const n = 200000
+		h := (b - a) / n
+		s := 0.0
+		for i := range n {
+			k := a + (float64(i)+0.5)*h
+			s += math.Log(math.Abs(1-k)) / k
+		}
+		return s * h
+	}
+	prev := 0.0
+	for _, kp := range []float64{1.6, 1.3, 1.0, 0.5} {
+		km, err := EntryExitKappa(kp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := mid(kp, km); math.Abs(r) > 1e-4 {
+			t.Errorf("κ₊ = %v: ∫ = %v at κ₋ = %v", kp, r, km)
+		}
+		if km <= 2 || km <= prev {
+			t.Errorf("κ₊ = %v: κ₋ = %v (previous %v)", kp, km, prev)
+		}
+		prev = km
+	}
+}
