@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,5 +49,41 @@ func TestTheoryOptimizers(t *testing.T) {
 	code, _, errOut = runCLI(t, "theory", "--config", "testdata/optim/nqm_adamw.yaml")
 	if code != 2 || !strings.Contains(errOut, "nqm_adamw.yaml") || !strings.Contains(errOut, "optimizer:") {
 		t.Errorf("nqm adamw: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// The README's Li–Arora example: the lr_exp config reproduces the risk of
+// the weight-decay config, same seed, to rounding.
+func TestReadmeLiArora(t *testing.T) {
+	risk := func(cfg string) []float64 {
+		dir := t.TempDir()
+		if code, _, errOut := runCLI(t, "simulate", "--config", cfg, "--out", dir); code != 0 {
+			t.Fatalf("%s: exit %d: %s", cfg, code, errOut)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "series.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []float64
+		for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+			if i == 0 {
+				continue
+			}
+			v, err := strconv.ParseFloat(strings.Split(line, ",")[3], 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, v)
+		}
+		return out
+	}
+	a, b := risk("testdata/optim/liarora_sgd.yaml"), risk("testdata/optim/liarora_exp.yaml")
+	if len(a) != len(b) || len(a) < 20 {
+		t.Fatalf("%d and %d rows", len(a), len(b))
+	}
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-10 {
+			t.Errorf("row %d: risk %v vs %v", i, a[i], b[i])
+		}
 	}
 }
