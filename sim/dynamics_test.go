@@ -144,3 +144,40 @@ func replay(t *testing.T, c *Config) [][]float64 {
 	}
 	return xs
 }
+
+// lr_exp in the Cursor: advancing every step, striding to NextChange and
+// one jump (ParamsAt) give the same η bit for bit, events at later steps
+// (a decay, a stop) compose with the factor, and η_n = η_s γ^{n−s}.
+func TestCursorLRExp(t *testing.T) {
+	evs := []Event{{Step: 3, LRExp: 1.5}, {Step: 10, LRDivide: 4}, {Step: 20, LRExp: 1}, {Step: 30, SetLambda: true, Lambda: 0.2}}
+	c := &Config{Eta: 0.01, Lambda: 0.1, Schedule: evs}
+	every := NewCursor(c.Eta, c.Lambda, evs)
+	stride := NewCursor(c.Eta, c.Lambda, evs)
+	next := 0
+	for n := 0; n <= 40; n++ {
+		every.Advance(n)
+		if n == next || n == 0 {
+			stride.Advance(n)
+			next = stride.NextChange()
+		}
+		eta, lambda := c.ParamsAt(n)
+		if every.Eta != eta || every.Lambda != lambda {
+			t.Fatalf("n = %d: every-step (%v, %v), ParamsAt (%v, %v)", n, every.Eta, every.Lambda, eta, lambda)
+		}
+		if n == next-1 || n == 40 { // the striding cursor is exact at the steps it visits
+			stride.Advance(n)
+			if stride.Eta != eta {
+				t.Fatalf("n = %d: striding η %v, want %v", n, stride.Eta, eta)
+			}
+		}
+		// Closed form: ×1.5 from step 4 to 20, ÷4 at 10, then constant.
+		k := min(max(n-3, 0), 17)
+		want := 0.01 * math.Pow(1.5, float64(k))
+		if n >= 10 {
+			want /= 4
+		}
+		if math.Abs(eta-want) > 1e-13*want {
+			t.Fatalf("n = %d: η = %v, want %v", n, eta, want)
+		}
+	}
+}
