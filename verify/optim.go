@@ -107,7 +107,8 @@ func optBounds(oc optCase) (au, norm float64) {
 // discrete form (theory.DiscreteEquilibrium…), Printed = REQ's formula
 // (theory.Equilibrium…), both judged by the same rule and bound; Detail
 // gives REQ's relative error with its SE.
-func optRows(ctx context.Context, quick bool, seed uint64) ([]Row, error) {
+// step(k) reports k units done (one per case, then the NQM and Li–Arora).
+func optRows(ctx context.Context, quick bool, seed uint64, step func(k int)) ([]Row, error) {
 	trials := 1000
 	if quick {
 		trials = 100
@@ -145,15 +146,19 @@ func optRows(ctx context.Context, quick bool, seed uint64) ([]Row, error) {
 				PrintedPass: within(last.NormSq, last.NormSqSE, reqN2, bN*n2),
 				Detail:      rel(last.NormSq, last.NormSqSE, reqN2)},
 		)
+		step(i + 1)
 	}
+	n := len(optCases(quick))
 	nq, err := nqmRows(ctx, quick, seed)
 	if err != nil {
 		return nil, err
 	}
+	step(n + 1)
 	la, err := liArora(ctx, seed)
 	if err != nil {
 		return nil, err
 	}
+	step(n + 2)
 	return append(append(rows, nq...), la...), nil
 }
 
