@@ -89,6 +89,9 @@ type Event struct {
 	Rescale bool `yaml:"rescale,omitempty" json:"rescale,omitempty"`
 	// Lambda sets a new weight decay λ.
 	Lambda *float64 `yaml:"lambda,omitempty" json:"lambda,omitempty"`
+	// LRExp multiplies η by this factor at every later step (Li & Arora
+	// 2020's exponential schedule; 1 stops it).
+	LRExp *float64 `yaml:"lr_exp,omitempty" json:"lr_exp,omitempty"`
 }
 
 // ErrConfig marks bad input (wrapped in every error of Parse, Load and Validate).
@@ -484,14 +487,20 @@ func (c *Config) Validate() error {
 	// YAML's part of the schedule rules: what each event must give.
 	for i, e := range c.Schedule {
 		f := fmt.Sprintf("schedule[%d]", i)
-		if e.LRDivide == nil && e.Lambda == nil {
-			return bad(f, "needs lr_divide and/or lambda")
+		if e.LRDivide == nil && e.Lambda == nil && e.LRExp == nil {
+			return bad(f, "needs lr_divide, lambda and/or lr_exp")
+		}
+		if e.LRExp != nil && !(*e.LRExp > 0) {
+			return bad(f+".lr_exp", "must be a finite number > 0, got %v", *e.LRExp)
 		}
 		if e.LRDivide != nil && !(*e.LRDivide > 0) {
 			return bad(f+".lr_divide", "must be a finite number > 0, got %v", *e.LRDivide)
 		}
 	}
-	return fromSim(sim.CheckSchedule(*c.Eta, *c.Lambda, c.simEvents()))
+	if err := fromSim(sim.CheckSchedule(*c.Eta, *c.Lambda, c.simEvents())); err != nil {
+		return err
+	}
+	return fromSim(sim.CheckScheduleSteps(*c.Eta, *c.Lambda, c.simEvents(), c.Steps))
 }
 
 // fromSim turns sim's *FieldError (the shared validation rules) into a
@@ -514,6 +523,9 @@ func (c *Config) simEvents() []sim.Event {
 		}
 		if e.Lambda != nil {
 			ev.SetLambda, ev.Lambda = true, *e.Lambda
+		}
+		if e.LRExp != nil {
+			ev.LRExp = *e.LRExp
 		}
 		evs = append(evs, ev)
 	}

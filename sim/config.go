@@ -15,6 +15,10 @@ type Event struct {
 	// SetLambda, when true, sets the weight decay to Lambda.
 	SetLambda bool
 	Lambda    float64
+	// LRExp > 0 sets a per-step factor of η from this step on: η at every
+	// later step is LRExp times η at the step before (Li & Arora 2020's
+	// exponential schedule; 1 stops it, 0 leaves it as it is).
+	LRExp float64
 }
 
 // Init is the initialisation of X₀: Gaussian N(0, Std²·I) when Norm is 0
@@ -101,7 +105,7 @@ func (c *Config) Validate() error {
 		CheckEta(c.Eta), CheckLambda(c.Lambda, c.Eta), CheckMomentum(c.Momentum),
 		CheckOptimizer(c.Optimizer, c.Momentum, c.Beta1, c.Beta2, c.Eps), CheckInit(c.Init),
 		CheckCount("steps", c.Steps), CheckCount("trials", c.Trials), CheckCount("record_every", c.RecordEvery),
-		CheckXi(c.Xi), CheckSchedule(c.Eta, c.Lambda, c.Schedule),
+		CheckXi(c.Xi), CheckSchedule(c.Eta, c.Lambda, c.Schedule), CheckScheduleSteps(c.Eta, c.Lambda, c.Schedule, c.Steps),
 	} {
 		if err != nil {
 			return err

@@ -167,8 +167,32 @@ func CheckSchedule(eta, lambda float64, events []Event) error {
 			}
 			lambda = e.Lambda
 		}
+		if !finite(e.LRExp) || e.LRExp < 0 {
+			return bad(f+".lr_exp", "must be a finite number > 0, got %v", e.LRExp)
+		}
 		if lambda*eta >= 1 {
 			return bad(f, "λη = %v after this event must be < 1", lambda*eta)
+		}
+	}
+	return nil
+}
+
+// CheckScheduleSteps: with a per-step factor (lr_exp), η stays finite and
+// > 0 and λη < 1 at every step up to steps (walked with the Cursor, only
+// when an event has LRExp).
+func CheckScheduleSteps(eta, lambda float64, events []Event, steps int) error {
+	exp := false
+	for _, e := range events {
+		exp = exp || e.LRExp > 0
+	}
+	if !exp {
+		return nil
+	}
+	cur := NewCursor(eta, lambda, events)
+	for n := 0; n <= steps; n++ {
+		cur.Advance(n)
+		if !(cur.Eta > 0) || math.IsInf(cur.Eta, 0) || cur.Lambda*cur.Eta >= 1 {
+			return bad("schedule", "with lr_exp, η = %v and λη = %v at step %d (need 0 < η < ∞ and λη < 1 at every step)", cur.Eta, cur.Lambda*cur.Eta, n)
 		}
 	}
 	return nil

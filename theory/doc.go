@@ -41,6 +41,13 @@
 //	Corollary 2     EscapeThreshold (PaperEscapeThreshold), Escapes
 //	Corollary 3     Corollary3, Corollary3Schedule
 //
+// Beyond the paper (docs/derivations.md §10–13): Optimizer; REQ's EquilibriumAU,
+// EquilibriumNormSq, EquilibriumNorm, EquilibriumTime (Kosson et al. 2024) beside
+// the discrete forms DiscreteEquilibriumAU, DiscreteEquilibriumNormSq; Lion's
+// LionDiffusion, LionEquilibriumAUArcsin; NQMMoments (Zhang et al. 2019 with λ, μ);
+// the periodic regime's EntryExitKappa, EntryExitSteps, PeriodicDecaySteps
+// (Lobacheva et al. 2021).
+//
 // Assumptions 1 and 2 of the paper hold throughout: A = diag(a₁ ≤ … ≤ a_p)
 // with a₁ simple (a₁ < a₂), and Σ̃ = σ²I, so Tr(PΣ̃P) = (p − 1)σ².
 package theory

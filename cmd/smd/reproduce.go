@@ -17,7 +17,7 @@ import (
 
 // ReproduceCmd is `smd reproduce`.
 type ReproduceCmd struct {
-	Figure  string `arg:"" optional:"" default:"all" help:"Which figure: a target of repro.Targets (fig1, fig2) or all (default all)."`
+	Figure  string `arg:"" optional:"" default:"all" help:"Which figure: a target of repro.Targets (fig1, fig2, periodic) or all (default all: fig1, fig2)."`
 	Out     string `help:"Output directory (default ./figures)." default:"figures" placeholder:"DIR"`
 	Trials  int    `help:"Trials per Figure 2 curve (the paper averages 100)." default:"100"`
 	Workers int    `help:"Worker goroutines (0: all cores). Never changes the output." default:"0"`
@@ -37,6 +37,10 @@ three groups of settings (experiment.Fig2Equilibrium, Fig2Escape, Fig2Init;
 their doc comments give the settings): equilibrium for several (eta,
 lambda), the escape after a learning-rate decay with and without rescale,
 and Corollary 3 with different initial scales.
+periodic (not in all): the low-noise periodic regime (Lobacheva et al.
+2021) on a p = 10 NRQ with eta = lambda = 0.1: (a) one trajectory's norm
+cycles, (b) the period against sigma, measured and predicted by the
+entry-exit relation (experiment.PeriodicPreset; docs/derivations.md §13).
 
 Writes into --out: every panel as PNG, SVG (fonts embedded) and CSV (its
 data: series, kind (sim or theory), step, value, se), fig1.png/svg and

@@ -59,7 +59,8 @@ Config keys (YAML; unknown keys are errors):
   tail_xi       xi of Theorem 1: tail = P(f < xi)              (default 0.9)
   schedule      list of {step, lr_divide, rescale, lambda}: at the start of
                 step, divide eta by lr_divide; rescale: true also divides X by
-                lr_divide^(1/4) (the paper's rescale); lambda sets a new weight decay.
+                lr_divide^(1/4) (the paper's rescale); lambda sets a new weight decay;
+                lr_exp: g multiplies eta by g at every later step (1 stops it).
 
 Outputs in --out: series.csv (step, eta, lambda, risk, risk_se, loss, loss_se,
 au, au_se, au_rms, au_rms_se, norm, norm_se, norm_sq, norm_sq_se, tail, tail_se;

@@ -31,6 +31,7 @@ type Target struct {
 var Targets = []Target{
 	{Name: "fig1", InAll: true, Build: buildFig1},
 	{Name: "fig2", InAll: true, Work: fig2Work, Build: buildFig2},
+	{Name: "periodic", Build: buildPeriodic},
 }
 
 // Select returns the targets named by arg ("all": every InAll target).
