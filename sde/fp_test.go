@@ -202,3 +202,23 @@ func TestBern(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkEM is Euler–Maruyama on one worker: p = 100 (two-valued
+// spectrum, σ = 1), 100 trials × 200 steps of 8 sub-steps. Reports
+// coordinate updates (sub-steps·p) per second, comparable with
+// sim.BenchmarkFullOneCore: each sub-step draws p normals as a Full step does.
+func BenchmarkEM(b *testing.B) {
+	m := twoLevelModel(b, 1, 99, 1, 2, 1)
+	c := &sim.Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: sim.Init{Norm: 8.39, F0: 0.5},
+		Steps: 200, Trials: 100, RecordEvery: 200, Xi: 0.9, Workers: 1, Seed: 1}
+	b.ReportAllocs()
+	var u int64
+	for b.Loop() {
+		res, err := (EM{}).Run(context.Background(), c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		u += res.TrialSteps * 100
+	}
+	b.ReportMetric(float64(u)/b.Elapsed().Seconds(), "coord-updates/s")
+}
