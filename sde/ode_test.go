@@ -128,7 +128,7 @@ func TestEMStrongOrder(t *testing.T) {
 					z[i] /= math.Sqrt(float64(group))
 				}
 				dt := 1 / float64(sub)
-				sh.substep(x, z, eta*dt, lambda, 1/math.Sqrt(dt), sc)
+				sh.substep(x, z, dot(x, x), eta*dt, lambda, 1/math.Sqrt(dt), sc)
 			}
 			return x
 		}

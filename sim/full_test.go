@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"reflect"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -275,5 +276,20 @@ func TestMomentumEquilibrium(t *testing.T) {
 	if d := math.Abs(r.Norm - norm); d > stattest.Z*r.NormSE+normBound {
 		t.Errorf("μ = %v: E‖X‖ = %.5f ± %.5f, (η(p−1)σ²/(2λ(1−μ)))^{1/4} = %.5f: |diff| %.2g > z·SE + bound %.2g",
 			mu, r.Norm, r.NormSE, norm, d, stattest.Z*r.NormSE+normBound)
+	}
+}
+
+// Drawing the noise of several steps per FillNorm call (small p) leaves
+// every trial's stream, and so the output, unchanged bit for bit.
+func TestNoiseAheadIsExact(t *testing.T) {
+	m := mustDiag(t, nrq.NRQ, spectrum12(7), 1)
+	c := &Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: Init{Std: 0.8}, Steps: 500, Trials: 6,
+		RecordEvery: 37, Xi: 0.9, Seed: 3, Schedule: []Event{{Step: 200, LRDivide: 4, Rescale: true}}}
+	ahead := run(t, c).Rows
+	defer func(v int) { aheadNormals = v }(aheadNormals)
+	aheadNormals = 0
+	plain := run(t, c).Rows
+	if !reflect.DeepEqual(ahead, plain) {
+		t.Fatalf("noise drawn ahead changed the output:\n%+v\n%+v", ahead[1], plain[1])
 	}
 }
