@@ -42,13 +42,14 @@ var (
 	NeuronsHeader = []string{"step", "tensor", "channel", "au", "norm"}
 )
 
-// ff formats a float to 10 significant digits; NaN is written as an empty
-// field ("no value": not scale-invariant, not computable).
+// ff formats a float exactly (the shortest decimal that reads back as the
+// same float64); NaN is written as an empty field ("no value": not
+// scale-invariant, not computable).
 func ff(x float64) string {
 	if math.IsNaN(x) {
 		return ""
 	}
-	return strconv.FormatFloat(x, 'g', 10, 64)
+	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
 // Meta is what run.json records beside the measurement.
