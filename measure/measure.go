@@ -364,7 +364,10 @@ func (res *Result) summarize() {
 		o := last.hyp.opt()
 		t.AUTheory, _ = theory.EquilibriumAU(o, last.hyp.LR, last.hyp.WeightDecay)
 		t.EquilibriumSteps, _ = theory.EquilibriumTime(o, last.hyp.LR, last.hyp.WeightDecay)
-		if v, err := theory.EquilibriumNorm(o, last.hyp.LR, last.hyp.WeightDecay, int(t.Numel)); err == nil {
+		// SGD's equilibrium norm needs E‖g‖² at unit norm, which a checkpoint
+		// does not give: NaN makes EquilibriumNorm refuse, and the column
+		// stays empty. AdamW's and Lion's depend on η, λ and C only.
+		if v, err := theory.EquilibriumNorm(o, last.hyp.LR, last.hyp.WeightDecay, int(t.Numel), math.NaN()); err == nil {
 			t.NormTheory = v
 		}
 		t.Equilibrium = equilibrium(rows, res.Z)

@@ -63,8 +63,35 @@ type Model struct {
 	target    *mat.Dense // dense A: p×m orthonormal basis of its eigenspace
 }
 
-// ErrModel is returned (wrapped) for an invalid model definition.
+// ErrModel is returned (wrapped in a *ModelError) for an invalid model
+// definition.
 var ErrModel = errors.New("invalid model")
+
+// ModelError is an invalid model definition: Part says which input is
+// wrong, PartA (the matrix A or its spectrum) or PartNoise (the noise Σ̃).
+// It wraps ErrModel.
+type ModelError struct {
+	Part   string
+	Reason string
+}
+
+// The parts a ModelError names.
+const (
+	PartA     = "A"
+	PartNoise = "noise"
+)
+
+func (e *ModelError) Error() string { return ErrModel.Error() + ": " + e.Reason }
+
+func (e *ModelError) Unwrap() error { return ErrModel }
+
+func badA(format string, a ...any) error {
+	return &ModelError{Part: PartA, Reason: fmt.Sprintf(format, a...)}
+}
+
+func badNoise(format string, a ...any) error {
+	return &ModelError{Part: PartNoise, Reason: fmt.Sprintf(format, a...)}
+}
 
 // NewDiagonal returns the model with A = diag(a). f is measured against the
 // eigenspace of min(a) (for an ascending spectrum with a₁ < a₂, the first
@@ -72,11 +99,11 @@ var ErrModel = errors.New("invalid model")
 func NewDiagonal(kind Kind, a []float64, noise Noise) (*Model, error) {
 	p := len(a)
 	if p < 1 {
-		return nil, fmt.Errorf("%w: empty spectrum", ErrModel)
+		return nil, badA("empty spectrum")
 	}
 	for i, v := range a {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return nil, fmt.Errorf("%w: eigenvalue %d is %v (A must be positive semi-definite)", ErrModel, i, v)
+			return nil, badA("eigenvalue %d is %v (A must be positive semi-definite)", i, v)
 		}
 	}
 	m := &Model{Kind: kind, p: p, diag: slices.Clone(a)}
@@ -100,11 +127,11 @@ func NewDiagonal(kind Kind, a []float64, noise Noise) (*Model, error) {
 func NewDense(kind Kind, a *mat.SymDense, noise Noise) (*Model, error) {
 	p := a.SymmetricDim()
 	if p < 1 {
-		return nil, fmt.Errorf("%w: empty matrix", ErrModel)
+		return nil, badA("empty matrix")
 	}
 	var es mat.EigenSym
 	if !es.Factorize(a, true) {
-		return nil, fmt.Errorf("%w: eigendecomposition of A failed", ErrModel)
+		return nil, badA("eigendecomposition of A failed")
 	}
 	vals := es.Values(nil)
 	var vecs mat.Dense
@@ -112,7 +139,7 @@ func NewDense(kind Kind, a *mat.SymDense, noise Noise) (*Model, error) {
 	scale := math.Max(math.Abs(vals[0]), math.Abs(vals[p-1]))
 	tol := 1e-12 * math.Max(scale, 1e-300)
 	if vals[0] < -tol {
-		return nil, fmt.Errorf("%w: A is not positive semi-definite (smallest eigenvalue %g)", ErrModel, vals[0])
+		return nil, badA("A is not positive semi-definite (smallest eigenvalue %g)", vals[0])
 	}
 	m := &Model{Kind: kind, p: p, dense: mat.NewSymDense(p, nil)}
 	m.dense.CopySym(a)
@@ -136,29 +163,29 @@ func (m *Model) setNoise(n Noise) error {
 	switch {
 	case n.Cov != nil:
 		if n.Cov.SymmetricDim() != p {
-			return fmt.Errorf("%w: noise covariance is %d×%d, A is %d×%d", ErrModel, n.Cov.SymmetricDim(), n.Cov.SymmetricDim(), p, p)
+			return badNoise("noise covariance is %d×%d, A is %d×%d", n.Cov.SymmetricDim(), n.Cov.SymmetricDim(), p, p)
 		}
 		var ch mat.Cholesky
 		if !ch.Factorize(n.Cov) {
-			return fmt.Errorf("%w: noise covariance is not positive definite", ErrModel)
+			return badNoise("noise covariance is not positive definite")
 		}
 		var l mat.TriDense
 		ch.LTo(&l)
 		m.noiseFactor = &l
 	case n.Var != nil:
 		if len(n.Var) != p {
-			return fmt.Errorf("%w: %d noise variances for p = %d", ErrModel, len(n.Var), p)
+			return badNoise("%d noise variances for p = %d", len(n.Var), p)
 		}
 		m.noiseStd = make([]float64, p)
 		for i, v := range n.Var {
 			if !(v >= 0) || math.IsInf(v, 0) {
-				return fmt.Errorf("%w: noise variance %d is %v", ErrModel, i, v)
+				return badNoise("noise variance %d is %v", i, v)
 			}
 			m.noiseStd[i] = math.Sqrt(v)
 		}
 	default:
 		if !(n.Sigma >= 0) || math.IsInf(n.Sigma, 0) {
-			return fmt.Errorf("%w: sigma is %v", ErrModel, n.Sigma)
+			return badNoise("sigma is %v", n.Sigma)
 		}
 		m.isotropic, m.sigma = true, n.Sigma
 		m.noiseStd = make([]float64, p)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/nrq"
 	"github.com/smdlab/smd/sde"
 	"github.com/smdlab/smd/sim"
@@ -69,7 +70,7 @@ func Example_largeP() {
 	}
 	for i, d := range disc.Rows {
 		s := cont.Rows[i]
-		ok := math.Abs(d.Risk-s.Risk) <= 4.42*math.Hypot(d.RiskSE, s.RiskSE)+1e-12
+		ok := math.Abs(d.Risk-s.Risk) <= claim.Z*math.Hypot(d.RiskSE, s.RiskSE)+1e-12
 		fmt.Printf("t = %5d  f: reduced %.5f ± %.5f, sde-reduced %.5f ± %.5f, agree %v\n", d.Step, 1-d.Risk, d.RiskSE, 1-s.Risk, s.RiskSE, ok)
 	}
 	// Output:

@@ -36,6 +36,9 @@ func checkCommon(c *sim.Config, engine string) error {
 	if c.Momentum != 0 {
 		return fmt.Errorf("%w: %s has no momentum (eq 9 is plain SGD); got momentum = %v", ErrUnsupported, engine, c.Momentum)
 	}
+	if c.Optimizer != "" && c.Optimizer != sim.OptSGD {
+		return fmt.Errorf("%w: %s is the SDE of plain SGD (eq 9); got optimizer %s", ErrUnsupported, engine, c.Optimizer)
+	}
 	return nil
 }
 
@@ -122,35 +125,16 @@ func (n *normStepper) full(s float64) float64 {
 	return math.Sqrt(n.inf2 + n.eFull*(s*s-n.inf2))
 }
 
-// schedule walks a sim.Config's events: η and λ in force, and the factor
-// ‖X‖ is multiplied by at a rescale.
-type schedule struct {
-	c           *sim.Config
-	next        int
-	eta, lambda float64
-}
+// schedule walks a sim.Config's events (sim.Cursor): η and λ in force,
+// and the factor ‖X‖ is multiplied by at a rescale.
+type schedule struct{ sim.Cursor }
 
-func newSchedule(c *sim.Config) *schedule {
-	return &schedule{c: c, eta: c.Eta, lambda: c.Lambda}
-}
+func newSchedule(c *sim.Config) *schedule { return &schedule{c.Cursor()} }
 
 // at applies the events of step n and returns the factor by which X is
 // multiplied (1 without a rescale).
 func (s *schedule) at(n int) float64 {
-	scale := 1.0
-	for s.next < len(s.c.Schedule) && s.c.Schedule[s.next].Step == n {
-		ev := s.c.Schedule[s.next]
-		s.next++
-		if ev.LRDivide > 0 {
-			s.eta /= ev.LRDivide
-			if ev.Rescale {
-				scale *= math.Pow(ev.LRDivide, -0.25)
-			}
-		}
-		if ev.SetLambda {
-			s.lambda = ev.Lambda
-		}
-	}
+	scale, _ := s.Advance(n)
 	return scale
 }
 

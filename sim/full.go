@@ -36,15 +36,17 @@ func newScratch(p int) *scratch {
 // gradient of eq 4 scales as 1/‖X‖ and overflows well before underflow.
 const minNorm = 1e-100
 
-// trial is one trajectory's state: O(p) memory, 2p with momentum.
+// trial is one trajectory's state: O(p) memory, (1 + Config.stateVectors())p.
 type trial struct {
-	x, b    []float64 // weights and momentum buffer (nil without momentum)
-	rnd     rng.Rand
-	n2      float64 // ‖x‖²
-	dead    error
-	eta     float64
-	lambda  float64
-	nextEvt int // index of the next schedule event
+	x, b   []float64 // weights and momentum buffer (Lion, AdamW: m; nil for plain SGD)
+	v      []float64 // AdamW's second moment (nil otherwise)
+	k      int       // optimizer steps taken (AdamW's bias correction)
+	rnd    rng.Rand
+	n2     float64 // ‖x‖²
+	dead   error
+	eta    float64
+	lambda float64
+	sched  Cursor // the schedule; eta, lambda are its Eta, Lambda
 }
 
 // Run simulates c.Trials independent trials for c.Steps steps.
@@ -56,28 +58,31 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 	m := c.Model
 	p := m.Dim()
 	trials := make([]trial, c.Trials)
-	width := p
-	if c.Momentum != 0 {
-		width = 2 * p
-	}
+	nv := c.stateVectors()
+	width := (1 + nv) * p
 	state := make([]float64, width*c.Trials)
 	setup := newScratch(p)
 	for i := range trials {
 		t := &trials[i]
-		t.x = state[width*i : width*i+p : width*i+p]
-		if c.Momentum != 0 {
-			t.b = state[width*i+p : width*(i+1) : width*(i+1)]
+		s := state[width*i : width*(i+1)]
+		t.x = s[:p:p]
+		if nv >= 1 {
+			t.b = s[p : 2*p : 2*p]
+		}
+		if nv >= 2 {
+			t.v = s[2*p : 3*p : 3*p]
 		}
 		t.rnd.Seed(c.Seed, uint64(i))
 		initTrial(m, c.Init, t, setup)
+		t.sched = c.Cursor()
 		t.eta, t.lambda = c.Eta, c.Lambda
 	}
-	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi}
+	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi, opt: c.optName(), b1: c.Beta1, b2: c.Beta2, eps: c.Eps}
 	eng.prepare()
 	res, err := Lockstep(ctx, c, true,
 		func() func(i, n0, n1 int, out *Sample) {
 			sc := newScratch(p)
-			return func(i, n0, n1 int, out *Sample) { eng.advance(&trials[i], sc, i, c.Schedule, n0, n1, out) }
+			return func(i, n0, n1 int, out *Sample) { eng.advance(&trials[i], sc, i, n0, n1, out) }
 		},
 		func(i int) error { return trials[i].dead })
 	if err != nil {
@@ -117,7 +122,11 @@ type stepper struct {
 	m      *nrq.Model
 	mu, xi float64
 	a, s   []float64 // diagonal A and noise std (fast path), else nil
-	target []int
+	// opt is the optimizer (OptSGD, OptAdamW, OptLion) and b1, b2, eps
+	// its knobs (AdamW, Lion).
+	opt         string
+	b1, b2, eps float64
+	target      []int
 }
 
 func (e *stepper) prepare() {
@@ -130,14 +139,13 @@ func (e *stepper) prepare() {
 }
 
 // advance runs trial t (index i) over steps [n0, n1), recording at n0.
-func (e *stepper) advance(t *trial, sc *scratch, i int, sched []Event, n0, n1 int, out *Sample) {
+func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *Sample) {
 	if t.dead != nil {
 		return
 	}
 	for n := n0; n < n1; n++ {
-		for t.nextEvt < len(sched) && sched[t.nextEvt].Step == n {
-			t.apply(sched[t.nextEvt])
-			t.nextEvt++
+		if scale, changed := t.sched.Advance(n); changed {
+			t.apply(scale)
 		}
 		var r *Sample
 		if n == n0 {
@@ -145,6 +153,10 @@ func (e *stepper) advance(t *trial, sc *scratch, i int, sched []Event, n0, n1 in
 		}
 		var ok bool
 		switch {
+		case e.opt == OptAdamW:
+			ok = e.stepAdamW(t, sc, r)
+		case e.opt == OptLion:
+			ok = e.stepLion(t, sc, r)
 		case e.a != nil && e.m.Kind == nrq.NRQ && e.mu == 0:
 			ok = e.stepDiagNRQ(t, sc, r)
 		case e.a != nil && e.m.Kind == nrq.NRQ:
@@ -170,20 +182,14 @@ func reason(n2 float64) string {
 	}
 }
 
-// apply carries out a schedule event.
-func (t *trial) apply(ev Event) {
-	if ev.LRDivide > 0 {
-		t.eta /= ev.LRDivide
-		if ev.Rescale {
-			s := math.Pow(ev.LRDivide, -0.25)
-			for i := range t.x {
-				t.x[i] *= s
-			}
-			t.n2 = dot(t.x, t.x)
+// apply takes η, λ from the schedule cursor and multiplies X by scale.
+func (t *trial) apply(scale float64) {
+	t.eta, t.lambda = t.sched.Eta, t.sched.Lambda
+	if scale != 1 {
+		for i := range t.x {
+			t.x[i] *= scale
 		}
-	}
-	if ev.SetLambda {
-		t.lambda = ev.Lambda
+		t.n2 = dot(t.x, t.x)
 	}
 }
 

@@ -89,7 +89,15 @@ type Builder struct {
 	specs   []Param
 	nodes   []*Node
 	updates map[int]*Node // state index → new value (running statistics)
+
+	// conv computes the convolutions; nil means Conv2D. Only the test
+	// comparing against GoMLX's Convolve sets it.
+	conv convFunc
 }
+
+// convFunc computes a bias-free convolution of x [B, H, W, Cin] with kernel
+// [kh, kw, Cin, Cout], stride and zero padding (Conv2D's contract).
+type convFunc func(x, kernel *Node, stride, pad int) *Node
 
 func newBuilder(g *Graph, training bool) *Builder {
 	return &Builder{g: g, training: training, bnMomentum: 0.1, bnEpsilon: 1e-5, updates: map[int]*Node{}}
@@ -108,8 +116,11 @@ func (b *Builder) param(p Param) *Node {
 func (b *Builder) Conv(x *Node, name string, k, cout, stride int, scaleInvariant bool) *Node {
 	cin := x.Shape().Dimensions[3]
 	w := b.param(Param{Name: name, Dims: []int{k, k, cin, cout}, Kind: KindConv, FanIn: k * k * cin, ScaleInvariant: scaleInvariant})
-	p := k / 2
-	return Convolve(x, w).Strides(stride).PaddingPerDim([][2]int{{p, p}, {p, p}}).Done()
+	conv := b.conv
+	if conv == nil {
+		conv = Conv2D
+	}
+	return conv(x, w, stride, k/2)
 }
 
 // BN is batch normalization over the batch and spatial axes of an NHWC
