@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/smdlab/smd/internal/safetensors"
+	"github.com/smdlab/smd/theory"
 )
 
 // ErrBadInput is wrapped by every error about the checkpoints or the
@@ -36,11 +37,11 @@ const (
 	KeyChannelAxis = "channel_axis"
 )
 
-// Optimizer names.
+// Optimizer names (package theory's).
 const (
-	SGD   = "sgd"
-	AdamW = "adamw"
-	Lion  = "lion"
+	SGD   = theory.SGD
+	AdamW = theory.AdamW
+	Lion  = theory.Lion
 )
 
 // Defaults of the optimizer constants when neither a flag nor the metadata
@@ -294,10 +295,9 @@ func readCheckpoint(path string, cfg Config, seen map[string]map[string]bool) (C
 		return c, bad("%s: lr %g, want η > 0", path, h.LR)
 	case h.WeightDecay < 0:
 		return c, bad("%s: weight_decay %g, want λ ≥ 0", path, h.WeightDecay)
-	case h.Momentum < 0 || h.Momentum >= 1:
-		return c, bad("%s: momentum %g, want 0 ≤ μ < 1", path, h.Momentum)
-	case h.Beta1 < 0 || h.Beta1 >= 1 || h.Beta2 < 0 || h.Beta2 >= 1:
-		return c, bad("%s: beta1 %g, beta2 %g, want both in [0, 1)", path, h.Beta1, h.Beta2)
+	}
+	if err := h.opt().Validate(); err != nil {
+		return c, bad("%s: %v", path, err)
 	}
 	c.ChannelAxis = "first"
 	switch {
