@@ -43,13 +43,7 @@ func (c *Config) BuildModel() (*nrq.Model, error) {
 	)
 	switch {
 	case len(c.Spectrum) > 0:
-		var a []float64
-		for i, v := range c.Spectrum {
-			for range c.Multiplicity[i] {
-				a = append(a, v)
-			}
-		}
-		m, err = nrq.NewDiagonal(kind, a, noise)
+		m, err = nrq.NewSpectrum(kind, c.Spectrum, c.Multiplicity, noise)
 	case len(c.Diagonal) > 0:
 		m, err = nrq.NewDiagonal(kind, c.Diagonal, noise)
 	default:

@@ -75,6 +75,6 @@ func Example_largeP() {
 	}
 	// Output:
 	// t =     0  f: reduced 0.50000 ± 0.00000, sde-reduced 0.50000 ± 0.00000, agree true
-	// t = 10000  f: reduced 0.08404 ± 0.00005, sde-reduced 0.08407 ± 0.00005, agree true
-	// t = 20000  f: reduced 0.01492 ± 0.00002, sde-reduced 0.01495 ± 0.00003, agree true
+	// t = 10000  f: reduced 0.08411 ± 0.00005, sde-reduced 0.08411 ± 0.00006, agree true
+	// t = 20000  f: reduced 0.01494 ± 0.00002, sde-reduced 0.01489 ± 0.00002, agree true
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/smdlab/smd/nrq"
 	"github.com/smdlab/smd/sim"
@@ -48,26 +47,18 @@ func twoLevelOf(c *sim.Config, engine string) (twoLevel, error) {
 		return twoLevel{}, err
 	}
 	m := c.Model
-	a, ok := m.Diagonal()
-	if !ok {
+	if !m.IsDiagonal() {
 		return twoLevel{}, fmt.Errorf("%w: %s needs a diagonal A (Assumption 1)", ErrUnsupported, engine)
 	}
 	sigma, iso := m.Isotropic()
 	if !iso {
 		return twoLevel{}, fmt.Errorf("%w: %s needs isotropic noise Σ̃ = σ²I (Assumption 2)", ErrUnsupported, engine)
 	}
-	vals := slices.Clone(a)
-	slices.Sort(vals)
-	vals = slices.Compact(vals)
-	if len(vals) != 2 {
-		return twoLevel{}, fmt.Errorf("%w: %s needs a two-valued spectrum (Theorem 2), got %d distinct eigenvalues", ErrUnsupported, engine, len(vals))
+	blocks, _ := m.Blocks() // sorted by eigenvalue; one noise level, so one block per eigenvalue
+	if len(blocks) != 2 {
+		return twoLevel{}, fmt.Errorf("%w: %s needs a two-valued spectrum (Theorem 2), got %d distinct eigenvalues", ErrUnsupported, engine, len(blocks))
 	}
-	t := twoLevel{al: vals[0], ah: vals[1], sigma: sigma, p: len(a)}
-	for _, v := range a {
-		if v == t.al {
-			t.m1++
-		}
-	}
+	t := twoLevel{al: blocks[0].A, ah: blocks[1].A, sigma: sigma, p: m.Dim(), m1: blocks[0].Mult}
 	t.m2 = t.p - t.m1
 	return t, nil
 }

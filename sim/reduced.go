@@ -1,12 +1,10 @@
 package sim
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/smdlab/smd/internal/rng"
@@ -56,40 +54,17 @@ func ReducedBlocks(m *nrq.Model) (int, bool) {
 }
 
 func reducedBlocks(m *nrq.Model) ([]redBlock, error) {
-	a, okA := m.Diagonal()
-	s, okS := m.NoiseStd()
-	if !okA {
+	if !m.IsDiagonal() {
 		return nil, fmt.Errorf("%w: A is dense (reduced needs a diagonal A)", ErrNotReducible)
 	}
-	if !okS {
+	blocks, ok := m.Blocks()
+	if !ok {
 		return nil, fmt.Errorf("%w: the noise covariance is dense (reduced needs a diagonal Σ̃)", ErrNotReducible)
 	}
-	lo := slices.Min(a)
-	idx := map[[2]float64]int{}
-	var bl []redBlock
-	last, lastJ := [2]float64{math.NaN()}, -1 // runs of equal keys skip the map
-	for i, ai := range a {
-		key := [2]float64{ai, s[i]}
-		if key == last {
-			bl[lastJ].m++
-			continue
-		}
-		j, ok := idx[key]
-		last = key
-		if !ok {
-			j = len(bl)
-			idx[key] = j
-			bl = append(bl, redBlock{a: ai, s: s[i], target: ai == lo})
-		}
-		lastJ = j
-		bl[j].m++
+	bl := make([]redBlock, len(blocks))
+	for j, b := range blocks { // sorted by (a, σ): the smallest eigenvalue first
+		bl[j] = redBlock{a: b.A, s: b.S, m: b.Mult, target: b.A == blocks[0].A}
 	}
-	slices.SortFunc(bl, func(x, y redBlock) int {
-		if c := cmp.Compare(x.a, y.a); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.s, y.s)
-	})
 	return bl, nil
 }
 

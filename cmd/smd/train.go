@@ -174,8 +174,11 @@ func (t *TrainCmd) Run(g *Globals) error {
 
 // checkData reports the first missing dataset file or folder.
 func checkData(cfg train.Config, dir string) error {
-	if cfg.Dataset == train.DataCIFAR10 {
+	switch cfg.Dataset {
+	case train.DataCIFAR10:
 		return train.CheckCIFAR(dir)
+	case train.DataFashionMNIST:
+		return train.CheckFashionMNIST(dir)
 	}
 	for _, sub := range []string{"train", "val"} {
 		p := filepath.Join(dir, sub)
@@ -187,6 +190,17 @@ func checkData(cfg train.Config, dir string) error {
 }
 
 func loadData(cfg train.Config, dir string) (trainSet, testSet train.Dataset, err error) {
+	if cfg.Dataset == train.DataFashionMNIST {
+		tr, err := train.LoadFashionMNIST(dir, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		te, err := train.LoadFashionMNIST(dir, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		return tr, te, nil
+	}
 	if cfg.Dataset == train.DataCIFAR10 {
 		tr, err := train.LoadCIFAR(dir, true)
 		if err != nil {
