@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -412,5 +413,38 @@ func TestBF16TooCoarse(t *testing.T) {
 	// norm, so the angle by ≤ 2·2⁻⁸ rad (absolute, not relative).
 	if au := res.Rows[0].AU; math.Abs(au-0.05) > 0x1p-7 {
 		t.Errorf("AU %g from BF16, want 0.05 ± 2⁻⁷", au)
+	}
+}
+
+// TestStreams checks the memory claim: measuring a pair of 16 MiB float32
+// checkpoints allocates about the chunk buffers (1 MiB) and the results, far
+// less than one checkpoint — the tensors are never held whole.
+func TestStreams(t *testing.T) {
+	dir := t.TempDir()
+	const n = 4 << 20
+	rng := rand.New(rand.NewPCG(14, 14))
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	meta := map[string]string{"step": "0", "lr": "0.1", "weight_decay": "1e-3"}
+	writeFile(t, filepath.Join(dir, "0.safetensors"), safetensors.F32, meta, tensor{"w", []int{n}, v})
+	for i := range v {
+		v[i] += 0.01 * rng.NormFloat64()
+	}
+	meta["step"] = "1"
+	writeFile(t, filepath.Join(dir, "1.safetensors"), safetensors.F32, meta, tensor{"w", []int{n}, v})
+	r, err := Scan(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := r.Measure(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 4<<20 {
+		t.Errorf("measuring two 16 MiB checkpoints allocated %d bytes, want < 4 MiB (streaming)", got)
 	}
 }
