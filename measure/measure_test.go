@@ -144,7 +144,7 @@ func TestFloat32AcosLoses(t *testing.T) {
 // exactly (helpers_test.go), so leak = ±ε_SI/2 must be classified
 // scale-invariant and ±2ε_SI not, for plain SGD and for heavy-ball
 // momentum (the three-checkpoint form), in float32 storage where the
-// rounding bound u/(ηλ) = 6·10⁻⁸/5·10⁻⁴ ≈ 1.2·10⁻⁴ is 1/80 of ε_SI.
+// rounding bound u/(ηλ) = 6·10⁻⁸/5·10⁻⁴ ≈ 1.2·10⁻⁴ is 1/800 of ε_SI.
 func TestSIRatioMargin(t *testing.T) {
 	for _, mu := range []float64{0, 0.9} {
 		for _, leak := range []float64{-2, -0.5, 0.5, 2} {
