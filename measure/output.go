@@ -223,6 +223,7 @@ func (res *Result) panels() []*plot.Plot {
 		p.Title.Text = title
 		p.X.Label.Text = x
 		p.Y.Label.Text = y
+		p.X.Tick.Marker = plainTicks{}
 		p.Add(plotter.NewGrid())
 		return p
 	}
@@ -382,4 +383,17 @@ func countLabels(ts []plot.Tick) int {
 		}
 	}
 	return n
+}
+
+// plainTicks is gonum's default ticks labelled with %g (2500, not 2500.00).
+type plainTicks struct{}
+
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', -1, 64)
+		}
+	}
+	return ts
 }
