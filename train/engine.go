@@ -220,7 +220,8 @@ func (n *Net) buildEval(bsz int) *Graph {
 	return g
 }
 
-// Init draws a fresh state from rng: convolution kernels N(0, σ²) with
+// Init draws a fresh state from rng: convolution kernels and linear
+// weights followed by normalization N(0, σ²) with
 // σ = scale·initStd, or scale·√(2/fan_in) (Kaiming) when initStd is 0,
 // scale-invariant kernels then multiplied by k (the Corollary 3 factor, 1
 // for none); dense
@@ -238,7 +239,7 @@ func (n *Net) Init(rng *rand.Rand, initStd, scale, k float64) {
 	for i, p := range n.Specs {
 		v := make([]float32, p.Size())
 		switch p.Kind {
-		case KindConv:
+		case KindConv, KindLinear:
 			std := initStd
 			if std == 0 {
 				std = math.Sqrt(2 / float64(p.FanIn))

@@ -20,6 +20,10 @@ const (
 	KindBeta              // batch-norm shift [c]
 	KindMean              // batch-norm running mean [c] (not trained)
 	KindVar               // batch-norm running variance [c] (not trained)
+	// KindLinear is a bias-free dense weight [in, out] followed by
+	// normalization (scale-invariant), initialized like a convolution
+	// kernel (Kaiming normal).
+	KindLinear
 )
 
 func (k Kind) String() string {
@@ -38,6 +42,8 @@ func (k Kind) String() string {
 		return "mean"
 	case KindVar:
 		return "var"
+	case KindLinear:
+		return "linear"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -175,6 +181,21 @@ func (b *Builder) Dense(x *Node, name string, out int) *Node {
 	w := b.param(Param{Name: name + "/w", Dims: []int{in, out}, Kind: KindDense, FanIn: in})
 	c := b.param(Param{Name: name + "/b", Dims: []int{out}, Kind: KindBias, FanIn: in})
 	return Add(Dot(x, w).Product(), Reshape(c, 1, out))
+}
+
+// Linear is a bias-free dense layer x·W on a [B, in] tensor; scaleInvariant
+// marks a weight followed by batch normalization (a bias would be removed
+// by it anyway).
+func (b *Builder) Linear(x *Node, name string, out int, scaleInvariant bool) *Node {
+	in := x.Shape().Dimensions[1]
+	w := b.param(Param{Name: name, Dims: []int{in, out}, Kind: KindLinear, FanIn: in, ScaleInvariant: scaleInvariant})
+	return Dot(x, w).Product()
+}
+
+// LinearBN is a scale-invariant linear layer followed by batch
+// normalization over the batch axis.
+func (b *Builder) LinearBN(x *Node, name string, out int) *Node {
+	return b.BN(b.Linear(x, name+"/w", out, true), name+"/bn", false)
 }
 
 // Relu is max(x, 0).
