@@ -219,7 +219,7 @@ func TestSweepSlurm(t *testing.T) {
 			t.Errorf("%s from Slurm differs from the local run's", f)
 		}
 	}
-	if s := string(sweepRead(t, filepath.Join(out, "summary.csv"))); strings.Count(s, ",ok,") != 8 || strings.Count(s, ",agrees\n") != 8 {
+	if s := string(sweepRead(t, filepath.Join(out, "summary.csv"))); strings.Count(s, ",ok,") != 8 || strings.Count(s, ",supported\n") != 8 {
 		t.Errorf("summary:\n%s", s)
 	}
 }
