@@ -403,3 +403,23 @@ func TestListValues(t *testing.T) {
 		t.Fatalf("params %v, p = %d", sw.Points[0].Params, dim(sw.Points[1].Config))
 	}
 }
+
+// Progress is monotone in trial-steps and ends at the shard's totals.
+func TestProgress(t *testing.T) {
+	sw := parse(t, small)
+	var last Progress
+	mono := true
+	_, err := Run(context.Background(), sw, t.TempDir(), Options{Shard: 1, Shards: 2, Workers: 2, Progress: func(p Progress) {
+		if p.Work < last.Work || p.Points < last.Points {
+			mono = false
+		}
+		last = p
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(sw.Shard(1, 2))
+	if !mono || last.Points != n || last.PointsTotal != n || last.Work != last.WorkTotal || last.WorkTotal != int64(n)*20*400 {
+		t.Fatalf("monotone %v, last %+v, want %d points of 8000 trial-steps", mono, last, n)
+	}
+}
