@@ -23,15 +23,21 @@ import (
 	"github.com/smdlab/smd/plot"
 	"github.com/smdlab/smd/sim"
 	"github.com/smdlab/smd/theory"
+	"github.com/smdlab/smd/train"
 )
 
 // ReproduceCmd is `smd reproduce`.
 type ReproduceCmd struct {
-	Figure  string `arg:"" optional:"" default:"all" enum:"fig1,fig2,all" help:"Which figure: fig1, fig2 or all (default all)."`
-	Out     string `help:"Output directory (default ./figures)." default:"figures" placeholder:"DIR"`
-	Trials  int    `help:"Trials per Figure 2 curve (the paper averages 100)." default:"100"`
-	Workers int    `help:"Worker goroutines (0: all cores). Never changes the output." default:"0"`
-	Seed    uint64 `help:"Add N to every preset's seed (0: the presets' own seeds), to check that no claim rests on one seed." default:"0"`
+	Figure string `arg:"" optional:"" default:"all" enum:"fig1,fig2,fig3,all" help:"Which figure: fig1, fig2, fig3 or all (default all: Figures 1 and 2; fig3 trains networks and runs only when asked for)."`
+	Out    string `help:"Output directory (default ./figures)." default:"figures" placeholder:"DIR"`
+	Trials int    `help:"Trials per curve (0: the figure's default, 100 per Figure 2 curve as in the paper, 3 per Figure 3 curve)." default:"0"`
+	// Fig3Steps and Fig3Test shorten fig3 for tests (hidden).
+	Fig3Steps int    `name:"fig3-steps-per-epoch" hidden:"" help:"fig3: SGD steps per epoch (0: one pass over the data)."`
+	Fig3Test  int    `name:"fig3-test-samples" hidden:"" help:"fig3: test images per evaluation (0: all)."`
+	Fig3From  string `name:"fig3-from" hidden:"" type:"existingfile" help:"fig3: redraw from the fig3-results.gob of an earlier run instead of training."`
+	Data      string `help:"Fashion-MNIST directory for fig3 (IDX files, gzipped or not; default /usr/share/datasets/fashion-mnist from Debian's dataset-fashion-mnist)." type:"path" placeholder:"DIR"`
+	Workers   int    `help:"Worker goroutines (0: all cores). Never changes the output." default:"0"`
+	Seed      uint64 `help:"Add N to every preset's seed (0: the presets' own seeds), to check that no claim rests on one seed." default:"0"`
 }
 
 // Help is shown by `smd reproduce --help`.
@@ -102,17 +108,32 @@ type figureOut struct {
 
 // runRecord is one simulation in run.json.
 type runRecord struct {
-	Figure  string             `json:"figure"`
-	Label   string             `json:"label"`
-	Config  *experiment.Config `json:"config"`
-	Method  string             `json:"method"`
-	WallSec float64            `json:"wall_seconds"`
+	Figure string             `json:"figure"`
+	Label  string             `json:"label"`
+	Config *experiment.Config `json:"config,omitempty"`
+	// TrainConfig is a Figure 3 run's network training config.
+	TrainConfig *train.Config `json:"train_config,omitempty"`
+	Method      string        `json:"method"`
+	WallSec     float64       `json:"wall_seconds"`
 }
 
 // Run executes `smd reproduce`.
 func (r *ReproduceCmd) Run(g *Globals) error {
+	if r.Trials == 0 {
+		r.Trials = 100
+		if r.Figure == "fig3" {
+			r.Trials = fig3DefaultTrials
+		}
+	}
 	if r.Trials < 2 {
 		return badInput(fmt.Errorf("--trials: must be ≥ 2 (standard errors need two trials), got %d", r.Trials))
+	}
+	var fig3Dir string
+	if r.Figure == "fig3" {
+		var err error
+		if fig3Dir, err = fig3Data(r.Data); err != nil {
+			return badInput(fmt.Errorf("--data: %w", err))
+		}
 	}
 	if r.Workers < 0 {
 		return badInput(fmt.Errorf("--workers: must be ≥ 0, got %d", r.Workers))
@@ -122,7 +143,7 @@ func (r *ReproduceCmd) Run(g *Globals) error {
 	}
 	start := time.Now()
 	var groups []experiment.Fig2Group
-	if r.Figure != "fig1" {
+	if r.Figure == "fig2" || r.Figure == "all" {
 		groups = experiment.Fig2()
 	}
 	var total int64
@@ -136,7 +157,16 @@ func (r *ReproduceCmd) Run(g *Globals) error {
 	}
 	var figs []*figureOut
 	var runs []runRecord
-	if r.Figure != "fig2" {
+	if r.Figure == "fig3" {
+		opt := train.Fig3Options{Trials: r.Trials, SeedOffset: r.Seed, StepsPerEpoch: r.Fig3Steps, TestSamples: r.Fig3Test}
+		f, rr, err := figure3(g, fig3Dir, opt, r.Fig3From, r.Out)
+		if err != nil {
+			return err
+		}
+		figs = append(figs, f)
+		runs = rr
+	}
+	if r.Figure == "fig1" || r.Figure == "all" {
 		f, err := figure1(g)
 		if err != nil {
 			return err
