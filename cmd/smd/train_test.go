@@ -129,8 +129,8 @@ func TestTrainEndToEnd(t *testing.T) {
 	}
 	layers := readCSV(train.LayersFile)
 	// Steps 0, 2, 4 measured; three scale-invariant convolutions.
-	if len(layers) != 1+3*3 || strings.Join(layers[0], ",") != "step,layer,au,norm,eta" {
-		t.Errorf("layers.csv: %d rows, header %v; want 1+9, step,layer,au,norm,eta", len(layers), layers[0])
+	if len(layers) != 1+3*3 || strings.Join(layers[0], ",") != "step,layer,au,norm,lr,eff_lr" {
+		t.Errorf("layers.csv: %d rows, header %v; want 1+9, step,layer,au,norm,lr,eff_lr", len(layers), layers[0])
 	}
 	var rj struct {
 		Synthetic bool         `json:"synthetic"`
