@@ -42,6 +42,8 @@ type Options struct {
 	Backend compute.Backend
 	// Progress, if set, is called after every step.
 	Progress func(Progress)
+	// Checkpoints, if set, saves the state as safetensors files.
+	Checkpoints *Checkpoints
 }
 
 // EpochRow is one epoch, averaged over trials (SD: standard deviation across
@@ -149,7 +151,7 @@ func Run(ctx context.Context, cfg Config, trainSet, testSet Dataset, opt Options
 	logs := make([]trialLog, cfg.Trials)
 	var stepTime time.Duration
 	for trial := range cfg.Trials {
-		d, err := runTrial(ctx, cfg, net, sched, trainSet, testSet, trial, total, opt.Progress, &logs[trial])
+		d, err := runTrial(ctx, cfg, net, sched, trainSet, testSet, trial, total, opt, &logs[trial])
 		stepTime += d
 		if err != nil {
 			return nil, err
@@ -173,7 +175,8 @@ func hyperAt(cfg Config, eta float64) Hyper {
 	return Hyper{EtaSI: eta * k2, LambdaSI: cfg.Lambda / k2, Eta: eta, Lambda: cfg.Lambda}
 }
 
-func runTrial(ctx context.Context, cfg Config, net *Net, sched Schedule, trainSet, testSet Dataset, trial, total int, progress func(Progress), log *trialLog) (time.Duration, error) {
+func runTrial(ctx context.Context, cfg Config, net *Net, sched Schedule, trainSet, testSet Dataset, trial, total int, opt Options, log *trialLog) (time.Duration, error) {
+	progress := opt.Progress
 	rng := rand.New(rand.NewPCG(cfg.Seed, uint64(trial)))
 	net.Init(rng, cfg.InitStd, cfg.InitScale, cfg.Corollary3K)
 	h, w, c := trainSet.Dims()
@@ -209,6 +212,11 @@ func runTrial(ctx context.Context, cfg Config, net *Net, sched Schedule, trainSe
 				return stepTime, err
 			}
 			eta := sched.Eta(t)
+			if opt.Checkpoints.due(t, cfg.Momentum) {
+				if err := opt.Checkpoints.save(cfg, net, trial, t, eta); err != nil {
+					return stepTime, err
+				}
+			}
 			hp := hyperAt(cfg, eta)
 			measure := t%cfg.MeasureEvery == 0
 			loss, err := net.Step(x, y, hp, measure, stats)
@@ -245,6 +253,11 @@ func runTrial(ctx context.Context, cfg Config, net *Net, sched Schedule, trainSe
 		}
 		log.testLoss = append(log.testLoss, tl)
 		log.testAcc = append(log.testAcc, ta)
+	}
+	if end := cfg.Epochs * spe; opt.Checkpoints.due(end, cfg.Momentum) { // the final state
+		if err := opt.Checkpoints.save(cfg, net, trial, end, sched.Eta(end)); err != nil {
+			return stepTime, err
+		}
 	}
 	return stepTime, nil
 }

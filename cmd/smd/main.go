@@ -44,7 +44,9 @@ type cli struct {
 	Reproduce ReproduceCmd `cmd:"" help:"Regenerate the paper's NRQ figures (1 and 2) with theory overlaid; writes PNG, SVG, CSV and index.html with the measured claims."`
 	Theory    TheoryCmd    `cmd:"" help:"Print the closed-form predictions (corrected, and as printed in the paper) for a config."`
 	Train     TrainCmd     `cmd:"" help:"Train a normalized network (ResNet18/50, small CNN) with SGD and weight decay; measure per-layer angular updates."`
+	Measure   MeasureCmd   `cmd:"" help:"Measure angular updates, norms and scale invariance of any training run from its safetensors checkpoints."`
 	Verify    VerifyCmd    `cmd:"" help:"Check every closed-form result against simulation; writes report.md and report.csv."`
+	Sweep     SweepCmd     `cmd:"" help:"Sweeps and phase diagrams: run a grid of configs locally or as a Slurm/Kubernetes job array, collect, plot."`
 	Version   VersionCmd   `cmd:"" help:"Print the program version."`
 
 	VersionFlag versionFlag `name:"version" help:"Print the program version and exit."`

@@ -329,7 +329,7 @@ func TestReproduceBadInput(t *testing.T) {
 	for _, args := range [][]string{
 		{"reproduce", "--trials", "1", "--out", filepath.Join(tmp, "a")},
 		{"reproduce", "--workers", "-1", "--out", filepath.Join(tmp, "b")},
-		{"reproduce", "fig4", "--out", filepath.Join(tmp, "c")},
+		{"reproduce", "fig9", "--out", filepath.Join(tmp, "c")},
 		{"reproduce", "--out", file},
 		{"reproduce", "fig3", "--data", tmp, "--out", filepath.Join(tmp, "d")},
 		{"reproduce", "fig3", "--trials", "1", "--data", tmp, "--out", filepath.Join(tmp, "e")},
@@ -341,7 +341,7 @@ func TestReproduceBadInput(t *testing.T) {
 		if stderr == "" {
 			t.Errorf("%v: no message", args)
 		}
-		if args[1] == "fig3" && args[2] == "--data" && !strings.Contains(stderr, "dataset-fashion-mnist") {
+		if len(args) > 3 && args[1] == "fig3" && args[2] == "--data" && !strings.Contains(stderr, "dataset-fashion-mnist") {
 			t.Errorf("%v: message %q does not name the Debian package", args, stderr)
 		}
 	}

@@ -1,6 +1,7 @@
-package main
+package repro
 
 import (
+	"context"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/smdlab/smd/claim"
-	"github.com/smdlab/smd/cmd/smd/internal/progress"
 	"github.com/smdlab/smd/experiment"
 	"github.com/smdlab/smd/plot"
 	"github.com/smdlab/smd/train"
@@ -29,8 +29,8 @@ type fig3Saved struct {
 // cores (docs/train.md).
 const fig3DefaultTrials = 3
 
-// fig3Data resolves --data for fig3: the Debian path when it is empty.
-func fig3Data(dir string) (string, error) {
+// Fig3Data resolves --data for fig3: the Debian path when it is empty.
+func Fig3Data(dir string) (string, error) {
 	if dir == "" {
 		dir = train.FashionMNISTDebianDir
 	}
@@ -40,28 +40,67 @@ func fig3Data(dir string) (string, error) {
 	return dir, nil
 }
 
-// figure3 trains the curves of train.Fig3 on Fashion-MNIST in dir and
-// builds the twelve panels with their verdicts.
+// fig3Work is the number of SGD steps of Figure 3 (the training split's
+// size read from its labels file).
+func fig3Work(o Options) int64 {
+	if o.Fig3From != "" {
+		return 0
+	}
+	dir, err := Fig3Data(o.Data)
+	if err != nil {
+		return 0
+	}
+	l, err := train.ReadIDX(filepath.Join(dir, train.FashionMNISTFiles.TrainLabels+".gz"))
+	if err != nil {
+		if l, err = train.ReadIDX(filepath.Join(dir, train.FashionMNISTFiles.TrainLabels)); err != nil {
+			return 0
+		}
+	}
+	return int64(train.Fig3Steps(train.Fig3(), l.Dims[0], fig3Options(o)))
+}
+
+func fig3Options(o Options) train.Fig3Options {
+	return train.Fig3Options{Trials: o.Trials, SeedOffset: o.Seed, StepsPerEpoch: o.Fig3StepsPerEpoch, TestSamples: o.Fig3TestSamples}
+}
+
+// validateFig3 reports a missing dataset before anything runs.
+func validateFig3(o Options) error {
+	if o.Fig3From != "" {
+		return nil
+	}
+	if _, err := Fig3Data(o.Data); err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	return nil
+}
+
+// buildFig3 trains the curves of train.Fig3 on Fashion-MNIST (o.Data)
+// and builds the twelve panels with their verdicts
+// (experiment.CheckFig3Equilibrium, CheckFig3Decay, CheckFig3Init).
 //
-// The trained results are also saved as fig3-results.gob in out; from, if
-// set, names such a file to redraw from instead of training.
-func figure3(g *Globals, dir string, opt train.Fig3Options, from, out string) (*figureOut, []runRecord, error) {
+// The trained results are also saved as fig3-results.gob in o.Out;
+// o.Fig3From, if set, names such a file to redraw from instead of training.
+func buildFig3(ctx context.Context, o Options, progress func(int64)) (*Figure, []Run, error) {
 	rows := train.Fig3()
 	var saved fig3Saved
-	if from != "" {
-		f, err := os.Open(from)
+	if o.Fig3From != "" {
+		f, err := os.Open(o.Fig3From)
 		if err != nil {
 			return nil, nil, err
 		}
 		err = gob.NewDecoder(f).Decode(&saved)
 		f.Close()
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", from, err)
+			return nil, nil, fmt.Errorf("%s: %w", o.Fig3From, err)
 		}
 		if len(saved.Results) != len(rows) {
-			return nil, nil, fmt.Errorf("%s: %d rows, want %d", from, len(saved.Results), len(rows))
+			return nil, nil, fmt.Errorf("%s: %d rows, want %d", o.Fig3From, len(saved.Results), len(rows))
 		}
 	} else {
+		dir, err := Fig3Data(o.Data)
+		if err != nil {
+			return nil, nil, err
+		}
 		trainSet, err := train.LoadFashionMNIST(dir, true)
 		if err != nil {
 			return nil, nil, err
@@ -70,11 +109,11 @@ func figure3(g *Globals, dir string, opt train.Fig3Options, from, out string) (*
 		if err != nil {
 			return nil, nil, err
 		}
+		opt := fig3Options(o)
 		saved.Steps = train.Fig3Steps(rows, trainSet.Len(), opt)
-		rep := progress.New(g.Stderr, g.Log, g.Interactive, "reproduce fig3", int64(saved.Steps), 5*time.Second)
-		opt.Progress = func(done, _ int) { rep.Update(int64(done)) }
+		opt.Progress = func(done, _ int) { progress(int64(done)) }
 		start := time.Now()
-		saved.Results, err = train.RunFig3(g.Ctx, rows, trainSet, testSet, opt)
+		saved.Results, err = train.RunFig3(ctx, rows, trainSet, testSet, opt)
 		if err != nil {
 			var de *train.DivergedError
 			if errors.As(err, &de) {
@@ -82,27 +121,26 @@ func figure3(g *Globals, dir string, opt train.Fig3Options, from, out string) (*
 			}
 			return nil, nil, err
 		}
-		rep.Done()
 		saved.Wall = time.Since(start)
-		if err := writeFile(filepath.Join(out, "fig3-results.gob"), func(w io.Writer) error { return gob.NewEncoder(w).Encode(&saved) }); err != nil {
+		if err := WriteFile(filepath.Join(o.Out, "fig3-results.gob"), func(w io.Writer) error { return gob.NewEncoder(w).Encode(&saved) }); err != nil {
 			return nil, nil, err
 		}
 	}
 	res, total, wall := saved.Results, saved.Steps, saved.Wall
 	base := train.Fig3Base()
-	f := &figureOut{Name: "fig3",
+	f := &Figure{Name: "fig3",
 		Title: fmt.Sprintf("Figure 3 on Fashion-MNIST: BN-MLP 784–256–128–10, batch %d, plain SGD, mean of %d trials", base.BatchSize, res[0][0].Config.Trials),
 		Caption: "The paper's Figure 3 (ResNet18 on CIFAR-10) on the data and network this machine can train: Fashion-MNIST and a multilayer perceptron whose two hidden layers are followed by batch normalization, so their weights are scale-invariant. " +
 			"Rows: (a)–(d) several (η, λ) at equal ηλ; (e)–(h) a learning-rate decay without and with rescale; (i)–(l) the initial scale and Corollary 3. " +
 			"Columns: train loss (mean minibatch loss of each epoch), test accuracy (10 000 test images after each epoch), mean angular update of the scale-invariant layers per measured step with √(2λη) dotted, mean weight norm of those layers. All panels share the epoch axis from 0.",
 		W: 19, H: 12.5, PW: 8.2, PH: 4.2}
-	var runs []runRecord
+	var runs []Run
 	for i, row := range rows {
 		series := make([]experiment.Fig3Series, len(row.Curves))
 		for j, cv := range row.Curves {
 			series[j] = res[i][j].Series(cv.Label)
 			c := res[i][j].Config
-			runs = append(runs, runRecord{Figure: row.Name, Label: cv.Label, TrainConfig: &c, Method: "train (" + res[i][j].Backend + ")", WallSec: res[i][j].Wall.Seconds()})
+			runs = append(runs, Run{Figure: row.Name, Label: cv.Label, TrainConfig: &c, Method: "train (" + res[i][j].Backend + ")", WallSec: res[i][j].Wall.Seconds()})
 		}
 		var checks [4]experiment.Fig3Panel
 		switch row.Name {
@@ -146,18 +184,18 @@ var fig3Columns = [4]struct{ title, ylabel string }{
 }
 
 // fig3Row draws one row of Figure 3 and captions it with its checks.
-func fig3Row(row train.Fig3Row, ss []experiment.Fig3Series, checks [4]experiment.Fig3Panel) []*panelOut {
+func fig3Row(row train.Fig3Row, ss []experiment.Fig3Series, checks [4]experiment.Fig3Panel) []*Panel {
 	epochs := float64(len(ss[0].Epochs))
-	var out []*panelOut
+	var out []*Panel
 	for k, col := range fig3Columns {
 		id := row.Panels[k]
 		p := &plot.Panel{Title: fmt.Sprintf("(%s) %s", id, col.title), XLabel: "epoch", YLabel: col.ylabel, XMin: 0, XMax: epochs, LogY: k >= 2}
 		if ss[0].DecayEpoch > 0 {
 			p.VLines = []float64{float64(ss[0].DecayEpoch)}
 		}
-		po := &panelOut{Stem: "fig3" + id, Label: "(" + id + ")", Claim: fig3Claims[row.Name][k], Panel: p}
+		po := &Panel{Stem: "fig3" + id, Label: "(" + id + ")", Claim: fig3Claims[row.Name][k], Plot: p}
 		for i, s := range ss {
-			sr := series{Name: s.Label, Kind: "sim"}
+			sr := Series{Name: s.Label, Kind: "sim"}
 			if k < 2 {
 				for e, ep := range s.Epochs {
 					m := ep.TrainLoss
@@ -178,7 +216,7 @@ func fig3Row(row train.Fig3Row, ss []experiment.Fig3Series, checks [4]experiment
 			po.Series = append(po.Series, sr)
 			p.Curves = append(p.Curves, plot.Curve{Label: s.Label, X: sr.X, Y: sr.Y, Color: i, Marker: false})
 			if k == 2 {
-				th := series{Name: s.Label + ": √(2λη)", Kind: "theory", X: sr.X}
+				th := Series{Name: s.Label + ": √(2λη)", Kind: "theory", X: sr.X}
 				for _, st := range s.Steps {
 					th.Y = append(th.Y, st.AUTheory)
 				}
@@ -194,7 +232,7 @@ func fig3Row(row train.Fig3Row, ss []experiment.Fig3Series, checks [4]experiment
 		}
 		po.Measured = append(po.Measured, checks[k].Notes...)
 		po.Measured = append(po.Measured, fig3Summary(ss, k)...)
-		po.Verdict = checks[k].Verdict.String()
+		po.Verdict = checks[k].Verdict
 		out = append(out, po)
 	}
 	return out
