@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"gonum.org/v1/gonum/stat/distuv"
+
 	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/experiment"
 	"github.com/smdlab/smd/plot"
@@ -153,6 +155,12 @@ func buildFig3(ctx context.Context, o Options, progress func(int64)) (*Figure, [
 		}
 		f.Rows = append(f.Rows, fig3Row(row, series, checks))
 	}
+	trials := res[0][0].Config.Trials
+	f.Notes = append(f.Notes, fmt.Sprintf("How Figure 3 is checked (experiment.CheckFig3Equilibrium, CheckFig3Decay, CheckFig3Init; package claim): \"±\" is the standard error across the %d trials (sample SD/√%d); "+
+		"a difference between two curves adds their SEs (the curves share their seeds, so they are not independent); a value agrees with a prediction when |Δ| ≤ z·SE + bound, an effect is shown when it exceeds z·SE, "+
+		"z = %.2f per check and Bonferroni over the pairs or epochs a check scans. The only bias bound is the AU's: |E Δ² − 2λη| ≤ D(1 + 2λη) + 3(λη)² + 2AU⁴ with D the measured drift of ln‖w‖² per step in the epoch (experiment.AUBias), "+
+		"and the equilibrium claim is 'not shown' while D > 2λη/4. With %d trials each SE is itself estimated from %d degrees of freedom, so z = %.2f has a false-alarm probability of %s per check (Student's t) rather than 10⁻⁵: read the verdicts as indicative and rerun with more --trials to sharpen them.",
+		trials, trials, claim.Z, trials, trials-1, claim.Z, tFalseAlarm(claim.Z, trials-1)))
 	f.Notes = append(f.Notes, fmt.Sprintf("%d SGD steps over %d distinct runs in %s (%.1f ms per step, two runs at a time); settings: train.Fig3Equilibrium, Fig3Decay, Fig3Init and run.json.",
 		total, len(runs)-1, wall.Round(time.Second), 1000*wall.Seconds()/float64(total)))
 	return f, runs, nil
@@ -236,6 +244,13 @@ func fig3Row(row train.Fig3Row, ss []experiment.Fig3Series, checks [4]experiment
 		out = append(out, po)
 	}
 	return out
+}
+
+// tFalseAlarm is P(|T| > z) for Student's t with df degrees of freedom,
+// formatted.
+func tFalseAlarm(z float64, df int) string {
+	p := 2 * distuv.StudentsT{Mu: 0, Sigma: 1, Nu: float64(df)}.Survival(z)
+	return fmt.Sprintf("%.2g", p)
 }
 
 // fig3Summary lists each curve's first- and last-epoch value of column k.
