@@ -25,14 +25,14 @@ func fig3Curve(label string, eta, lambda float64, loss, acc, au, nrm epochFn, se
 	return s
 }
 
-func verdicts(p [4]Fig3Panel) [4]claim.Verdict {
+func fig3Verdicts(p [4]Fig3Panel) [4]claim.Verdict {
 	return [4]claim.Verdict{p[0].Verdict, p[1].Verdict, p[2].Verdict, p[3].Verdict}
 }
 
-func want(t *testing.T, name string, got [4]Fig3Panel, w [4]claim.Verdict) {
+func wantFig3(t *testing.T, name string, got [4]Fig3Panel, w [4]claim.Verdict) {
 	t.Helper()
-	if verdicts(got) != w {
-		t.Errorf("%s: verdicts %v, want %v", name, verdicts(got), w)
+	if fig3Verdicts(got) != w {
+		t.Errorf("%s: verdicts %v, want %v", name, fig3Verdicts(got), w)
 		for k, p := range got {
 			for _, c := range p.Claims {
 				t.Logf("  panel %d: %s", k, c)
@@ -65,15 +65,17 @@ func TestCheckFig3Equilibrium(t *testing.T) {
 			1e-3)
 	}
 	good := []Fig3Series{mk(0, th, 0.3, 1), mk(1, th, 0.3, 1), mk(2, th, 0.3, 1)}
-	want(t, "supported", CheckFig3Equilibrium(good), [4]claim.Verdict{S, S, S, S})
+	wantFig3(t, "supported", CheckFig3Equilibrium(good), [4]claim.Verdict{S, S, S, S})
 	bad := []Fig3Series{mk(0, th, 0.3, 1), mk(1, 2*th, 0.4, 1), mk(2, th, 0.3, 1)}
-	want(t, "AU 2× and loss apart", CheckFig3Equilibrium(bad), [4]claim.Verdict{C, S, C, S})
+	wantFig3(t, "AU 2× and loss apart", CheckFig3Equilibrium(bad), [4]claim.Verdict{C, S, C, S})
 	rev := []Fig3Series{mk(0, th, 0.3, 3), mk(1, th, 0.3, 1), mk(2, th, 0.3, 0.5)}
-	want(t, "norms reversed", CheckFig3Equilibrium(rev), [4]claim.Verdict{S, S, S, C})
+	wantFig3(t, "norms reversed", CheckFig3Equilibrium(rev), [4]claim.Verdict{S, S, S, C})
 	// Still drifting in the last epoch: the AU claim is not shown.
 	drift := []Fig3Series{mk(0, th, 0.3, 1), mk(1, th, 0.3, 1), mk(2, th, 0.3, 1)}
 	drift[1].Epochs[5].Drift = 1e-3
-	want(t, "not in equilibrium", CheckFig3Equilibrium(drift), [4]claim.Verdict{S, S, N, S})
+	wantFig3(t, "not in equilibrium", CheckFig3Equilibrium(drift), [4]claim.Verdict{S, S, N, S})
+	drift[1].Epochs[5].Drift = math.NaN()
+	wantFig3(t, "drift not measured", CheckFig3Equilibrium(drift), [4]claim.Verdict{S, S, N, S})
 }
 
 // TestCheckFig3Decay: η ÷ 5 at epoch 3. Supported: without rescale the AU
@@ -125,9 +127,9 @@ func TestCheckFig3Decay(t *testing.T) {
 		}
 		return s
 	}
-	want(t, "supported", CheckFig3Decay(mk("no rescale", false, true, k), mk("rescale", true, false, math.Sqrt(k))), [4]claim.Verdict{S, S, S, S})
-	want(t, "rescale dips and drops by k", CheckFig3Decay(mk("no rescale", false, true, k), mk("rescale", true, true, k)), [4]claim.Verdict{C, C, C, S})
-	want(t, "no pseudo overfitting", CheckFig3Decay(mk("no rescale", false, false, k), mk("rescale", true, false, math.Sqrt(k))), [4]claim.Verdict{N, N, S, S})
+	wantFig3(t, "supported", CheckFig3Decay(mk("no rescale", false, true, k), mk("rescale", true, false, math.Sqrt(k))), [4]claim.Verdict{S, S, S, S})
+	wantFig3(t, "rescale dips and drops by k", CheckFig3Decay(mk("no rescale", false, true, k), mk("rescale", true, true, k)), [4]claim.Verdict{C, C, C, S})
+	wantFig3(t, "no pseudo overfitting", CheckFig3Decay(mk("no rescale", false, false, k), mk("rescale", true, false, math.Sqrt(k))), [4]claim.Verdict{N, N, S, S})
 }
 
 // TestCheckFig3Init: the Corollary 3 curve equal to the Kaiming one (norm
@@ -149,9 +151,9 @@ func TestCheckFig3Init(t *testing.T) {
 		func(e int) float64 { return 0.88 - 0.1*math.Exp(-float64(e)) },
 		func(e int) float64 { return 0.04 * (1 - 0.5*math.Exp(-float64(e))) },
 		func(e int) float64 { return 10 * (10 - float64(e)) }, 1e-3)
-	want(t, "supported", CheckFig3Init(kaiming, big, cor3, 10), [4]claim.Verdict{S, S, S, S})
+	wantFig3(t, "supported", CheckFig3Init(kaiming, big, cor3, 10), [4]claim.Verdict{S, S, S, S})
 	off := cor3
 	off.Epochs = append([]Fig3Epoch(nil), cor3.Epochs...)
 	off.Epochs[2].TestAcc.Mean += 20 * 2 * off.Epochs[2].TestAcc.SE
-	want(t, "Corollary 3 curve off", CheckFig3Init(kaiming, big, off, 10), [4]claim.Verdict{S, C, S, S})
+	wantFig3(t, "Corollary 3 curve off", CheckFig3Init(kaiming, big, off, 10), [4]claim.Verdict{S, C, S, S})
 }
