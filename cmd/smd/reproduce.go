@@ -42,6 +42,14 @@ three groups of settings (experiment.Fig2Equilibrium, Fig2Escape, Fig2Init;
 their doc comments give the settings): equilibrium for several (eta,
 lambda), the escape after a learning-rate decay with and without rescale,
 and Corollary 3 with different initial scales.
+Figure 3 (a)-(l), only when asked for (fig3; about 20 minutes on two cores):
+the paper's real-data experiments on Fashion-MNIST (--data, default
+/usr/share/datasets/fashion-mnist from Debian's dataset-fashion-mnist) with a
+batch-normalized MLP: train loss, test accuracy, mean angular update with
+sqrt(2*lambda*eta), mean weight norm, for several (eta, lambda) at equal
+eta*lambda, a learning-rate decay without and with rescale, and a 10x
+initial scale with and without Corollary 3 (train.Fig3Equilibrium,
+Fig3Decay, Fig3Init); 3 trials per curve unless --trials says otherwise.
 
 Writes into --out: every panel as PNG, SVG (fonts embedded) and CSV (its
 data: series, kind (sim or theory), step, value, se), fig1.png/svg and
