@@ -162,7 +162,7 @@ func buildFig3(ctx context.Context, o Options, progress func(int64)) (*Figure, [
 		"and the equilibrium claim is 'not shown' while D > 2λη/4. With %d trials each SE is itself estimated from %d degrees of freedom, so z = %.2f has a false-alarm probability of %s per check (Student's t) rather than 10⁻⁵: read the verdicts as indicative and rerun with more --trials to sharpen them.",
 		trials, trials, claim.Z, trials, trials-1, claim.Z, tFalseAlarm(claim.Z, trials-1)))
 	f.Notes = append(f.Notes, fmt.Sprintf("%d SGD steps over %d distinct runs in %s (%.1f ms per step, two runs at a time); settings: train.Fig3Equilibrium, Fig3Decay, Fig3Init and run.json.",
-		total, len(runs)-1, wall.Round(time.Second), 1000*wall.Seconds()/float64(total)))
+		total, distinctRuns(res), wall.Round(time.Second), 1000*wall.Seconds()/float64(total)))
 	return f, runs, nil
 }
 
@@ -244,6 +244,18 @@ func fig3Row(row train.Fig3Row, ss []experiment.Fig3Series, checks [4]experiment
 		out = append(out, po)
 	}
 	return out
+}
+
+// distinctRuns counts the trained runs behind res (a run shared by two
+// rows, i.e. with the same config, counts once).
+func distinctRuns(res [][]*train.Result) int {
+	seen := map[string]bool{}
+	for _, row := range res {
+		for _, r := range row {
+			seen[fmt.Sprintf("%+v", r.Config)] = true
+		}
+	}
+	return len(seen)
 }
 
 // tFalseAlarm is P(|T| > z) for Student's t with df degrees of freedom,
