@@ -68,6 +68,8 @@ func TestReproduceBadInput(t *testing.T) {
 		{"reproduce", "--workers", "-1", "--out", filepath.Join(tmp, "b")},
 		{"reproduce", "fig9", "--out", filepath.Join(tmp, "c")},
 		{"reproduce", "--out", file},
+		{"reproduce", "fig3", "--data", tmp, "--out", filepath.Join(tmp, "d")},
+		{"reproduce", "fig3", "--trials", "1", "--data", tmp, "--out", filepath.Join(tmp, "e")},
 	} {
 		code, _, stderr := runCLI(t, args...)
 		if code != 2 {
@@ -76,8 +78,11 @@ func TestReproduceBadInput(t *testing.T) {
 		if stderr == "" {
 			t.Errorf("%v: no message", args)
 		}
+		if len(args) > 3 && args[1] == "fig3" && args[2] == "--data" && !strings.Contains(stderr, "dataset-fashion-mnist") {
+			t.Errorf("%v: message %q does not name the Debian package", args, stderr)
+		}
 	}
-	for _, d := range []string{"a", "b", "c"} {
+	for _, d := range []string{"a", "b", "c", "d", "e"} {
 		if _, err := os.Stat(filepath.Join(tmp, d)); err == nil {
 			t.Errorf("bad input created %s", d)
 		}
