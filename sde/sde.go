@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/smdlab/smd/internal/pmath"
 	"github.com/smdlab/smd/nrq"
 	"github.com/smdlab/smd/sim"
 )
@@ -80,7 +81,7 @@ func normSqAfter(s, eta, lambda, tr, dt float64) float64 {
 		return math.Sqrt(s*s + 2*eta*eta*tr*dt)
 	}
 	inf2 := eta * tr / (2 * lambda)
-	return math.Sqrt(inf2 + math.Exp(-4*lambda*eta*dt)*(s*s-inf2))
+	return math.Sqrt(inf2 + pmath.Exp(-4*lambda*eta*dt)*(s*s-inf2))
 }
 
 // normStepper advances S = ‖X‖² by fixed time steps h/2 and h at
@@ -103,7 +104,7 @@ func (n *normStepper) set(eta, lambda, tr, h float64) {
 		return
 	}
 	n.inf2 = eta * tr / (2 * lambda)
-	n.eHalf = math.Exp(-2 * lambda * eta * h)
+	n.eHalf = pmath.Exp(-2 * lambda * eta * h)
 	n.eFull = n.eHalf * n.eHalf
 }
 
@@ -144,7 +145,7 @@ func (s *schedule) at(n int) float64 {
 		if ev.LRDivide > 0 {
 			s.eta /= ev.LRDivide
 			if ev.Rescale {
-				scale *= math.Pow(ev.LRDivide, -0.25)
+				scale *= pmath.Pow(ev.LRDivide, -0.25)
 			}
 		}
 		if ev.SetLambda {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/smdlab/smd/internal/pmath"
 	"github.com/smdlab/smd/internal/rng"
 	"github.com/smdlab/smd/nrq"
 )
@@ -175,7 +176,7 @@ func (t *trial) apply(ev Event) {
 	if ev.LRDivide > 0 {
 		t.eta /= ev.LRDivide
 		if ev.Rescale {
-			s := math.Pow(ev.LRDivide, -0.25)
+			s := pmath.Pow(ev.LRDivide, -0.25)
 			for i := range t.x {
 				t.x[i] *= s
 			}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/smdlab/smd/internal/pmath"
 	"github.com/smdlab/smd/internal/rng"
 	"github.com/smdlab/smd/nrq"
 )
@@ -215,7 +216,7 @@ func (g *chiGen) draw(r *rng.Rand) float64 {
 		if u < 1-0.0331*x2*x2 {
 			return 2 * d * v
 		}
-		if u > 0 && math.Log(u) < 0.5*x2+d*(1-v+math.Log(v)) {
+		if u > 0 && pmath.Log(u) < 0.5*x2+d*(1-v+pmath.Log(v)) {
 			return 2 * d * v
 		}
 	}
@@ -296,7 +297,7 @@ func (t *redTrial) apply(ev Event) {
 	if ev.LRDivide > 0 {
 		t.eta /= ev.LRDivide
 		if ev.Rescale {
-			s := math.Pow(ev.LRDivide, -0.25)
+			s := pmath.Pow(ev.LRDivide, -0.25)
 			t.n2 = 0
 			for j := range t.u {
 				t.u[j] *= s

@@ -44,6 +44,7 @@ type cli struct {
 	Theory    TheoryCmd    `cmd:"" help:"Print the closed-form predictions (corrected, and as printed in the paper) for a config."`
 	Train     TrainCmd     `cmd:"" help:"Train a normalized network (ResNet18/50, small CNN) with SGD and weight decay; measure per-layer angular updates."`
 	Verify    VerifyCmd    `cmd:"" help:"Check every closed-form result against simulation; writes report.md and report.csv."`
+	Explore   ExploreCmd   `cmd:"" help:"Write (and with --serve, serve) a static site that runs the simulate engines in the browser as WebAssembly, with theory overlays."`
 	Version   VersionCmd   `cmd:"" help:"Print the program version."`
 }
 

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+
+	"github.com/smdlab/smd/internal/pmath"
 )
 
 // Rand is a xoshiro256++ generator. The zero value is not usable: build one
@@ -78,12 +80,12 @@ var (
 )
 
 func init() {
-	f := math.Exp(-0.5 * zigR * zigR)
+	f := pmath.Exp(-0.5 * zigR * zigR)
 	zigX[0] = zigV / f
 	zigX[1] = zigR
 	for i := 2; i < zigLayers; i++ {
-		zigX[i] = math.Sqrt(-2 * math.Log(zigV/zigX[i-1]+f))
-		f = math.Exp(-0.5 * zigX[i] * zigX[i])
+		zigX[i] = math.Sqrt(-2 * pmath.Log(zigV/zigX[i-1]+f))
+		f = pmath.Exp(-0.5 * zigX[i] * zigX[i])
 	}
 	zigX[zigLayers] = 0
 	for i := range zigLayers {
@@ -141,8 +143,8 @@ func (r *Rand) FillNorm(dst []float64) {
 func (r *Rand) normSlow(i uint64, u float64) (float64, bool) {
 	if i == 0 { // tail beyond zigR (Marsaglia 1964)
 		for {
-			x := math.Log(r.openFloat64()) / zigR
-			y := math.Log(r.openFloat64())
+			x := pmath.Log(r.openFloat64()) / zigR
+			y := pmath.Log(r.openFloat64())
 			if -2*y >= x*x {
 				if u < 0 {
 					return x - zigR, true
@@ -152,8 +154,8 @@ func (r *Rand) normSlow(i uint64, u float64) (float64, bool) {
 		}
 	}
 	x := u * zigX[i]
-	f0 := math.Exp(-0.5 * (zigX[i]*zigX[i] - x*x))
-	f1 := math.Exp(-0.5 * (zigX[i+1]*zigX[i+1] - x*x))
+	f0 := pmath.Exp(-0.5 * (zigX[i]*zigX[i] - x*x))
+	f1 := pmath.Exp(-0.5 * (zigX[i+1]*zigX[i+1] - x*x))
 	if f1+r.Float64()*(f0-f1) < 1 {
 		return x, true
 	}
@@ -173,7 +175,7 @@ func (r *Rand) ChiSquare(k float64) float64 {
 // shape < 1 uses the boost Gamma(a) = Gamma(a+1)·U^{1/a}.
 func (r *Rand) Gamma(shape float64) float64 {
 	if shape < 1 {
-		return r.Gamma(shape+1) * math.Pow(r.openFloat64(), 1/shape)
+		return r.Gamma(shape+1) * pmath.Pow(r.openFloat64(), 1/shape)
 	}
 	d := shape - 1.0/3
 	c := 1 / math.Sqrt(9*d)
@@ -188,7 +190,7 @@ func (r *Rand) Gamma(shape float64) float64 {
 		if u < 1-0.0331*x*x*x*x {
 			return d * v
 		}
-		if math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
+		if pmath.Log(u) < 0.5*x*x+d*(1-v+pmath.Log(v)) {
 			return d * v
 		}
 	}
