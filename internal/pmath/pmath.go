@@ -46,19 +46,19 @@ func Exp(x float64) float64 {
 		e = int32(t)
 	}
 	fe := float64(e)
-	x = math.FMA(-ln2U, fe, x)
-	x = math.FMA(-ln2L, fe, x)
+	x -= ln2U * fe // = FMA(−ln2U, fe, x): ln2U has 32 significant bits and |fe| < 2¹¹, so the product is exact
+	x = fma(-ln2L, fe, x)
 	x *= 0.0625
 	p := 2.4801587301587301587e-5
 	for _, c := range [...]float64{1.9841269841269841270e-4, 1.3888888888888888889e-3, 8.3333333333333333333e-3,
 		4.1666666666666666667e-2, 1.6666666666666666667e-1, 0.5, 1.0} {
-		p = math.FMA(p, x, c)
+		p = fma(p, x, c)
 	}
 	x *= p
 	for range 3 {
 		x *= x + 2
 	}
-	x = math.FMA(x, x+2, 1)
+	x = fma(x, x+2, 1)
 	// ldexp
 	be := int64(e) + 0x3FF
 	switch {
@@ -72,6 +72,42 @@ func Exp(x float64) float64 {
 		return math.Inf(1)
 	}
 	return x * math.Float64frombits(uint64(be)<<52)
+}
+
+// fma returns a·b + c rounded once, for the finite, normal operands and
+// results of Exp, without math.FMA's software path (slow where the CPU
+// has no FMA instruction, as in WebAssembly): Boldo and Melquiond's
+// emulation ("Emulation of FMA and correctly rounded sums: proved
+// algorithms using rounding to odd", IEEE Trans. Computers 57(4), 2008):
+// a·b = uh + ul and c + uh = th + tl exactly, v = RO(tl + ul) rounded to
+// odd, result RN(th + v). TestFMA checks it against math.FMA.
+func fma(a, b, c float64) float64 {
+	// uh + ul = a·b (Dekker's product, Veltkamp's split).
+	const split = 1<<27 + 1
+	uh := a * b
+	ca, cb := split*a, split*b
+	ah, bh := ca-(ca-a), cb-(cb-b)
+	al, bl := a-ah, b-bh
+	ul := ((ah*bh - uh) + ah*bl + al*bh) + al*bl
+	// th + tl = c + uh (Knuth's two-sum).
+	th := c + uh
+	z := th - c
+	tl := (c - (th - z)) + (uh - z)
+	// v = RO(tl + ul): the sum, or if inexact and even, its neighbour
+	// towards the error.
+	v := tl + ul
+	z = v - tl
+	if e := (tl - (v - z)) + (ul - z); e != 0 {
+		if bits := math.Float64bits(v); bits&1 == 0 {
+			if (e > 0) == (v > 0) {
+				bits++
+			} else {
+				bits--
+			}
+			v = math.Float64frombits(bits)
+		}
+	}
+	return th + v
 }
 
 // Log returns the natural logarithm of x (Go's portable src/math/log.go).

@@ -84,3 +84,43 @@ func TestGolden(t *testing.T) {
 		t.Errorf("Log(5e-324) = %v, want −744.44007192138", got)
 	}
 }
+
+var sink float64
+
+func BenchmarkExp(b *testing.B) {
+	x := -0.3
+	for b.Loop() {
+		sink += Exp(x)
+	}
+}
+
+func BenchmarkMathExp(b *testing.B) {
+	x := -0.3
+	for b.Loop() {
+		sink += math.Exp(x)
+	}
+}
+
+// fma equals math.FMA on the operands Exp gives it and on random normal
+// operands of mixed scales.
+func TestFMA(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	bad := 0
+	check := func(a, b, c float64) {
+		if got, want := fma(a, b, c), math.FMA(a, b, c); !same(got, want) {
+			if bad++; bad < 5 {
+				t.Errorf("fma(%v, %v, %v) = %v, math.FMA = %v", a, b, c, got, want)
+			}
+		}
+	}
+	for range 1_000_000 {
+		x := (r.Float64() - 0.5) * 0.0434 // Exp's reduced argument
+		check(r.Float64()*0.2, x, r.Float64())
+		check(-0.28235290563031577122588448175013436025525412068e-12, float64(r.IntN(2150)-1075), (r.Float64()-0.5)*1.4)
+		check(x, x+2, 1)
+		e := func() float64 { return math.Ldexp(r.Float64()+0.5, r.IntN(200)-100) * float64(1-2*r.IntN(2)) }
+		check(e(), e(), e())
+		a, b := e(), e()
+		check(a, b, -a*b) // cancellation
+	}
+}
