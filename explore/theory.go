@@ -17,7 +17,11 @@ type Theory struct {
 	RiskLimit, LossLimit []float64
 	AUPath, AULimit      []float64
 	NormPath, NormLimit  []float64
-	Note                 string
+	// RiskAdiabatic is Theorem 2's r* at the current norm of the path, the
+	// risk the dynamics would settle at if ‖X‖ were frozen (after a decay
+	// without rescale, the risk first follows it down).
+	RiskAdiabatic []float64
+	Note          string
 }
 
 // Overlay returns the theory overlay of c at steps. The theory is that of
@@ -31,7 +35,7 @@ func Overlay(c *experiment.Config, steps []int) *Theory {
 		return &Theory{Note: fmt.Sprintf("no theory overlay: %v", err)}
 	}
 	t := &Theory{Steps: steps, RiskLimit: o.RiskLimit, LossLimit: o.LossLimit,
-		AUPath: o.AUPath, AULimit: o.AULimit, NormPath: o.NormPath}
+		AUPath: o.AUPath, AULimit: o.AULimit, NormPath: o.NormPath, RiskAdiabatic: o.Adiabatic}
 	for _, n := range steps {
 		p, err := c.TheoryParams(n)
 		if err != nil {

@@ -116,7 +116,7 @@ func run(_ js.Value, args []js.Value) any {
 
 func theory(t *explore.Theory) map[string]any {
 	return map[string]any{
-		"note": t.Note, "steps": ints(t.Steps), "riskLimit": floats(t.RiskLimit), "lossLimit": floats(t.LossLimit),
+		"note": t.Note, "steps": ints(t.Steps), "riskLimit": floats(t.RiskLimit), "riskAdiabatic": floats(t.RiskAdiabatic), "lossLimit": floats(t.LossLimit),
 		"auPath": floats(t.AUPath), "auLimit": floats(t.AULimit),
 		"normPath": floats(t.NormPath), "normLimit": floats(t.NormLimit),
 	}

@@ -192,7 +192,7 @@ function overlay(th, key, color, dash) {
 }
 
 const PANELS = [
-  { id: "c-risk", title: "risk r = 1 − E f", log: true, col: "risk", th: [["riskLimit", [2, 3]]] },
+  { id: "c-risk", title: "risk r = 1 − E f", log: true, col: "risk", th: [["riskLimit", [2, 3]], ["riskAdiabatic", [8, 3, 2, 3]]] },
   { id: "c-loss", title: "loss E L(X)", log: false, col: "loss", th: [["lossLimit", [2, 3]]] },
   { id: "c-au", title: "angular update √(EΔ²) (rad/step)", log: true, col: "au_rms", th: [["auPath", [7, 4]], ["auLimit", [2, 3]]] },
   { id: "c-norm", title: "weight norm E‖X‖", log: true, col: "norm", th: [["normPath", [7, 4]], ["normLimit", [2, 3]]] },
@@ -217,7 +217,7 @@ function drawAll() {
   const lg = [`<span style="--c:${BLUE}">this run (mean ± SE)</span>`];
   if (view.pinned) lg.push(`<span style="--c:${ORANGE}">pinned run</span>`);
   lg.push(`<span class="dot" style="--c:${THEORY}">limits: Theorem 2 r* and loss, √(2λη), equilibrium ‖X‖ (eq 17)</span>`);
-  lg.push(`<span class="dash" style="--c:${THEORY}">paths: eq 17 norm, Lemma 1 AU along it</span>`);
+  lg.push(`<span class="dash" style="--c:${THEORY}">paths: eq 17 norm, Lemma 1 AU along it; risk: Theorem 2 r* at the current norm</span>`);
   $("legend").innerHTML = lg.join("");
 }
 
@@ -241,7 +241,7 @@ function drawPanel(cv, title, log, layers, decays) {
   const g = cv.getContext("2d");
   g.setTransform(dpr, 0, 0, dpr, 0, 0);
   g.clearRect(0, 0, w, h);
-  const L = 56, R = 10, T = 22, B = 32, pw = w - L - R, ph = h - T - B;
+  const L = 56, R = 22, T = 22, B = 32, pw = w - L - R, ph = h - T - B;
   g.fillStyle = "#1b1f24"; g.font = "600 13px system-ui, sans-serif"; g.textAlign = "left"; g.textBaseline = "alphabetic";
   g.fillText(title, L, 15);
   const ok = (y) => isFinite(y) && (!log || y > 0);
