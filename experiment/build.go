@@ -43,13 +43,7 @@ func (c *Config) BuildModel() (*nrq.Model, error) {
 	)
 	switch {
 	case len(c.Spectrum) > 0:
-		var a []float64
-		for i, v := range c.Spectrum {
-			for range c.Multiplicity[i] {
-				a = append(a, v)
-			}
-		}
-		m, err = nrq.NewDiagonal(kind, a, noise)
+		m, err = nrq.NewSpectrum(kind, c.Spectrum, c.Multiplicity, noise)
 	case len(c.Diagonal) > 0:
 		m, err = nrq.NewDiagonal(kind, c.Diagonal, noise)
 	default:
@@ -59,15 +53,25 @@ func (c *Config) BuildModel() (*nrq.Model, error) {
 		}
 		m, err = nrq.NewDense(kind, a, noise)
 	}
-	if err != nil {
+	var me *nrq.ModelError
+	if errors.As(err, &me) {
 		field := "spectrum"
 		switch {
-		case c.AFile != "" && strings.Contains(err.Error(), "positive semi-definite"):
+		case me.Part == nrq.PartA && c.AFile != "":
 			field = "a_file"
-		case strings.Contains(err.Error(), "noise"):
-			field = map[bool]string{true: "noise_file", false: "noise_var"}[c.NoiseFile != ""]
+		case me.Part == nrq.PartA && len(c.Diagonal) > 0:
+			field = "diagonal"
+		case me.Part == nrq.PartNoise && c.NoiseFile != "":
+			field = "noise_file"
+		case me.Part == nrq.PartNoise && len(c.NoiseVar) > 0:
+			field = "noise_var"
+		case me.Part == nrq.PartNoise:
+			field = "sigma"
 		}
-		return nil, &FieldError{Field: field, Msg: strings.TrimPrefix(err.Error(), nrq.ErrModel.Error()+": ")}
+		return nil, &FieldError{Field: field, Msg: me.Reason}
+	}
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -145,25 +149,24 @@ func (c *Config) SimConfig() (*sim.Config, error) {
 	sc := &sim.Config{
 		Model: m, Eta: *c.Eta, Lambda: *c.Lambda, Momentum: c.Momentum,
 		Steps: c.Steps, Trials: c.Trials, RecordEvery: c.RecordEvery,
-		Seed: c.Seed, Xi: c.TailXi,
+		Seed: c.Seed, Xi: c.TailXi, Optimizer: c.Optimizer,
+	}
+	for _, k := range []struct {
+		dst *float64
+		v   *float64
+	}{{&sc.Beta1, c.Beta1}, {&sc.Beta2, c.Beta2}, {&sc.Eps, c.Eps}} {
+		if k.v != nil {
+			*k.dst = *k.v
+		}
 	}
 	if c.Init.Std != nil {
 		sc.Init.Std = *c.Init.Std
 	} else {
 		sc.Init.Norm, sc.Init.F0 = *c.Init.Norm, *c.Init.F0
 	}
-	for _, e := range c.Schedule {
-		ev := sim.Event{Step: e.Step, Rescale: e.Rescale}
-		if e.LRDivide != nil {
-			ev.LRDivide = *e.LRDivide
-		}
-		if e.Lambda != nil {
-			ev.SetLambda, ev.Lambda = true, *e.Lambda
-		}
-		sc.Schedule = append(sc.Schedule, ev)
-	}
+	sc.Schedule = c.simEvents()
 	if err := sc.Validate(); err != nil {
-		return nil, &FieldError{Msg: err.Error()}
+		return nil, fromSim(err)
 	}
 	return sc, nil
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/smdlab/smd/sim"
 )
 
 // Config is the YAML config of an NRQ/NQM experiment. Keys are the yaml
@@ -42,6 +44,14 @@ type Config struct {
 	Eta      *float64 `yaml:"eta" json:"eta"`
 	Lambda   *float64 `yaml:"lambda" json:"lambda"`
 	Momentum float64  `yaml:"momentum" json:"momentum"`
+	// Optimizer is sgd (default; torch.optim.SGD with Momentum), adamw
+	// (torch.optim.AdamW) or lion (Chen et al. 2023). Beta1, Beta2 and Eps
+	// are their knobs with PyTorch's defaults: AdamW β = (0.9, 0.999),
+	// ε = 1e−8; Lion β = (0.9, 0.99) (no ε).
+	Optimizer string   `yaml:"optimizer" json:"optimizer"`
+	Beta1     *float64 `yaml:"beta1,omitempty" json:"beta1,omitempty"`
+	Beta2     *float64 `yaml:"beta2,omitempty" json:"beta2,omitempty"`
+	Eps       *float64 `yaml:"eps,omitempty" json:"eps,omitempty"`
 	// Init is {std: σ̃} (X₀ ~ N(0, σ̃²I)) or {norm: ‖X₀‖, f0: f₀}.
 	Init Init `yaml:"init" json:"init"`
 	// Steps, Trials (default 100), RecordEvery (default max(1, steps/200)),
@@ -145,9 +155,9 @@ func Parse(data []byte, name, dir string) (*Config, error) {
 	}
 	c := &Config{Dir: dir}
 	present := map[string]bool{}
+	lines := map[int]string{}
 	if len(doc.Content) > 0 {
 		root := doc.Content[0]
-		lines := map[int]string{}
 		if err := checkKeys(root, reflect.TypeOf(*c), "", name, present, lines); err != nil {
 			return nil, err
 		}
@@ -160,10 +170,24 @@ func Parse(data []byte, name, dir string) (*Config, error) {
 		var fe *FieldError
 		if errors.As(err, &fe) && fe.File == "" {
 			fe.File = name
+			if fe.Line == 0 {
+				fe.Line = lineOf(lines, fe.Field)
+			}
 		}
 		return nil, err
 	}
 	return c, nil
+}
+
+// lineOf returns the first line holding field (0 if none: a missing key).
+func lineOf(lines map[int]string, field string) int {
+	best := 0
+	for l, f := range lines {
+		if f == field && (best == 0 || l < best) {
+			best = l
+		}
+	}
+	return best
 }
 
 func yamlSyntaxError(name string, err error) error {
@@ -288,6 +312,23 @@ func (c *Config) applyDefaults(present map[string]bool) {
 	if !present["method"] {
 		c.Method = "auto"
 	}
+	if !present["optimizer"] {
+		c.Optimizer = "sgd"
+	}
+	def := func(p **float64, v float64) {
+		if *p == nil {
+			*p = &v
+		}
+	}
+	switch c.Optimizer {
+	case "adamw":
+		def(&c.Beta1, 0.9)
+		def(&c.Beta2, 0.999)
+		def(&c.Eps, 1e-8)
+	case "lion":
+		def(&c.Beta1, 0.9)
+		def(&c.Beta2, 0.99)
+	}
 	if !present["tail_xi"] {
 		c.TailXi = 0.9
 	}
@@ -384,27 +425,27 @@ func (c *Config) Validate() error {
 	if c.Eta == nil {
 		return bad("eta", "required (the learning rate η > 0)")
 	}
-	if !finite(*c.Eta) || *c.Eta <= 0 {
-		return bad("eta", "must be a finite number > 0, got %v", *c.Eta)
+	if err := fromSim(sim.CheckEta(*c.Eta)); err != nil {
+		return err
 	}
 	if c.Lambda == nil {
 		return bad("lambda", "required (the weight decay λ ≥ 0; write 0 for none)")
 	}
-	if !finite(*c.Lambda) || *c.Lambda < 0 {
-		return bad("lambda", "must be a finite number ≥ 0, got %v", *c.Lambda)
+	if err := fromSim(sim.CheckLambda(*c.Lambda, *c.Eta)); err != nil {
+		return err
 	}
-	if *c.Lambda**c.Eta >= 1 {
-		return bad("lambda", "λη = %v must be < 1", *c.Lambda**c.Eta)
+	if err := fromSim(sim.CheckMomentum(c.Momentum)); err != nil {
+		return err
 	}
-	if !finite(c.Momentum) || c.Momentum < 0 || c.Momentum >= 1 {
-		return bad("momentum", "must be in [0, 1), got %v", c.Momentum)
+	if err := c.validateOptimizer(); err != nil {
+		return err
 	}
 	switch in := c.Init; {
 	case in.Std != nil && (in.Norm != nil || in.F0 != nil):
 		return bad("init", "give either std, or norm and f0, not both")
 	case in.Std != nil:
-		if !finite(*in.Std) || *in.Std <= 0 {
-			return bad("init.std", "must be a finite number > 0, got %v", *in.Std)
+		if err := fromSim(sim.CheckInit(sim.Init{Std: *in.Std})); err != nil {
+			return err
 		}
 	case in.Norm != nil || in.F0 != nil:
 		if in.Norm == nil {
@@ -413,63 +454,94 @@ func (c *Config) Validate() error {
 		if in.F0 == nil {
 			return bad("init.f0", "required with init.norm")
 		}
-		if !finite(*in.Norm) || *in.Norm <= 0 {
-			return bad("init.norm", "must be a finite number > 0, got %v", *in.Norm)
+		if *in.Norm == 0 { // sim.Init reads norm 0 as "no norm given"
+			return bad("init.norm", "must be a finite number > 0, got 0")
 		}
-		if !(*in.F0 >= 0 && *in.F0 <= 1) {
-			return bad("init.f0", "must be in [0, 1], got %v", *in.F0)
+		if err := fromSim(sim.CheckInit(sim.Init{Norm: *in.Norm, F0: *in.F0})); err != nil {
+			return err
 		}
 	default:
 		return bad("init", "required: {std: σ̃} or {norm: ‖X₀‖, f0: f₀}")
 	}
-	if c.Steps < 1 {
-		return bad("steps", "must be ≥ 1, got %d", c.Steps)
-	}
-	if c.Trials < 1 {
-		return bad("trials", "must be ≥ 1, got %d", c.Trials)
-	}
-	if c.RecordEvery < 1 {
-		return bad("record_every", "must be ≥ 1, got %d", c.RecordEvery)
+	for _, err := range []error{sim.CheckCount("steps", c.Steps), sim.CheckCount("trials", c.Trials), sim.CheckCount("record_every", c.RecordEvery)} {
+		if err := fromSim(err); err != nil {
+			return err
+		}
 	}
 	if !validMethod(c.Method) {
 		return bad("method", "must be one of %s, got %q", strings.Join(Methods, ", "), c.Method)
 	}
-	if !(c.TailXi > 0 && c.TailXi < 1) {
-		return bad("tail_xi", "must be in (0, 1), got %v", c.TailXi)
+	if err := fromSim(sim.CheckXi(c.TailXi)); err != nil {
+		return err
 	}
-	eta, lambda, prev := *c.Eta, *c.Lambda, -1
+	// YAML's part of the schedule rules: what each event must give.
 	for i, e := range c.Schedule {
 		f := fmt.Sprintf("schedule[%d]", i)
-		if e.Step < 0 {
-			return bad(f+".step", "must be ≥ 0, got %d", e.Step)
-		}
-		if e.Step <= prev {
-			return bad(f+".step", "steps must increase strictly, got %d after %d", e.Step, prev)
-		}
-		prev = e.Step
 		if e.LRDivide == nil && e.Lambda == nil {
 			return bad(f, "needs lr_divide and/or lambda")
 		}
-		if e.LRDivide != nil {
-			if !finite(*e.LRDivide) || *e.LRDivide <= 0 {
-				return bad(f+".lr_divide", "must be a finite number > 0, got %v", *e.LRDivide)
-			}
-			eta /= *e.LRDivide
-		}
-		if e.Rescale && (e.LRDivide == nil || *e.LRDivide == 1) {
-			return bad(f+".rescale", "needs lr_divide ≠ 1 (X is divided by lr_divide^(1/4))")
-		}
-		if e.Lambda != nil {
-			if !finite(*e.Lambda) || *e.Lambda < 0 {
-				return bad(f+".lambda", "must be a finite number ≥ 0, got %v", *e.Lambda)
-			}
-			lambda = *e.Lambda
-		}
-		if lambda*eta >= 1 {
-			return bad(f, "λη = %v after this event must be < 1", lambda*eta)
+		if e.LRDivide != nil && !(*e.LRDivide > 0) {
+			return bad(f+".lr_divide", "must be a finite number > 0, got %v", *e.LRDivide)
 		}
 	}
-	return nil
+	return fromSim(sim.CheckSchedule(*c.Eta, *c.Lambda, c.simEvents()))
+}
+
+// fromSim turns sim's *FieldError (the shared validation rules) into a
+// *FieldError of the config.
+func fromSim(err error) error {
+	var fe *sim.FieldError
+	if errors.As(err, &fe) {
+		return &FieldError{Field: fe.Field, Msg: fe.Reason}
+	}
+	return err
+}
+
+// simEvents returns the schedule as sim events.
+func (c *Config) simEvents() []sim.Event {
+	var evs []sim.Event
+	for _, e := range c.Schedule {
+		ev := sim.Event{Step: e.Step, Rescale: e.Rescale}
+		if e.LRDivide != nil {
+			ev.LRDivide = *e.LRDivide
+		}
+		if e.Lambda != nil {
+			ev.SetLambda, ev.Lambda = true, *e.Lambda
+		}
+		evs = append(evs, ev)
+	}
+	return evs
+}
+
+// validateOptimizer checks that each optimizer knob given in the file
+// belongs to the chosen optimizer (what only the YAML layer can see), then
+// the ranges by sim.CheckOptimizer.
+func (c *Config) validateOptimizer() error {
+	bad := func(field, format string, a ...any) error {
+		return &FieldError{Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+	switch c.Optimizer {
+	case "sgd", "": // "": a config built in Go (presets) is plain SGD
+		for _, k := range []struct {
+			name string
+			v    *float64
+		}{{"beta1", c.Beta1}, {"beta2", c.Beta2}, {"eps", c.Eps}} {
+			if k.v != nil {
+				return bad(k.name, "belongs to optimizer adamw or lion, not sgd (sgd's knob is momentum)")
+			}
+		}
+	case "lion":
+		if c.Eps != nil {
+			return bad("eps", "belongs to optimizer adamw; lion has no ε")
+		}
+	}
+	val := func(v *float64) float64 {
+		if v == nil {
+			return 0
+		}
+		return *v
+	}
+	return fromSim(sim.CheckOptimizer(c.Optimizer, c.Momentum, val(c.Beta1), val(c.Beta2), val(c.Eps)))
 }
 
 func validMethod(m string) bool {

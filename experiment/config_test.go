@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"testing"
 )
 
@@ -52,5 +53,35 @@ func TestDefaults(t *testing.T) {
 	var fe *FieldError
 	if !errors.As(err, &fe) || fe.Field != "record_every" || !errors.Is(err, ErrConfig) {
 		t.Errorf("record_every: 0 given explicitly: got %v, want a record_every error", err)
+	}
+}
+
+// A spectrum config with p = 10⁹ and method auto loads and runs the reduced
+// chain in the memory p = 10 takes: the multiplicity list is never
+// expanded (an expanded diagonal alone would be 8·10⁹ bytes).
+func TestHugeMultiplicityIsNotExpanded(t *testing.T) {
+	bytes := func(m2 string) uint64 {
+		yml := "model: nrq\nspectrum: [1, 2]\nmultiplicity: [1, " + m2 + "]\nsigma: 1\neta: 0.1\nlambda: 0.001\n" +
+			"init: {norm: 1, f0: 0.5}\nsteps: 100\ntrials: 8\nrecord_every: 10\n"
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c, err := Parse([]byte(yml), "huge.yaml", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, _, err := Run(context.Background(), c, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		if res.CoordinateUpdates == 0 {
+			t.Fatal("no updates")
+		}
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	small, huge := bytes("9"), bytes("999999999")
+	t.Logf("bytes allocated: p = 10: %d, p = 10⁹: %d", small, huge)
+	if huge > small+1<<20 {
+		t.Errorf("p = 10⁹ allocated %d bytes, p = 10 %d: the spectrum was expanded", huge, small)
 	}
 }

@@ -223,33 +223,6 @@ func num(v float64) string {
 	return fmt.Sprintf("%se%d", strconv.FormatFloat(m, 'g', 3, 64), e)
 }
 
-// TheoryParams returns the theory parameters of a two-level, isotropic
-// config at the (η, λ) in force from step n on.
-func (c *Config) TheoryParams(n int) (theory.Params, error) {
-	if len(c.Spectrum) == 0 || c.Sigma == nil {
-		return theory.Params{}, fmt.Errorf("%w: theory needs spectrum and sigma", ErrConfig)
-	}
-	p := 0
-	for _, m := range c.Multiplicity {
-		p += m
-	}
-	eta, lambda := *c.Eta, *c.Lambda
-	for _, e := range c.Schedule {
-		if e.Step > n {
-			break
-		}
-		if e.LRDivide != nil {
-			eta /= *e.LRDivide
-		}
-		if e.Lambda != nil {
-			lambda = *e.Lambda
-		}
-	}
-	tp := theory.Params{P: p, Eta: eta, Lambda: lambda, Sigma: *c.Sigma,
-		A: theory.Spectrum{Values: c.Spectrum, Mult: c.Multiplicity}}
-	return tp, tp.Validate()
-}
-
 // InitNorm returns ‖X₀‖ of the config's initialisation: init.norm, or
 // σ̃√p for a Gaussian start (‖X₀‖² = σ̃²χ²_p ≈ pσ̃², the law of large
 // numbers the paper quotes in section 3.2).
@@ -288,20 +261,7 @@ type Overlay struct {
 // Theory returns the overlay for c at the given steps. Theorem 1's bounds
 // need the measured tail ε(t) too: see Theorem1.
 func (c *Config) Theory(steps []int) (*Overlay, error) {
-	tp, err := c.TheoryParams(0)
-	if err != nil {
-		return nil, err
-	}
-	var decays []theory.Decay
-	for _, e := range c.Schedule {
-		if e.Lambda != nil {
-			return nil, fmt.Errorf("%w: theory overlay does not support λ changes", ErrConfig)
-		}
-		if e.LRDivide != nil {
-			decays = append(decays, theory.Decay{Step: float64(e.Step), Divide: *e.LRDivide, Rescale: e.Rescale})
-		}
-	}
-	s, err := theory.NewSchedule(tp.Eta, tp.Lambda, decays...)
+	tp, s, err := c.TheoryModel()
 	if err != nil {
 		return nil, err
 	}
@@ -311,10 +271,9 @@ func (c *Config) Theory(steps []int) (*Overlay, error) {
 	}
 	o := &Overlay{Steps: steps}
 	for _, n := range steps {
-		pn, err := c.TheoryParams(n)
-		if err != nil {
-			return nil, err
-		}
+		pn := tp
+		ph := s.At(float64(n))
+		pn.Eta, pn.Lambda = ph.Eta, ph.Lambda
 		r, err := pn.StationaryRisk()
 		if err != nil {
 			return nil, err

@@ -1,10 +1,12 @@
 package nrq
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -61,10 +63,54 @@ type Model struct {
 	eigs      []float64  // eigenvalues of A, ascending
 	targetIdx []int      // diagonal A: indices of the smallest eigenvalue
 	target    *mat.Dense // dense A: p×m orthonormal basis of its eigenspace
+
+	// A model built by NewSpectrum with isotropic noise keeps only its
+	// blocks; the per-coordinate fields above (diag, noiseStd, eigs,
+	// targetIdx) are built from them by expand, once, when a method that
+	// needs them is first called. Engines that work per block (sim.Reduced,
+	// the two-level SDE engines) never call those, so their memory and
+	// setup are O(#blocks) whatever p.
+	runs     []Block // the coordinates in order: runs of equal (a_i, s_i)
+	blocks   []Block // the same merged and sorted by (A, S), for Blocks
+	expanded sync.Once
 }
 
-// ErrModel is returned (wrapped) for an invalid model definition.
+// Block is one group of coordinates of a diagonal model that share an
+// eigenvalue A and a noise standard deviation S; Mult is its size.
+type Block struct {
+	A, S float64
+	Mult int
+}
+
+// ErrModel is returned (wrapped in a *ModelError) for an invalid model
+// definition.
 var ErrModel = errors.New("invalid model")
+
+// ModelError is an invalid model definition: Part says which input is
+// wrong, PartA (the matrix A or its spectrum) or PartNoise (the noise Σ̃).
+// It wraps ErrModel.
+type ModelError struct {
+	Part   string
+	Reason string
+}
+
+// The parts a ModelError names.
+const (
+	PartA     = "A"
+	PartNoise = "noise"
+)
+
+func (e *ModelError) Error() string { return ErrModel.Error() + ": " + e.Reason }
+
+func (e *ModelError) Unwrap() error { return ErrModel }
+
+func badA(format string, a ...any) error {
+	return &ModelError{Part: PartA, Reason: fmt.Sprintf(format, a...)}
+}
+
+func badNoise(format string, a ...any) error {
+	return &ModelError{Part: PartNoise, Reason: fmt.Sprintf(format, a...)}
+}
 
 // NewDiagonal returns the model with A = diag(a). f is measured against the
 // eigenspace of min(a) (for an ascending spectrum with a₁ < a₂, the first
@@ -72,11 +118,11 @@ var ErrModel = errors.New("invalid model")
 func NewDiagonal(kind Kind, a []float64, noise Noise) (*Model, error) {
 	p := len(a)
 	if p < 1 {
-		return nil, fmt.Errorf("%w: empty spectrum", ErrModel)
+		return nil, badA("empty spectrum")
 	}
 	for i, v := range a {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return nil, fmt.Errorf("%w: eigenvalue %d is %v (A must be positive semi-definite)", ErrModel, i, v)
+			return nil, badA("eigenvalue %d is %v (A must be positive semi-definite)", i, v)
 		}
 	}
 	m := &Model{Kind: kind, p: p, diag: slices.Clone(a)}
@@ -94,17 +140,137 @@ func NewDiagonal(kind Kind, a []float64, noise Noise) (*Model, error) {
 	return m, nil
 }
 
+// NewSpectrum returns the model with A = diag(values[0] repeated mult[0]
+// times, values[1] repeated mult[1] times, …): the model NewDiagonal
+// builds from the expanded diagonal, coordinate for coordinate. With
+// isotropic noise it is stored as its blocks, in O(len(values)) memory
+// whatever p = Σ mult; with per-coordinate noise (noise.Var, p entries) it
+// is expanded at once.
+func NewSpectrum(kind Kind, values []float64, mult []int, noise Noise) (*Model, error) {
+	if len(values) != len(mult) {
+		return nil, fmt.Errorf("%w: %d eigenvalues but %d multiplicities", ErrModel, len(values), len(mult))
+	}
+	if len(values) == 0 {
+		return nil, fmt.Errorf("%w: empty spectrum", ErrModel)
+	}
+	p := 0
+	for j, v := range values {
+		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+			return nil, fmt.Errorf("%w: eigenvalue %d is %v (A must be positive semi-definite)", ErrModel, j, v)
+		}
+		if mult[j] < 1 {
+			return nil, fmt.Errorf("%w: multiplicity %d is %d (want ≥ 1)", ErrModel, j, mult[j])
+		}
+		if p > math.MaxInt-mult[j] {
+			return nil, fmt.Errorf("%w: p overflows", ErrModel)
+		}
+		p += mult[j]
+	}
+	if noise.Sigma < 0 || noise.Var != nil || noise.Cov != nil || math.IsNaN(noise.Sigma) || math.IsInf(noise.Sigma, 0) {
+		var a []float64
+		for j, v := range values {
+			for range mult[j] {
+				a = append(a, v)
+			}
+		}
+		return NewDiagonal(kind, a, noise)
+	}
+	m := &Model{Kind: kind, p: p, isotropic: true, sigma: noise.Sigma}
+	for j, v := range values {
+		m.runs = append(m.runs, Block{A: v, S: noise.Sigma, Mult: mult[j]})
+	}
+	m.blocks = mergeBlocks(slices.Clone(m.runs))
+	return m, nil
+}
+
+// mergeBlocks sorts blocks by (A, S) and merges equal ones.
+func mergeBlocks(b []Block) []Block {
+	slices.SortStableFunc(b, func(x, y Block) int {
+		if c := cmp.Compare(x.A, y.A); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.S, y.S)
+	})
+	out := b[:0]
+	for _, x := range b {
+		if n := len(out); n > 0 && out[n-1].A == x.A && out[n-1].S == x.S {
+			out[n-1].Mult += x.Mult
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+// expand builds the per-coordinate fields of a model kept as blocks (once;
+// safe for concurrent use). It is a no-op for every other model.
+func (m *Model) expand() {
+	m.expanded.Do(func() {
+		if m.blocks == nil || m.diag != nil {
+			return
+		}
+		m.diag = make([]float64, 0, m.p)
+		for _, b := range m.runs {
+			for range b.Mult {
+				m.diag = append(m.diag, b.A)
+			}
+		}
+		m.eigs = slices.Clone(m.diag)
+		slices.Sort(m.eigs)
+		m.noiseStd = make([]float64, m.p)
+		for i, v := range m.diag {
+			m.noiseStd[i] = m.sigma
+			if v == m.eigs[0] {
+				m.targetIdx = append(m.targetIdx, i)
+			}
+		}
+	})
+}
+
+// Blocks returns, for a diagonal A and Σ̃, the groups of coordinates with
+// equal (a_i, s_i), sorted by A then S, and true; nil and false when A or
+// Σ̃ is dense. For a model from NewSpectrum with isotropic noise it costs
+// O(#blocks); otherwise one pass over the coordinates. Not to be modified.
+func (m *Model) Blocks() ([]Block, bool) {
+	if m.blocks != nil {
+		return m.blocks, true
+	}
+	if m.dense != nil || m.noiseFactor != nil {
+		return nil, false
+	}
+	idx := map[[2]float64]int{}
+	var bl []Block
+	last, lastJ := [2]float64{math.NaN()}, -1 // runs of equal keys skip the map
+	for i, ai := range m.diag {
+		key := [2]float64{ai, m.noiseStd[i]}
+		if key == last {
+			bl[lastJ].Mult++
+			continue
+		}
+		j, ok := idx[key]
+		last = key
+		if !ok {
+			j = len(bl)
+			idx[key] = j
+			bl = append(bl, Block{A: ai, S: m.noiseStd[i]})
+		}
+		lastJ = j
+		bl[j].Mult++
+	}
+	return mergeBlocks(bl), true
+}
+
 // NewDense returns the model with a dense symmetric positive semi-definite A.
 // f is measured against the eigenspace of A's smallest eigenvalue
 // (eigenvalues within 1e-12·max|a| of it count as equal).
 func NewDense(kind Kind, a *mat.SymDense, noise Noise) (*Model, error) {
 	p := a.SymmetricDim()
 	if p < 1 {
-		return nil, fmt.Errorf("%w: empty matrix", ErrModel)
+		return nil, badA("empty matrix")
 	}
 	var es mat.EigenSym
 	if !es.Factorize(a, true) {
-		return nil, fmt.Errorf("%w: eigendecomposition of A failed", ErrModel)
+		return nil, badA("eigendecomposition of A failed")
 	}
 	vals := es.Values(nil)
 	var vecs mat.Dense
@@ -112,7 +278,7 @@ func NewDense(kind Kind, a *mat.SymDense, noise Noise) (*Model, error) {
 	scale := math.Max(math.Abs(vals[0]), math.Abs(vals[p-1]))
 	tol := 1e-12 * math.Max(scale, 1e-300)
 	if vals[0] < -tol {
-		return nil, fmt.Errorf("%w: A is not positive semi-definite (smallest eigenvalue %g)", ErrModel, vals[0])
+		return nil, badA("A is not positive semi-definite (smallest eigenvalue %g)", vals[0])
 	}
 	m := &Model{Kind: kind, p: p, dense: mat.NewSymDense(p, nil)}
 	m.dense.CopySym(a)
@@ -136,29 +302,29 @@ func (m *Model) setNoise(n Noise) error {
 	switch {
 	case n.Cov != nil:
 		if n.Cov.SymmetricDim() != p {
-			return fmt.Errorf("%w: noise covariance is %d×%d, A is %d×%d", ErrModel, n.Cov.SymmetricDim(), n.Cov.SymmetricDim(), p, p)
+			return badNoise("noise covariance is %d×%d, A is %d×%d", n.Cov.SymmetricDim(), n.Cov.SymmetricDim(), p, p)
 		}
 		var ch mat.Cholesky
 		if !ch.Factorize(n.Cov) {
-			return fmt.Errorf("%w: noise covariance is not positive definite", ErrModel)
+			return badNoise("noise covariance is not positive definite")
 		}
 		var l mat.TriDense
 		ch.LTo(&l)
 		m.noiseFactor = &l
 	case n.Var != nil:
 		if len(n.Var) != p {
-			return fmt.Errorf("%w: %d noise variances for p = %d", ErrModel, len(n.Var), p)
+			return badNoise("%d noise variances for p = %d", len(n.Var), p)
 		}
 		m.noiseStd = make([]float64, p)
 		for i, v := range n.Var {
 			if !(v >= 0) || math.IsInf(v, 0) {
-				return fmt.Errorf("%w: noise variance %d is %v", ErrModel, i, v)
+				return badNoise("noise variance %d is %v", i, v)
 			}
 			m.noiseStd[i] = math.Sqrt(v)
 		}
 	default:
 		if !(n.Sigma >= 0) || math.IsInf(n.Sigma, 0) {
-			return fmt.Errorf("%w: sigma is %v", ErrModel, n.Sigma)
+			return badNoise("sigma is %v", n.Sigma)
 		}
 		m.isotropic, m.sigma = true, n.Sigma
 		m.noiseStd = make([]float64, p)
@@ -173,25 +339,29 @@ func (m *Model) setNoise(n Noise) error {
 func (m *Model) Dim() int { return m.p }
 
 // Eigenvalues returns A's eigenvalues in ascending order (a copy).
-func (m *Model) Eigenvalues() []float64 { return slices.Clone(m.eigs) }
+func (m *Model) Eigenvalues() []float64 { m.expand(); return slices.Clone(m.eigs) }
 
 // Diagonal returns the diagonal of A and true when A is diagonal (the
 // O(p) path), or nil and false for a dense A. The slice must not be modified.
-func (m *Model) Diagonal() ([]float64, bool) { return m.diag, m.dense == nil }
+func (m *Model) Diagonal() ([]float64, bool) { m.expand(); return m.diag, m.dense == nil }
 
 // NoiseStd returns the per-coordinate noise standard deviations and true
 // when Σ̃ is diagonal, or nil and false for a dense Σ̃. Not to be modified.
-func (m *Model) NoiseStd() ([]float64, bool) { return m.noiseStd, m.noiseFactor == nil }
+func (m *Model) NoiseStd() ([]float64, bool) { m.expand(); return m.noiseStd, m.noiseFactor == nil }
+
+// IsDiagonal reports whether A is diagonal, without building its diagonal.
+func (m *Model) IsDiagonal() bool { return m.dense == nil }
 
 // Isotropic returns σ and true when Σ̃ = σ²I (Assumption 2).
 func (m *Model) Isotropic() (float64, bool) { return m.sigma, m.isotropic }
 
 // TargetIndices returns, for a diagonal A, the coordinates spanning the
 // eigenspace of the smallest eigenvalue (nil for a dense A).
-func (m *Model) TargetIndices() []int { return m.targetIdx }
+func (m *Model) TargetIndices() []int { m.expand(); return m.targetIdx }
 
 // MulA sets dst = A·x.
 func (m *Model) MulA(dst, x []float64) {
+	m.expand()
 	if m.dense == nil {
 		for i, a := range m.diag {
 			dst[i] = a * x[i]
@@ -204,6 +374,7 @@ func (m *Model) MulA(dst, x []float64) {
 // MulNoise sets dst = C·eps where CCᵀ = Σ̃, so dst ~ N(0, Σ̃) for
 // standard normal eps. It does not allocate.
 func (m *Model) MulNoise(dst, eps []float64) {
+	m.expand()
 	if m.noiseFactor == nil {
 		for i, s := range m.noiseStd {
 			dst[i] = s * eps[i]
@@ -216,6 +387,9 @@ func (m *Model) MulNoise(dst, eps []float64) {
 
 // TraceNoise returns Tr(Σ̃).
 func (m *Model) TraceNoise() float64 {
+	if m.blocks != nil {
+		return float64(m.p) * m.sigma * m.sigma
+	}
 	if m.noiseFactor == nil {
 		s := 0.0
 		for _, v := range m.noiseStd {
@@ -232,6 +406,7 @@ func (m *Model) TraceNoise() float64 {
 // direction X̃ = x/‖x‖ onto the eigenspace of A's smallest eigenvalue; with
 // a₁ < a₂ this is the paper's f = (X̃⁽¹⁾)² (section 3).
 func (m *Model) Alignment(x []float64) float64 {
+	m.expand()
 	n2 := dot(x, x)
 	if m.dense == nil {
 		s := 0.0
@@ -255,6 +430,7 @@ func (m *Model) Alignment(x []float64) float64 {
 // SplitTarget writes the projection of z onto the target eigenspace into
 // zt and the orthogonal remainder into zp.
 func (m *Model) SplitTarget(zt, zp, z []float64) {
+	m.expand()
 	if m.dense == nil {
 		clear(zt)
 		copy(zp, z)

@@ -2,6 +2,7 @@ package nrq
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -225,5 +226,49 @@ func TestInvalidModels(t *testing.T) {
 	}
 	if _, err := NewDiagonal(NRQ, []float64{1, 2}, Noise{Cov: mat.NewSymDense(2, []float64{1, 2, 2, 1})}); err == nil {
 		t.Error("indefinite noise covariance accepted")
+	}
+}
+
+// NewSpectrum's block form is the model NewDiagonal builds from the
+// expanded diagonal, coordinate for coordinate (unsorted values included),
+// and Blocks agrees between the two.
+func TestNewSpectrumIsNewDiagonal(t *testing.T) {
+	vals, mult := []float64{2, 0.5, 3, 2}, []int{3, 2, 1, 2}
+	var diag []float64
+	for j, v := range vals {
+		for range mult[j] {
+			diag = append(diag, v)
+		}
+	}
+	for _, noise := range []Noise{{Sigma: 0.7}, {Var: []float64{1, 2, 3, 4, 5, 6, 7, 8}}} {
+		s, err := NewSpectrum(NQM, vals, mult, noise)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := NewDiagonal(NQM, diag, noise)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs, okS := s.Blocks()
+		bd, okD := d.Blocks()
+		if !okS || !okD || !slices.Equal(bs, bd) {
+			t.Fatalf("noise %+v: Blocks %v (%v) vs %v (%v)", noise, bs, okS, bd, okD)
+		}
+		sd, _ := s.Diagonal()
+		dd, _ := d.Diagonal()
+		ss, _ := s.NoiseStd()
+		ds, _ := d.NoiseStd()
+		if s.Dim() != d.Dim() || !slices.Equal(sd, dd) || !slices.Equal(ss, ds) ||
+			!slices.Equal(s.TargetIndices(), d.TargetIndices()) || !slices.Equal(s.Eigenvalues(), d.Eigenvalues()) {
+			t.Fatalf("noise %+v: block form differs from the diagonal form", noise)
+		}
+		if a, b := s.TraceNoise(), d.TraceNoise(); math.Abs(a-b) > 1e-14*b {
+			t.Errorf("noise %+v: Tr Σ̃ = %v vs %v", noise, a, b)
+		}
+	}
+	want := []Block{{0.5, 0.7, 2}, {2, 0.7, 5}, {3, 0.7, 1}}
+	s, _ := NewSpectrum(NRQ, vals, mult, Noise{Sigma: 0.7})
+	if b, _ := s.Blocks(); !slices.Equal(b, want) {
+		t.Errorf("Blocks = %v, want %v (sorted, equal eigenvalues merged)", b, want)
 	}
 }

@@ -95,6 +95,9 @@ type Panel struct {
 	XMin, XMax, YMin, YMax float64
 	// Equal makes one unit on x as long as one on y (fig 1(a)).
 	Equal bool
+	// XTicks, if set, are the x axis's labelled ticks (e.g. the values of
+	// a sweep on a log axis, where decades alone say little).
+	XTicks []float64
 }
 
 // Row is a row of panels sharing a legend, drawn to the right of the row.
@@ -269,6 +272,13 @@ func (p *Panel) build() (*gplot.Plot, error) {
 			m := (g.X.Max + g.X.Min) / 2
 			g.X.Min, g.X.Max = m-dy/2, m+dy/2
 		}
+	}
+	if len(p.XTicks) > 0 {
+		var ts []gplot.Tick
+		for _, x := range p.XTicks {
+			ts = append(ts, gplot.Tick{Value: x, Label: strconv.FormatFloat(x, 'g', 4, 64)})
+		}
+		g.X.Tick.Marker = gplot.ConstantTicks(ts)
 	}
 	for _, x := range p.VLines {
 		lo, hi := g.Y.Min, g.Y.Max

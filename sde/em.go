@@ -157,7 +157,7 @@ func (sh *emShared) advance(t *emTrial, i, n0, n1 int, out *sim.Sample, sc *emSc
 				x[k] *= s
 			}
 		}
-		eta, lambda := t.sch.eta, t.sch.lambda
+		eta, lambda := t.sch.Eta, t.sch.Lambda
 		if n == n0 {
 			sh.record(x, eta, out, sc)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/nrq"
 	"github.com/smdlab/smd/sde"
 	"github.com/smdlab/smd/sim"
@@ -69,11 +70,11 @@ func Example_largeP() {
 	}
 	for i, d := range disc.Rows {
 		s := cont.Rows[i]
-		ok := math.Abs(d.Risk-s.Risk) <= 4.42*math.Hypot(d.RiskSE, s.RiskSE)+1e-12
+		ok := math.Abs(d.Risk-s.Risk) <= claim.Z*math.Hypot(d.RiskSE, s.RiskSE)+1e-12
 		fmt.Printf("t = %5d  f: reduced %.5f ± %.5f, sde-reduced %.5f ± %.5f, agree %v\n", d.Step, 1-d.Risk, d.RiskSE, 1-s.Risk, s.RiskSE, ok)
 	}
 	// Output:
 	// t =     0  f: reduced 0.50000 ± 0.00000, sde-reduced 0.50000 ± 0.00000, agree true
-	// t = 10000  f: reduced 0.08404 ± 0.00005, sde-reduced 0.08407 ± 0.00005, agree true
-	// t = 20000  f: reduced 0.01492 ± 0.00002, sde-reduced 0.01495 ± 0.00003, agree true
+	// t = 10000  f: reduced 0.08411 ± 0.00005, sde-reduced 0.08411 ± 0.00006, agree true
+	// t = 20000  f: reduced 0.01494 ± 0.00002, sde-reduced 0.01489 ± 0.00002, agree true
 }

@@ -243,7 +243,7 @@ func (fp FokkerPlanck) Run(ctx context.Context, c *sim.Config) (*sim.Result, err
 					c.Progress(int64(q*last+n), int64(len(s0)*last))
 				}
 				a := &acc[n/c.RecordEvery]
-				a.eta, a.lambda = sch.eta, sch.lambda
+				a.eta, a.lambda = sch.Eta, sch.Lambda
 				var ef, mth, mth2 float64
 				for i, pi := range p {
 					ef += pi * g.cos2[i]
@@ -266,13 +266,10 @@ func (fp FokkerPlanck) Run(ctx context.Context, c *sim.Config) (*sim.Result, err
 			// Advance k steps at once: up to Stride, never past the next
 			// event, record or the end.
 			k := min(stride, (n/c.RecordEvery+1)*c.RecordEvery-n, last-n)
-			for _, ev := range c.Schedule {
-				if ev.Step > n {
-					k = min(k, ev.Step-n)
-					break
-				}
+			if next := sch.NextChange(); next > n && next-n < k {
+				k = next - n
 			}
-			eta, lambda := sch.eta, sch.lambda
+			eta, lambda := sch.Eta, sch.Lambda
 			h := float64(k) / float64(sub)
 			if n == 0 { // Rannacher start-up: 4 backward-Euler quarter steps
 				for range 4 * sub {
@@ -310,13 +307,13 @@ func (fp FokkerPlanck) Run(ctx context.Context, c *sim.Config) (*sim.Result, err
 			}
 			if isRecord(c, n) {
 				a := &acc[n/c.RecordEvery]
-				au := sch.eta * math.Sqrt(tr) / s
+				au := sch.Eta * math.Sqrt(tr) / s
 				a.norm += w * math.Sqrt(s)
 				a.s += w * s
 				a.au += w * au
 				a.au2 += w * au * au
 			}
-			s = normSqAfter(s, sch.eta, sch.lambda, tr, 1)
+			s = normSqAfter(s, sch.Eta, sch.Lambda, tr, 1)
 		}
 	}
 	res := &sim.Result{Rows: make([]sim.Row, len(acc))}

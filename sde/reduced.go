@@ -78,7 +78,7 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 			if sc := t.sch.at(n); sc != 1 {
 				t.s *= sc * sc
 			}
-			eta, lambda := t.sch.eta, t.sch.lambda
+			eta, lambda := t.sch.Eta, t.sch.Lambda
 			if n == n0 {
 				f := math.Cos(t.th)
 				f *= f

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/smdlab/smd/internal/pmath"
 	"github.com/smdlab/smd/nrq"
@@ -37,6 +36,9 @@ func checkCommon(c *sim.Config, engine string) error {
 	if c.Momentum != 0 {
 		return fmt.Errorf("%w: %s has no momentum (eq 9 is plain SGD); got momentum = %v", ErrUnsupported, engine, c.Momentum)
 	}
+	if c.Optimizer != "" && c.Optimizer != sim.OptSGD {
+		return fmt.Errorf("%w: %s is the SDE of plain SGD (eq 9); got optimizer %s", ErrUnsupported, engine, c.Optimizer)
+	}
 	return nil
 }
 
@@ -46,26 +48,18 @@ func twoLevelOf(c *sim.Config, engine string) (twoLevel, error) {
 		return twoLevel{}, err
 	}
 	m := c.Model
-	a, ok := m.Diagonal()
-	if !ok {
+	if !m.IsDiagonal() {
 		return twoLevel{}, fmt.Errorf("%w: %s needs a diagonal A (Assumption 1)", ErrUnsupported, engine)
 	}
 	sigma, iso := m.Isotropic()
 	if !iso {
 		return twoLevel{}, fmt.Errorf("%w: %s needs isotropic noise Σ̃ = σ²I (Assumption 2)", ErrUnsupported, engine)
 	}
-	vals := slices.Clone(a)
-	slices.Sort(vals)
-	vals = slices.Compact(vals)
-	if len(vals) != 2 {
-		return twoLevel{}, fmt.Errorf("%w: %s needs a two-valued spectrum (Theorem 2), got %d distinct eigenvalues", ErrUnsupported, engine, len(vals))
+	blocks, _ := m.Blocks() // sorted by eigenvalue; one noise level, so one block per eigenvalue
+	if len(blocks) != 2 {
+		return twoLevel{}, fmt.Errorf("%w: %s needs a two-valued spectrum (Theorem 2), got %d distinct eigenvalues", ErrUnsupported, engine, len(blocks))
 	}
-	t := twoLevel{al: vals[0], ah: vals[1], sigma: sigma, p: len(a)}
-	for _, v := range a {
-		if v == t.al {
-			t.m1++
-		}
-	}
+	t := twoLevel{al: blocks[0].A, ah: blocks[1].A, sigma: sigma, p: m.Dim(), m1: blocks[0].Mult}
 	t.m2 = t.p - t.m1
 	return t, nil
 }
@@ -123,35 +117,16 @@ func (n *normStepper) full(s float64) float64 {
 	return math.Sqrt(n.inf2 + n.eFull*(s*s-n.inf2))
 }
 
-// schedule walks a sim.Config's events: η and λ in force, and the factor
-// ‖X‖ is multiplied by at a rescale.
-type schedule struct {
-	c           *sim.Config
-	next        int
-	eta, lambda float64
-}
+// schedule walks a sim.Config's events (sim.Cursor): η and λ in force,
+// and the factor ‖X‖ is multiplied by at a rescale.
+type schedule struct{ sim.Cursor }
 
-func newSchedule(c *sim.Config) *schedule {
-	return &schedule{c: c, eta: c.Eta, lambda: c.Lambda}
-}
+func newSchedule(c *sim.Config) *schedule { return &schedule{c.Cursor()} }
 
 // at applies the events of step n and returns the factor by which X is
 // multiplied (1 without a rescale).
 func (s *schedule) at(n int) float64 {
-	scale := 1.0
-	for s.next < len(s.c.Schedule) && s.c.Schedule[s.next].Step == n {
-		ev := s.c.Schedule[s.next]
-		s.next++
-		if ev.LRDivide > 0 {
-			s.eta /= ev.LRDivide
-			if ev.Rescale {
-				scale *= pmath.Pow(ev.LRDivide, -0.25)
-			}
-		}
-		if ev.SetLambda {
-			s.lambda = ev.Lambda
-		}
-	}
+	scale, _ := s.Advance(n)
 	return scale
 }
 

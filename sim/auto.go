@@ -17,7 +17,7 @@ var _ Engine = Auto{}
 // about one normal per coordinate; Reduced is chosen when k ≤ p/4 blocks,
 // which covers Assumptions 1–2 (k = number of distinct eigenvalues).
 func AutoMethod(c *Config) string {
-	if c.Model == nil {
+	if c.Model == nil || c.optName() != OptSGD {
 		return "full"
 	}
 	if k, ok := ReducedBlocks(c.Model); ok && 4*k <= c.Model.Dim() {

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"testing"
 
 	"github.com/smdlab/smd/nrq"
@@ -64,4 +66,31 @@ func BenchmarkSimulate(b *testing.B) {
 		updates += res.CoordinateUpdates
 	}
 	b.ReportMetric(float64(updates)/b.Elapsed().Seconds(), "coord-updates/s")
+}
+
+// BenchmarkFullOneCore is the `full` engine on one worker for the
+// speed-of-light comparison (bench/sol.sh runs the same update against the
+// C reference): the two-valued spectrum, σ = 1, 100 trials, 10⁷
+// coordinate updates per op, p = 10 … 10⁴, recording only at the ends.
+func BenchmarkFullOneCore(b *testing.B) {
+	for _, p := range []int{10, 100, 1000, 10000} {
+		b.Run(fmt.Sprintf("p=%d", p), func(b *testing.B) {
+			const trials = 100
+			steps := 10_000_000 / (p * trials)
+			m := mustDiag(b, nrq.NRQ, spectrum12(p), 1)
+			std := math.Sqrt(math.Sqrt(float64(p-1)*0.1/2e-3) / float64(p))
+			c := &Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: Init{Std: std}, Steps: steps - 1, Trials: trials,
+				RecordEvery: steps - 1, Xi: 0.9, Seed: 1, Workers: 1}
+			b.ReportAllocs()
+			var updates int64
+			for b.Loop() {
+				res, err := Full{}.Run(context.Background(), c)
+				if err != nil {
+					b.Fatal(err)
+				}
+				updates += res.CoordinateUpdates
+			}
+			b.ReportMetric(float64(updates)/b.Elapsed().Seconds(), "coord-updates/s")
+		})
+	}
 }

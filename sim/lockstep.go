@@ -84,20 +84,3 @@ func Lockstep(ctx context.Context, c *Config, finalUpdate bool, newWorker func()
 	}
 	return res, nil
 }
-
-// ParamsAt returns the η and λ in force at step n (after the events at n).
-func (c *Config) ParamsAt(n int) (eta, lambda float64) {
-	eta, lambda = c.Eta, c.Lambda
-	for _, e := range c.Schedule {
-		if e.Step > n {
-			break
-		}
-		if e.LRDivide > 0 {
-			eta /= e.LRDivide
-		}
-		if e.SetLambda {
-			lambda = e.Lambda
-		}
-	}
-	return eta, lambda
-}

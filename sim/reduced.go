@@ -1,12 +1,10 @@
 package sim
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"time"
 
 	"github.com/smdlab/smd/internal/pmath"
@@ -57,40 +55,17 @@ func ReducedBlocks(m *nrq.Model) (int, bool) {
 }
 
 func reducedBlocks(m *nrq.Model) ([]redBlock, error) {
-	a, okA := m.Diagonal()
-	s, okS := m.NoiseStd()
-	if !okA {
+	if !m.IsDiagonal() {
 		return nil, fmt.Errorf("%w: A is dense (reduced needs a diagonal A)", ErrNotReducible)
 	}
-	if !okS {
+	blocks, ok := m.Blocks()
+	if !ok {
 		return nil, fmt.Errorf("%w: the noise covariance is dense (reduced needs a diagonal Σ̃)", ErrNotReducible)
 	}
-	lo := slices.Min(a)
-	idx := map[[2]float64]int{}
-	var bl []redBlock
-	last, lastJ := [2]float64{math.NaN()}, -1 // runs of equal keys skip the map
-	for i, ai := range a {
-		key := [2]float64{ai, s[i]}
-		if key == last {
-			bl[lastJ].m++
-			continue
-		}
-		j, ok := idx[key]
-		last = key
-		if !ok {
-			j = len(bl)
-			idx[key] = j
-			bl = append(bl, redBlock{a: ai, s: s[i], target: ai == lo})
-		}
-		lastJ = j
-		bl[j].m++
+	bl := make([]redBlock, len(blocks))
+	for j, b := range blocks { // sorted by (a, σ): the smallest eigenvalue first
+		bl[j] = redBlock{a: b.A, s: b.S, m: b.Mult, target: b.A == blocks[0].A}
 	}
-	slices.SortFunc(bl, func(x, y redBlock) int {
-		if c := cmp.Compare(x.a, y.a); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.s, y.s)
-	})
 	return bl, nil
 }
 
@@ -102,7 +77,7 @@ type redTrial struct {
 	n2     float64 // ‖X‖² = Σ u_j²
 	eta    float64
 	lambda float64
-	next   int // index of the next schedule event
+	sched  Cursor // the schedule; eta, lambda are its Eta, Lambda
 	dead   error
 }
 
@@ -122,6 +97,12 @@ type redStepper struct {
 func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if o := c.optName(); o != OptSGD {
+		// docs/engines.md §"Optimizers": a coordinate-wise step does not
+		// commute with rotations inside a block, so the block norms are
+		// not a Markov chain.
+		return nil, fmt.Errorf("%w: optimizer %s acts coordinate by coordinate, which breaks the rotation invariance inside each eigenspace that the reduced chain rests on; use method full (or auto)", ErrNotReducible, o)
 	}
 	blocks, err := reducedBlocks(c.Model)
 	if err != nil {
@@ -149,13 +130,14 @@ func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
 		t.u, t.b1, t.b2 = st[:k:k], st[k:2*k:2*k], st[2*k:]
 		t.rnd.Seed(c.Seed, uint64(i))
 		redInit(blocks, c.Init, t)
+		t.sched = c.Cursor()
 		t.eta, t.lambda = c.Eta, c.Lambda
 	}
 
 	res, err := Lockstep(ctx, c, true,
 		func() func(i, n0, n1 int, out *Sample) {
 			sc := make([]float64, 3*k) // scratch: ζ, second normal, χ²
-			return func(i, n0, n1 int, out *Sample) { e.advance(&trials[i], i, c.Schedule, n0, n1, out, sc) }
+			return func(i, n0, n1 int, out *Sample) { e.advance(&trials[i], i, n0, n1, out, sc) }
 		},
 		func(i int) error { return trials[i].dead })
 	if err != nil {
@@ -265,14 +247,13 @@ func redInit(bl []redBlock, in Init, t *redTrial) {
 }
 
 // advance runs trial t (index i) over steps [n0, n1), recording at n0.
-func (e *redStepper) advance(t *redTrial, i int, sched []Event, n0, n1 int, out *Sample, sc []float64) {
+func (e *redStepper) advance(t *redTrial, i int, n0, n1 int, out *Sample, sc []float64) {
 	if t.dead != nil {
 		return
 	}
 	for n := n0; n < n1; n++ {
-		for t.next < len(sched) && sched[t.next].Step == n {
-			t.apply(sched[t.next])
-			t.next++
+		if scale, changed := t.sched.Advance(n); changed {
+			t.apply(scale)
 		}
 		var r *Sample
 		if n == n0 {
@@ -291,22 +272,16 @@ func (e *redStepper) advance(t *redTrial, i int, sched []Event, n0, n1 int, out 
 	}
 }
 
-// apply carries out a schedule event as Full does: rescale divides X (all
-// block norms) by LRDivide^{1/4} and leaves the momentum buffer alone.
-func (t *redTrial) apply(ev Event) {
-	if ev.LRDivide > 0 {
-		t.eta /= ev.LRDivide
-		if ev.Rescale {
-			s := pmath.Pow(ev.LRDivide, -0.25)
-			t.n2 = 0
-			for j := range t.u {
-				t.u[j] *= s
-				t.n2 += t.u[j] * t.u[j]
-			}
+// apply takes η, λ from the schedule cursor and, as Full does, multiplies
+// X (all block norms) by scale, leaving the momentum buffer alone.
+func (t *redTrial) apply(scale float64) {
+	t.eta, t.lambda = t.sched.Eta, t.sched.Lambda
+	if scale != 1 {
+		t.n2 = 0
+		for j := range t.u {
+			t.u[j] *= scale
+			t.n2 += t.u[j] * t.u[j]
 		}
-	}
-	if ev.SetLambda {
-		t.lambda = ev.Lambda
 	}
 }
 

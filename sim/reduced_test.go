@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"testing"
 
 	"github.com/smdlab/smd/internal/stattest"
@@ -14,13 +15,7 @@ import (
 // redModel builds a diagonal model from (value, multiplicity) pairs.
 func redModel(t testing.TB, kind nrq.Kind, noise nrq.Noise, vals []float64, mult []int) *nrq.Model {
 	t.Helper()
-	var a []float64
-	for i, v := range vals {
-		for range mult[i] {
-			a = append(a, v)
-		}
-	}
-	m, err := nrq.NewDiagonal(kind, a, noise)
+	m, err := nrq.NewSpectrum(kind, vals, mult, noise)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,5 +219,30 @@ func TestReducedLaw(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Reduced's memory and setup are O(#blocks): a two-block model with
+// p = 10⁹ allocates what the same model with p = 10 does. An O(p) array
+// anywhere (the diagonal, the noise levels, the target indices) would be
+// ≥ 8·10⁹ bytes, so the 1 MiB margin for incidental differences cannot
+// hide one.
+func TestReducedMemoryIndependentOfP(t *testing.T) {
+	bytes := func(p int) uint64 {
+		m := redModel(t, nrq.NRQ, nrq.Noise{Sigma: 1}, []float64{1, 2}, []int{1, p - 1})
+		c := &sim.Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: sim.Init{Norm: 1, F0: 0.5},
+			Steps: 100, Trials: 8, RecordEvery: 10, Xi: 0.9, Seed: 1, Workers: 1}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if _, err := (sim.Reduced{}).Run(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc
+	}
+	small, huge := bytes(10), bytes(1_000_000_000)
+	t.Logf("bytes allocated: p = 10: %d, p = 10⁹: %d", small, huge)
+	if huge > small+1<<20 {
+		t.Errorf("p = 10⁹ allocated %d bytes, p = 10 %d: memory grows with p", huge, small)
 	}
 }

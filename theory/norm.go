@@ -135,6 +135,20 @@ func NewSchedule(eta, lambda float64, decays ...Decay) (Schedule, error) {
 	return s, s.validate()
 }
 
+// At returns the phase in force at step t (the last with Start ≤ t).
+func (s Schedule) At(t float64) Phase {
+	return s[max(sort.Search(len(s), func(i int) bool { return s[i].Start > t })-1, 0)]
+}
+
+// MaxLambdaEta returns the largest λη over the phases.
+func (s Schedule) MaxLambdaEta() float64 {
+	m := 0.0
+	for _, ph := range s {
+		m = math.Max(m, ph.Lambda*ph.Eta)
+	}
+	return m
+}
+
 func (s Schedule) validate() error {
 	if len(s) == 0 || s[0].Start != 0 {
 		return fmt.Errorf("%w: a schedule must start at step 0", ErrParams)
@@ -191,7 +205,7 @@ func (q *Path) phase(t float64) int {
 }
 
 // Phase returns the schedule phase in force at time t.
-func (q *Path) Phase(t float64) Phase { return q.s[max(q.phase(t), 0)] }
+func (q *Path) Phase(t float64) Phase { return q.s.At(t) }
 
 // NormSq returns ‖X_t‖² (right-continuous at phase starts).
 func (q *Path) NormSq(t float64) float64 {

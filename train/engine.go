@@ -38,6 +38,7 @@ type Net struct {
 	batch    int
 	dims     [3]int // H, W, C of an image
 	momentum float64
+	conv     convFunc // nil: Conv2D
 
 	// Specs lists the state tensors in graph order; SI indexes the
 	// scale-invariant ones, Trainable the trained ones.
@@ -58,7 +59,12 @@ const numHyper = 4
 // NewNet builds and compiles the training graphs of arch for batches of
 // batch images of h×w×c. μ is the momentum (0 for plain SGD).
 func NewNet(backend compute.Backend, arch Arch, batch, h, w, c int, momentum float64) (n *Net, err error) {
-	n = &Net{backend: backend, arch: arch, batch: batch, dims: [3]int{h, w, c}, momentum: momentum, eval: map[int]*Graph{}}
+	return newNet(backend, arch, batch, h, w, c, momentum, nil)
+}
+
+// newNet is NewNet with the convolutions computed by conv (nil: Conv2D).
+func newNet(backend compute.Backend, arch Arch, batch, h, w, c int, momentum float64, conv convFunc) (n *Net, err error) {
+	n = &Net{backend: backend, arch: arch, batch: batch, dims: [3]int{h, w, c}, momentum: momentum, conv: conv, eval: map[int]*Graph{}}
 	err = catch(func() {
 		n.step = n.buildStep(false)
 		n.measure = n.buildStep(true)
@@ -100,6 +106,7 @@ func (n *Net) buildStep(measure bool) *Graph {
 		hyper[i] = Parameter(g, fmt.Sprintf("hyper%d", i), shapes.Make(dtypes.Float32))
 	}
 	b := newBuilder(g, true)
+	b.conv = n.conv
 	logits := n.arch(b, x)
 	loss := crossEntropy(logits, labels)
 	if n.Specs == nil {
@@ -199,6 +206,7 @@ func (n *Net) buildEval(bsz int) *Graph {
 	x := Parameter(g, "images", shapes.Make(dtypes.Float32, bsz, n.dims[0], n.dims[1], n.dims[2]))
 	labels := Parameter(g, "labels", shapes.Make(dtypes.Int32, bsz))
 	b := newBuilder(g, false)
+	b.conv = n.conv
 	logits := n.arch(b, x)
 	if len(b.specs) != len(n.Specs) {
 		panic("train: architecture built a different set of tensors")
@@ -212,7 +220,8 @@ func (n *Net) buildEval(bsz int) *Graph {
 	return g
 }
 
-// Init draws a fresh state from rng: convolution kernels N(0, σ²) with
+// Init draws a fresh state from rng: convolution kernels and linear
+// weights followed by normalization N(0, σ²) with
 // σ = scale·initStd, or scale·√(2/fan_in) (Kaiming) when initStd is 0,
 // scale-invariant kernels then multiplied by k (the Corollary 3 factor, 1
 // for none); dense
@@ -230,7 +239,7 @@ func (n *Net) Init(rng *rand.Rand, initStd, scale, k float64) {
 	for i, p := range n.Specs {
 		v := make([]float32, p.Size())
 		switch p.Kind {
-		case KindConv:
+		case KindConv, KindLinear:
 			std := initStd
 			if std == 0 {
 				std = math.Sqrt(2 / float64(p.FanIn))

@@ -13,7 +13,14 @@ const (
 	ModelSmallCNN = "small-cnn"
 	ModelResNet18 = "resnet18"
 	ModelResNet50 = "resnet50"
+	// ModelBNMLP and ModelFashionCNN are the Fashion-MNIST networks of
+	// `smd reproduce fig3`.
+	ModelBNMLP      = "bn-mlp"
+	ModelFashionCNN = "fashion-cnn"
 )
+
+// ModelNames lists the models Config.Model accepts.
+var ModelNames = []string{ModelSmallCNN, ModelResNet18, ModelResNet50, ModelBNMLP, ModelFashionCNN}
 
 // ArchFor returns the network named by model with the given number of
 // classes. zeroGamma initializes the last batch-norm γ of every residual
@@ -26,8 +33,44 @@ func ArchFor(model string, classes int, zeroGamma bool) (Arch, error) {
 		return ResNet18(classes, zeroGamma), nil
 	case ModelResNet50:
 		return ResNet50(classes, zeroGamma), nil
+	case ModelBNMLP:
+		return BNMLP(classes, BNMLPWidths...), nil
+	case ModelFashionCNN:
+		return FashionCNN(classes), nil
 	}
-	return nil, fmt.Errorf("train: unknown model %q (want %s, %s or %s)", model, ModelSmallCNN, ModelResNet18, ModelResNet50)
+	return nil, fmt.Errorf("train: unknown model %q (want one of %v)", model, ModelNames)
+}
+
+// BNMLPWidths are the hidden widths of the bn-mlp model.
+var BNMLPWidths = []int{256, 128}
+
+// BNMLP is a multilayer perceptron normalized like the paper's networks:
+// the image flattened, then per hidden width a bias-free linear layer,
+// batch normalization and ReLU, then a dense classifier. Every hidden
+// weight is followed by batch normalization, so it is scale-invariant; the
+// classifier is not.
+func BNMLP(classes int, widths ...int) Arch {
+	return func(b *Builder, x *Node) *Node {
+		d := x.Shape().Dimensions
+		x = Reshape(x, d[0], d[1]*d[2]*d[3])
+		for i, w := range widths {
+			x = Relu(b.LinearBN(x, fmt.Sprintf("h%d", i+1), w))
+		}
+		return b.Dense(x, "fc", classes)
+	}
+}
+
+// FashionCNN is a small normalized CNN for 28×28 grey images: 3×3
+// convolutions with 32, 64 and 64 channels (strides 1, 2, 2: 28, 14 and 7
+// pixels), each followed by batch normalization and ReLU, global average
+// pooling and a dense classifier; its three kernels are scale-invariant.
+func FashionCNN(classes int) Arch {
+	return func(b *Builder, x *Node) *Node {
+		x = Relu(b.ConvBN(x, "c1", 3, 32, 1, false))
+		x = Relu(b.ConvBN(x, "c2", 3, 64, 2, false))
+		x = Relu(b.ConvBN(x, "c3", 3, 64, 2, false))
+		return b.Dense(GlobalAvgPool(x), "fc", classes)
+	}
 }
 
 // SmallCNN is a small normalized network for CPU runs on 32×32 images:

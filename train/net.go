@@ -20,6 +20,10 @@ const (
 	KindBeta              // batch-norm shift [c]
 	KindMean              // batch-norm running mean [c] (not trained)
 	KindVar               // batch-norm running variance [c] (not trained)
+	// KindLinear is a bias-free dense weight [in, out] followed by
+	// normalization (scale-invariant), initialized like a convolution
+	// kernel (Kaiming normal).
+	KindLinear
 )
 
 func (k Kind) String() string {
@@ -38,6 +42,8 @@ func (k Kind) String() string {
 		return "mean"
 	case KindVar:
 		return "var"
+	case KindLinear:
+		return "linear"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -89,7 +95,15 @@ type Builder struct {
 	specs   []Param
 	nodes   []*Node
 	updates map[int]*Node // state index → new value (running statistics)
+
+	// conv computes the convolutions; nil means Conv2D. Only the test
+	// comparing against GoMLX's Convolve sets it.
+	conv convFunc
 }
+
+// convFunc computes a bias-free convolution of x [B, H, W, Cin] with kernel
+// [kh, kw, Cin, Cout], stride and zero padding (Conv2D's contract).
+type convFunc func(x, kernel *Node, stride, pad int) *Node
 
 func newBuilder(g *Graph, training bool) *Builder {
 	return &Builder{g: g, training: training, bnMomentum: 0.1, bnEpsilon: 1e-5, updates: map[int]*Node{}}
@@ -108,8 +122,11 @@ func (b *Builder) param(p Param) *Node {
 func (b *Builder) Conv(x *Node, name string, k, cout, stride int, scaleInvariant bool) *Node {
 	cin := x.Shape().Dimensions[3]
 	w := b.param(Param{Name: name, Dims: []int{k, k, cin, cout}, Kind: KindConv, FanIn: k * k * cin, ScaleInvariant: scaleInvariant})
-	p := k / 2
-	return Convolve(x, w).Strides(stride).PaddingPerDim([][2]int{{p, p}, {p, p}}).Done()
+	conv := b.conv
+	if conv == nil {
+		conv = Conv2D
+	}
+	return conv(x, w, stride, k/2)
 }
 
 // BN is batch normalization over the batch and spatial axes of an NHWC
@@ -164,6 +181,21 @@ func (b *Builder) Dense(x *Node, name string, out int) *Node {
 	w := b.param(Param{Name: name + "/w", Dims: []int{in, out}, Kind: KindDense, FanIn: in})
 	c := b.param(Param{Name: name + "/b", Dims: []int{out}, Kind: KindBias, FanIn: in})
 	return Add(Dot(x, w).Product(), Reshape(c, 1, out))
+}
+
+// Linear is a bias-free dense layer x·W on a [B, in] tensor; scaleInvariant
+// marks a weight followed by batch normalization (a bias would be removed
+// by it anyway).
+func (b *Builder) Linear(x *Node, name string, out int, scaleInvariant bool) *Node {
+	in := x.Shape().Dimensions[1]
+	w := b.param(Param{Name: name, Dims: []int{in, out}, Kind: KindLinear, FanIn: in, ScaleInvariant: scaleInvariant})
+	return Dot(x, w).Product()
+}
+
+// LinearBN is a scale-invariant linear layer followed by batch
+// normalization over the batch axis.
+func (b *Builder) LinearBN(x *Node, name string, out int) *Node {
+	return b.BN(b.Linear(x, name+"/w", out, true), name+"/bn", false)
 }
 
 // Relu is max(x, 0).

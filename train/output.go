@@ -66,10 +66,14 @@ func ff(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
 
 func writeSeries(w io.Writer, res *Result) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"epoch", "step", "eta", "train_loss", "train_loss_sd", "test_loss", "test_acc", "test_acc_sd", "mean_au", "mean_au_sd", "rms_au", "au_theory", "mean_norm", "mean_eff_lr"})
+	cw.Write([]string{"epoch", "step", "eta", "train_loss", "train_loss_sd", "train_loss_se", "test_loss", "test_loss_sd", "test_loss_se",
+		"test_acc", "test_acc_sd", "test_acc_se", "mean_au", "mean_au_sd", "mean_au_se", "rms_au", "rms_au_sd", "rms_au_se", "au_theory",
+		"mean_norm", "mean_norm_sd", "mean_norm_se", "mean_eff_lr"})
 	for _, r := range res.Epochs {
-		cw.Write([]string{strconv.Itoa(r.Epoch), strconv.Itoa(r.Step), ff(r.Eta), ff(r.TrainLoss), ff(r.TrainLossSD), ff(r.TestLoss),
-			ff(r.TestAcc), ff(r.TestAccSD), ff(r.MeanAU), ff(r.MeanAUSD), ff(r.RMSAU), ff(r.AUTheory), ff(r.MeanNorm), ff(r.MeanEffectLR)})
+		cw.Write([]string{strconv.Itoa(r.Epoch), strconv.Itoa(r.Step), ff(r.Eta), ff(r.TrainLoss), ff(r.TrainLossSD), ff(r.TrainLossSE),
+			ff(r.TestLoss), ff(r.TestLossSD), ff(r.TestLossSE), ff(r.TestAcc), ff(r.TestAccSD), ff(r.TestAccSE),
+			ff(r.MeanAU), ff(r.MeanAUSD), ff(r.MeanAUSE), ff(r.RMSAU), ff(r.RMSAUSD), ff(r.RMSAUSE), ff(r.AUTheory),
+			ff(r.MeanNorm), ff(r.MeanNormSD), ff(r.MeanNormSE), ff(r.MeanEffectLR)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -77,10 +81,10 @@ func writeSeries(w io.Writer, res *Result) error {
 
 func writeLayers(w io.Writer, res *Result) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"step", "layer", "au", "norm", "eta"})
+	cw.Write([]string{"step", "layer", "au", "norm", "lr", "eff_lr"})
 	for _, m := range res.Measures {
 		for k, name := range res.Layers {
-			cw.Write([]string{strconv.Itoa(m.Step), name, ff(m.AU[k]), ff(m.Norm[k]), ff(m.EffLR[k])})
+			cw.Write([]string{strconv.Itoa(m.Step), name, ff(m.AU[k]), ff(m.Norm[k]), ff(m.EtaSI), ff(m.EffLR[k])})
 		}
 	}
 	cw.Flush()
@@ -184,7 +188,11 @@ func figure3(res *Result, synthetic bool) []*plot.Plot {
 	au.Legend.Top = false
 	norm := panel("(d) mean weight norm", "‖w‖")
 	line(norm, measures(func(m MeasureRow) float64 { return layerMean(m.Norm) }), blue, false, "")
-	return []*plot.Plot{loss, acc, au, norm}
+	out := []*plot.Plot{loss, acc, au, norm}
+	for _, p := range out { // one x axis: epochs from 0
+		p.X.Min, p.X.Max = 0, float64(len(res.Epochs))
+	}
+	return out
 }
 
 // renderPanels lays out four panels on a 2×2 grid as PNG or SVG.

@@ -42,25 +42,29 @@ type Options struct {
 	Backend compute.Backend
 	// Progress, if set, is called after every step.
 	Progress func(Progress)
+	// Checkpoints, if set, saves the state as safetensors files.
+	Checkpoints *Checkpoints
 }
 
 // EpochRow is one epoch, averaged over trials (SD: standard deviation across
-// trials, NaN with one trial).
+// trials, SE = SD/√trials the standard error of the mean; both NaN with one
+// trial).
 type EpochRow struct {
 	Epoch int // 1-based; measured at the end of the epoch
 	Step  int // SGD steps done
 	// Eta is the learning rate of the epoch's last step (before any
 	// Corollary 3 scaling).
-	Eta                    float64
-	TrainLoss, TrainLossSD float64 // mean minibatch loss over the epoch
-	TestLoss               float64
-	TestAcc, TestAccSD     float64
-	MeanAU, MeanAUSD       float64 // mean over the epoch's measurements and the layers
+	Eta                                 float64
+	TrainLoss, TrainLossSD, TrainLossSE float64 // mean minibatch loss over the epoch
+	TestLoss, TestLossSD, TestLossSE    float64
+	TestAcc, TestAccSD, TestAccSE       float64
+	MeanAU, MeanAUSD, MeanAUSE          float64 // mean over the epoch's measurements and the layers
 	// RMSAU is √(mean of AU²) over the same measurements: the theory's
 	// E Δ² = 2λη/(1+μ) is about the square (Lemma 1).
-	RMSAU                  float64
-	AUTheory               float64 // √(2λη/(1+μ)) at the epoch's last step
-	MeanNorm, MeanEffectLR float64 // layer means of ‖w‖ and η/‖w‖²
+	RMSAU, RMSAUSD, RMSAUSE  float64
+	AUTheory                 float64 // √(2λη/(1+μ)) at the epoch's last step
+	MeanNorm, MeanNormSD     float64 // layer mean of ‖w‖
+	MeanNormSE, MeanEffectLR float64 // and of η/‖w‖²
 }
 
 // MeasureRow is one measured step, averaged over trials.
@@ -72,8 +76,12 @@ type MeasureRow struct {
 	AUTheory float64
 	// AU, Norm and EffLR are per layer (Result.Layers order), trial means.
 	AU, Norm, EffLR []float64
-	// MeanAU is the mean over layers; MeanAUSD its SD across trials.
-	MeanAU, MeanAUSD float64
+	// MeanAU is the mean over layers; MeanAUSD its SD across trials and
+	// MeanAUSE its standard error (NaN with one trial).
+	MeanAU, MeanAUSD, MeanAUSE float64
+	// MeanNorm is the mean of ‖w_t‖ over layers, MeanNormSE its standard
+	// error across trials.
+	MeanNorm, MeanNormSE float64
 }
 
 // Result is a finished run.
@@ -143,7 +151,7 @@ func Run(ctx context.Context, cfg Config, trainSet, testSet Dataset, opt Options
 	logs := make([]trialLog, cfg.Trials)
 	var stepTime time.Duration
 	for trial := range cfg.Trials {
-		d, err := runTrial(ctx, cfg, net, sched, trainSet, testSet, trial, total, opt.Progress, &logs[trial])
+		d, err := runTrial(ctx, cfg, net, sched, trainSet, testSet, trial, total, opt, &logs[trial])
 		stepTime += d
 		if err != nil {
 			return nil, err
@@ -167,7 +175,8 @@ func hyperAt(cfg Config, eta float64) Hyper {
 	return Hyper{EtaSI: eta * k2, LambdaSI: cfg.Lambda / k2, Eta: eta, Lambda: cfg.Lambda}
 }
 
-func runTrial(ctx context.Context, cfg Config, net *Net, sched Schedule, trainSet, testSet Dataset, trial, total int, progress func(Progress), log *trialLog) (time.Duration, error) {
+func runTrial(ctx context.Context, cfg Config, net *Net, sched Schedule, trainSet, testSet Dataset, trial, total int, opt Options, log *trialLog) (time.Duration, error) {
+	progress := opt.Progress
 	rng := rand.New(rand.NewPCG(cfg.Seed, uint64(trial)))
 	net.Init(rng, cfg.InitStd, cfg.InitScale, cfg.Corollary3K)
 	h, w, c := trainSet.Dims()
@@ -203,6 +212,11 @@ func runTrial(ctx context.Context, cfg Config, net *Net, sched Schedule, trainSe
 				return stepTime, err
 			}
 			eta := sched.Eta(t)
+			if opt.Checkpoints.due(t, cfg.Momentum) {
+				if err := opt.Checkpoints.save(cfg, net, trial, t, eta); err != nil {
+					return stepTime, err
+				}
+			}
 			hp := hyperAt(cfg, eta)
 			measure := t%cfg.MeasureEvery == 0
 			loss, err := net.Step(x, y, hp, measure, stats)
@@ -239,6 +253,11 @@ func runTrial(ctx context.Context, cfg Config, net *Net, sched Schedule, trainSe
 		}
 		log.testLoss = append(log.testLoss, tl)
 		log.testAcc = append(log.testAcc, ta)
+	}
+	if end := cfg.Epochs * spe; opt.Checkpoints.due(end, cfg.Momentum) { // the final state
+		if err := opt.Checkpoints.save(cfg, net, trial, end, sched.Eta(end)); err != nil {
+			return stepTime, err
+		}
 	}
 	return stepTime, nil
 }
@@ -302,6 +321,12 @@ func meanSD(xs []float64) (mean, sd float64) {
 	return mean, math.Sqrt(sd / float64(len(xs)-1))
 }
 
+// meanSDSE is meanSD with the standard error of the mean, sd/√n.
+func meanSDSE(xs []float64) (mean, sd, se float64) {
+	mean, sd = meanSD(xs)
+	return mean, sd, sd / math.Sqrt(float64(len(xs)))
+}
+
 func aggregate(res *Result, logs []trialLog, sched Schedule) {
 	cfg := res.Config
 	nl := len(res.Layers)
@@ -322,16 +347,17 @@ func aggregate(res *Result, logs []trialLog, sched Schedule) {
 			row.Norm[k], _ = meanSD(col(func(l *trialLog) float64 { return l.norm[m][k] }))
 			row.EffLR[k], _ = meanSD(col(func(l *trialLog) float64 { return row.EtaSI / (l.norm[m][k] * l.norm[m][k]) }))
 		}
-		row.MeanAU, row.MeanAUSD = meanSD(col(func(l *trialLog) float64 { return layerMean(l.au[m]) }))
+		row.MeanAU, row.MeanAUSD, row.MeanAUSE = meanSDSE(col(func(l *trialLog) float64 { return layerMean(l.au[m]) }))
+		row.MeanNorm, _, row.MeanNormSE = meanSDSE(col(func(l *trialLog) float64 { return layerMean(l.norm[m]) }))
 		res.Measures = append(res.Measures, row)
 	}
 	for e := range cfg.Epochs {
 		last := (e+1)*res.StepsPerEpoch - 1
 		hp := hyperAt(cfg, sched.Eta(last))
 		row := EpochRow{Epoch: e + 1, Step: last + 1, Eta: sched.Eta(last), AUTheory: AUTheory(hp.EtaSI, hp.LambdaSI, cfg.Momentum)}
-		row.TrainLoss, row.TrainLossSD = meanSD(col(func(l *trialLog) float64 { return l.trainLoss[e] }))
-		row.TestLoss, _ = meanSD(col(func(l *trialLog) float64 { return l.testLoss[e] }))
-		row.TestAcc, row.TestAccSD = meanSD(col(func(l *trialLog) float64 { return l.testAcc[e] }))
+		row.TrainLoss, row.TrainLossSD, row.TrainLossSE = meanSDSE(col(func(l *trialLog) float64 { return l.trainLoss[e] }))
+		row.TestLoss, row.TestLossSD, row.TestLossSE = meanSDSE(col(func(l *trialLog) float64 { return l.testLoss[e] }))
+		row.TestAcc, row.TestAccSD, row.TestAccSE = meanSDSE(col(func(l *trialLog) float64 { return l.testAcc[e] }))
 		// Epoch means over the measurements taken during the epoch.
 		epochMean := func(l *trialLog, f func(m int) float64) float64 {
 			s, n := 0.0, 0
@@ -343,10 +369,10 @@ func aggregate(res *Result, logs []trialLog, sched Schedule) {
 			}
 			return s / float64(n)
 		}
-		row.MeanAU, row.MeanAUSD = meanSD(col(func(l *trialLog) float64 {
+		row.MeanAU, row.MeanAUSD, row.MeanAUSE = meanSDSE(col(func(l *trialLog) float64 {
 			return epochMean(l, func(m int) float64 { return layerMean(l.au[m]) })
 		}))
-		row.RMSAU, _ = meanSD(col(func(l *trialLog) float64 {
+		row.RMSAU, row.RMSAUSD, row.RMSAUSE = meanSDSE(col(func(l *trialLog) float64 {
 			return math.Sqrt(epochMean(l, func(m int) float64 {
 				s := 0.0
 				for _, a := range l.au[m] {
@@ -355,7 +381,7 @@ func aggregate(res *Result, logs []trialLog, sched Schedule) {
 				return s / float64(len(l.au[m]))
 			}))
 		}))
-		row.MeanNorm, _ = meanSD(col(func(l *trialLog) float64 {
+		row.MeanNorm, row.MeanNormSD, row.MeanNormSE = meanSDSE(col(func(l *trialLog) float64 {
 			return epochMean(l, func(m int) float64 { return layerMean(l.norm[m]) })
 		}))
 		row.MeanEffectLR, _ = meanSD(col(func(l *trialLog) float64 {

@@ -11,16 +11,11 @@ import (
 	"time"
 
 	"github.com/smdlab/smd"
-	"gonum.org/v1/gonum/stat/distuv"
-
+	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/experiment"
-	"github.com/smdlab/smd/internal/stattest"
 	"github.com/smdlab/smd/sim"
 	"github.com/smdlab/smd/theory"
 )
-
-// ZSE is the verdict's multiple of the standard error (issue 3's rule).
-const ZSE = 4
 
 // Row is one (result, config) verdict.
 type Row struct {
@@ -33,7 +28,7 @@ type Row struct {
 	Simulated float64
 	SE        float64
 	Bound     float64 // documented discretization bound
-	Pass      bool    // corrected formula within ZSE·SE + Bound (or inequality holds)
+	Pass      bool    // corrected formula within claim.Z·SE + Bound (or inequality holds)
 	// PrintedPass reports the same rule for the printed formula.
 	PrintedPass bool
 	Detail      string
@@ -195,25 +190,16 @@ func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total
 	return rep, nil
 }
 
-// params returns the theory parameters of a config (η, λ at the start).
+// params returns the theory parameters of a config (η, λ at the start;
+// experiment.Config.TheoryModel).
 func params(c *experiment.Config) theory.Params {
-	a := c.Diagonal
-	if a == nil {
-		for i, v := range c.Spectrum {
-			for range c.Multiplicity[i] {
-				a = append(a, v)
-			}
-		}
-	} else {
-		a = slices.Clone(a)
-		slices.Sort(a)
-	}
-	return theory.Params{P: len(a), Eta: *c.Eta, Lambda: *c.Lambda, Sigma: *c.Sigma, A: theory.Diagonal(a)}
+	p, _, _ := c.TheoryModel()
+	return p
 }
 
-// within applies the verdict rule.
+// within applies the verdict rule of one check (claim.Agree at claim.Z).
 func within(sim, se, pred, bound float64) bool {
-	return math.Abs(sim-pred) <= ZSE*se+bound
+	return claim.Agree("", claim.Estimate{Mean: sim, SE: se}, pred, bound, claim.Z).OK()
 }
 
 // gradRel bounds ‖PAX̃‖²/((p−1)σ²): ‖PAX̃‖² ≤ (a_p − a_1)²/4 (the variance
@@ -234,38 +220,14 @@ func normSqBound(p theory.Params, le float64) float64 {
 	return (gradRel(p) + 2*le + 10*le/float64(p.P-1)) / 2
 }
 
-// maxLE returns the largest λη over a config's schedule.
-func maxLE(c *experiment.Config) float64 {
-	eta, lambda := *c.Eta, *c.Lambda
-	m := eta * lambda
-	for _, e := range c.Schedule {
-		if e.LRDivide != nil {
-			eta /= *e.LRDivide
-		}
-		if e.Lambda != nil {
-			lambda = *e.Lambda
-		}
-		m = math.Max(m, eta*lambda)
-	}
-	return m
-}
-
-func schedule(c *experiment.Config) (theory.Schedule, error) {
-	var ds []theory.Decay
-	for _, e := range c.Schedule {
-		if e.Lambda != nil {
-			return nil, fmt.Errorf("weight-decay changes are not supported by the verify grid")
-		}
-		ds = append(ds, theory.Decay{Step: float64(e.Step), Divide: *e.LRDivide, Rescale: e.Rescale})
-	}
-	return theory.NewSchedule(*c.Eta, *c.Lambda, ds...)
-}
-
 // check evaluates every check that applies to case c.
 func check(c Case, res *sim.Result) ([]Row, error) {
-	p := params(c.Config)
+	p, s, err := c.Config.TheoryModel()
+	if err != nil {
+		return nil, err
+	}
 	last := res.Rows[len(res.Rows)-1]
-	le := maxLE(c.Config)
+	le := s.MaxLambdaEta()
 	var out []Row
 	add := func(r Row) {
 		r.Case = c.Name
@@ -292,10 +254,6 @@ func check(c Case, res *sim.Result) ([]Row, error) {
 			Pass: within(last.Norm, last.NormSE, n, b), PrintedPass: within(last.Norm, last.NormSE, p.PaperNormLimit(), b)})
 	}
 	// eq 17 along the whole path (any schedule).
-	s, err := schedule(c.Config)
-	if err != nil {
-		return nil, err
-	}
 	path, err := p.Path(s, res.Rows[0].Norm)
 	if err != nil {
 		return nil, err
@@ -325,13 +283,10 @@ func check(c Case, res *sim.Result) ([]Row, error) {
 	return out, nil
 }
 
-// pathZ returns the z of a check made at n recorded steps: the false-alarm
-// probability of one 4·SE check, 2Φ(−4) = 6.3·10⁻⁵, shared among the n
-// points (Bonferroni), so a path is no likelier to fail by chance than a
-// single value.
-func pathZ(n int) float64 {
-	return stattest.ZFor(2*distuv.UnitNormal.CDF(-ZSE), n)
-}
+// pathZ returns the z of a check made at n recorded steps: claim.ZFor(n),
+// claim.Alpha shared among the n points (Bonferroni), so a path is no
+// likelier to fail by chance than a single value.
+func pathZ(n int) float64 { return claim.ZFor(n) }
 
 // pathRows checks E‖X‖² against the eq 17 path and √(E Δ²) against Lemma 1
 // along it, at every recorded step; each row reports the worst step.
@@ -430,12 +385,12 @@ func stationaryRows(c Case, last sim.Row, p theory.Params) ([]Row, error) {
 	// Corollary 1: r̲* ≤ lim r_t ≤ r̄* + ε, with ε the simulated tail.
 	lo, hi := p.LimitingRiskBounds(xi)
 	plo, phi := p.PaperLimitingRiskBounds(xi)
-	eps := last.Tail + ZSE*tailSE
+	eps := last.Tail + claim.Z*tailSE
 	b := h * last.Risk
 	rows = append(rows, Row{Result: "limiting risk bounds r̲* ≤ r ≤ r̄* + ε", Eq: "Corollary 1, eq 24", Step: last.Step,
 		Predicted: lo, Printed: plo, Simulated: last.Risk, SE: last.RiskSE, Bound: b,
-		Pass:        last.Risk+ZSE*last.RiskSE+b >= lo && last.Risk-ZSE*last.RiskSE-b <= hi+eps,
-		PrintedPass: last.Risk+ZSE*last.RiskSE+b >= plo && last.Risk-ZSE*last.RiskSE-b <= phi+eps,
+		Pass:        last.Risk+claim.Z*last.RiskSE+b >= lo && last.Risk-claim.Z*last.RiskSE-b <= hi+eps,
+		PrintedPass: last.Risk+claim.Z*last.RiskSE+b >= plo && last.Risk-claim.Z*last.RiskSE-b <= phi+eps,
 		Detail:      fmt.Sprintf("corrected [%.4g, %.4g + ε], printed [%.4g, %.4g + ε], ε ≤ %.3g", lo, hi, plo, phi, eps)})
 	return rows, nil
 }
@@ -450,7 +405,7 @@ func theorem1Rows(c Case, res *sim.Result, p theory.Params, path *theory.Path) (
 	for i, x := range res.Rows {
 		t[i] = float64(x.Step)
 		au[i] = path.AU(t[i])
-		eps[i] = math.Min(1, x.Tail+ZSE*math.Max(x.TailSE, 1/float64(c.Config.Trials)))
+		eps[i] = math.Min(1, x.Tail+claim.Z*math.Max(x.TailSE, 1/float64(c.Config.Trials)))
 	}
 	xi := c.Config.TailXi
 	r0 := res.Rows[0].Risk
@@ -504,7 +459,8 @@ func theorem1Rows(c Case, res *sim.Result, p theory.Params, path *theory.Path) (
 //
 //	a₁/2 + (a₂ − a₁)·r/2 ≤ E L ≤ a₁/2 + (a_p − a₁)·r/2   (with eq 1's ½);
 //
-// printed without the ½. Tolerance: 4·(SE(L) + slope·SE(r)).
+// printed without the ½. Tolerance: claim.Z·(SE(L) + slope·SE(r)) (one run:
+// the SEs add, claim.CombineSE).
 func lossBoundRows(c Case, res *sim.Result, p theory.Params) []Row {
 	r := Row{Result: "loss bounds through f", Eq: "after eq 15", Pass: true, PrintedPass: true}
 	worst := math.Inf(1)
@@ -513,7 +469,7 @@ func lossBoundRows(c Case, res *sim.Result, p theory.Params) []Row {
 		lo, hi := p.LossBounds(f)
 		plo, phi := p.PaperLossBounds(f)
 		// + rounding: at step 0 every trial may share f, and L sits on a bound.
-		tol := ZSE*(x.LossSE+(p.AP()-p.A1())*x.RiskSE) + 1e-12*math.Abs(x.Loss)
+		tol := claim.Z*claim.CombineSE(claim.Correlated, x.LossSE, (p.AP()-p.A1())*x.RiskSE) + 1e-12*math.Abs(x.Loss)
 		m := math.Min(x.Loss-lo, hi-x.Loss) + tol
 		if x.Loss < lo-tol || x.Loss > hi+tol {
 			r.Pass = false
@@ -534,7 +490,8 @@ func lossBoundRows(c Case, res *sim.Result, p theory.Params) []Row {
 // escapeRows checks section 3.2's claim on a decay run: without rescale the
 // risk dips after the decay and climbs back (escape, Corollary 2), with
 // rescale it does not. A dip is significant when the final risk exceeds the
-// post-decay minimum by more than 4·√(SE_min² + SE_final²).
+// post-decay minimum by more than claim.Z·(SE_min + SE_final) (claim.Effect;
+// both come from one run, so their SEs add, claim.CombineSE).
 func escapeRows(c Case, res *sim.Result) []Row {
 	decay := c.Config.Schedule[0].Step
 	rescale := c.Config.Schedule[0].Rescale
@@ -546,9 +503,9 @@ func escapeRows(c Case, res *sim.Result) []Row {
 			min = x
 		}
 	}
-	depth := last.Risk - min.Risk
-	se := math.Hypot(last.RiskSE, min.RiskSE)
-	dip := depth > ZSE*se
+	d := claim.Sub(claim.Estimate{Mean: last.Risk, SE: last.RiskSE}, claim.Estimate{Mean: min.Risk, SE: min.RiskSE}, claim.Correlated)
+	depth, se := d.Mean, d.SE
+	dip := claim.Effect("dip", d, 0, claim.Z).Detected()
 	r := Row{Result: "escape after LR decay", Eq: "Corollary 2, §3.2", Step: min.Step,
 		Predicted: last.Risk, Simulated: min.Risk, SE: se, Printed: math.NaN(),
 		Detail: "predicted: the final risk; simulated: the post-decay minimum"}
@@ -640,9 +597,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if r.Quick {
 		mode = "quick"
 	}
-	fmt.Fprintf(&b, "# smd verify report (%s, seed %d)\n\n%s, wall time %s. Verdict rule: |simulated − predicted| ≤ %d·SE + bound "+
+	fmt.Fprintf(&b, "# smd verify report (%s, seed %d)\n\n%s, wall time %s. Verdict rule: |simulated − predicted| ≤ z·SE + bound, z = %.2f per value (package claim: false alarm 10⁻⁵ per check; Bonferroni along a path) "+
 		"(bounds: docs/verify.md). `printed` is the paper's formula as printed, judged by the same rule.\n\n",
-		mode, r.Seed, r.Version, r.Wall.Round(time.Millisecond), ZSE)
+		mode, r.Seed, r.Version, r.Wall.Round(time.Millisecond), claim.Z)
 	fmt.Fprintf(&b, "**%d checks, %d failed (corrected formulas).**\n\n", len(r.Rows), r.Failed())
 	b.WriteString("| result | eq | case | step | predicted (corrected) | printed | simulated ± SE | bound | verdict | printed verdict |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Rows {

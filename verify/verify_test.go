@@ -3,10 +3,10 @@ package verify
 import (
 	"bytes"
 	"context"
-	"math"
 	"strings"
 	"testing"
 
+	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/internal/stattest"
 )
 
@@ -80,12 +80,12 @@ func TestQuickVerify(t *testing.T) {
 	}
 }
 
-// pathZ keeps a path's false-alarm rate at that of one 4·SE check.
+// pathZ keeps a path's false-alarm rate at that of one check (claim.Z).
 func TestPathZ(t *testing.T) {
-	if z := pathZ(1); math.Abs(z-4) > 1e-9 {
-		t.Errorf("pathZ(1) = %v, want 4", z)
+	if z := pathZ(1); z != claim.Z {
+		t.Errorf("pathZ(1) = %v, want claim.Z = %v", z, claim.Z)
 	}
-	if z := pathZ(100); z < 4.8 || z > 5.1 {
-		t.Errorf("pathZ(100) = %v, want ≈ 4.97", z)
+	if z := pathZ(100); z < 5.2 || z > 5.4 {
+		t.Errorf("pathZ(100) = %v, want Φ⁻¹(1 − 0.5·10⁻⁷) ≈ 5.33", z)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/smdlab/smd"
 	"github.com/smdlab/smd/experiment"
 )
 
@@ -43,9 +44,23 @@ type cli struct {
 	Reproduce ReproduceCmd `cmd:"" help:"Regenerate the paper's NRQ figures (1 and 2) with theory overlaid; writes PNG, SVG, CSV and index.html with the measured claims."`
 	Theory    TheoryCmd    `cmd:"" help:"Print the closed-form predictions (corrected, and as printed in the paper) for a config."`
 	Train     TrainCmd     `cmd:"" help:"Train a normalized network (ResNet18/50, small CNN) with SGD and weight decay; measure per-layer angular updates."`
+	Measure   MeasureCmd   `cmd:"" help:"Measure angular updates, norms and scale invariance of any training run from its safetensors checkpoints."`
 	Verify    VerifyCmd    `cmd:"" help:"Check every closed-form result against simulation; writes report.md and report.csv."`
 	Explore   ExploreCmd   `cmd:"" help:"Write (and with --serve, serve) a static site that runs the simulate engines in the browser as WebAssembly, with theory overlays."`
+	Sweep     SweepCmd     `cmd:"" help:"Sweeps and phase diagrams: run a grid of configs locally or as a Slurm/Kubernetes job array, collect, plot."`
 	Version   VersionCmd   `cmd:"" help:"Print the program version."`
+
+	VersionFlag versionFlag `name:"version" help:"Print the program version and exit."`
+}
+
+// versionFlag is --version: it prints what `smd version` prints and exits 0.
+type versionFlag bool
+
+// BeforeReset runs when kong sees the flag, before any validation.
+func (versionFlag) BeforeReset(app *kong.Kong) error {
+	fmt.Fprintln(app.Stdout, smd.Version())
+	app.Exit(0)
+	return nil
 }
 
 // usageError marks bad input: exit code 2, one line on stderr.
@@ -79,6 +94,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "smd: %v\n", err)
 		return 1
+	}
+	if len(args) == 0 { // `smd` alone: the full list of commands, not kong's truncated one
+		args = []string{"--help"}
 	}
 	kctx, err := parser.Parse(args)
 	if exitCode >= 0 { // --help or a parse error already handled by kong

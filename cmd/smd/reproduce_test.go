@@ -329,7 +329,7 @@ func TestReproduceBadInput(t *testing.T) {
 	for _, args := range [][]string{
 		{"reproduce", "--trials", "1", "--out", filepath.Join(tmp, "a")},
 		{"reproduce", "--workers", "-1", "--out", filepath.Join(tmp, "b")},
-		{"reproduce", "fig3", "--out", filepath.Join(tmp, "c")},
+		{"reproduce", "fig9", "--out", filepath.Join(tmp, "c")},
 		{"reproduce", "--out", file},
 	} {
 		code, _, stderr := runCLI(t, args...)

@@ -41,7 +41,12 @@ Config keys (YAML; unknown keys are errors):
   noise_file    CSV file with a dense positive-definite Sigma~
   eta           learning rate eta > 0                          (required)
   lambda        weight decay lambda >= 0, lambda*eta < 1     (required)
-  momentum      heavy-ball mu in [0, 1)                        (default 0)
+  optimizer     sgd | adamw | lion (PyTorch's SGD, AdamW; Lion)  (default sgd)
+  momentum      sgd: b <- mu b + g + lambda X, X <- X - eta b, mu in [0, 1)
+                                                               (default 0)
+  beta1, beta2  adamw, lion: moment decays in [0, 1)
+                (default adamw 0.9, 0.999; lion 0.9, 0.99)
+  eps           adamw: epsilon >= 0 in m/(sqrt(v) + eps)       (default 1e-8)
   init          {std: s} for X0 ~ N(0, s^2 I), or {norm: |X0|, f0: f0}
   steps         number of steps                                (required)
   trials        independent trials                             (default 100)
@@ -50,7 +55,7 @@ Config keys (YAML; unknown keys are errors):
   seed          random seed; trial i uses stream (seed, i)     (default 1)
   method        engine: auto | full | reduced | sde | sde-reduced | fokker-planck
                 (default auto: reduced when A and noise are diagonal with few
-                distinct blocks, else full; both exact)
+                distinct blocks and the optimizer is sgd, else full; both exact)
   tail_xi       xi of Theorem 1: tail = P(f < xi)              (default 0.9)
   schedule      list of {step, lr_divide, rescale, lambda}: at the start of
                 step, divide eta by lr_divide; rescale: true also divides X by

@@ -140,7 +140,7 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, key := range []string{"model", "spectrum", "multiplicity", "diagonal", "a_file", "sigma", "noise_var", "noise_file",
-		"eta", "lambda", "momentum", "init", "steps", "trials", "record_every", "seed", "method", "tail_xi", "schedule",
+		"eta", "lambda", "momentum", "optimizer", "beta1", "beta2", "eps", "init", "steps", "trials", "record_every", "seed", "method", "tail_xi", "schedule",
 		"--config", "--out", "--trials", "--steps", "--seed", "--workers", "--method"} {
 		if !strings.Contains(out, key) {
 			t.Errorf("simulate --help does not mention %q", key)

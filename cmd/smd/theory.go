@@ -2,12 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"slices"
-	"text/tabwriter"
 
+	"github.com/smdlab/smd/cmd/smd/internal/table"
 	"github.com/smdlab/smd/experiment"
 	"github.com/smdlab/smd/theory"
 )
@@ -83,49 +81,15 @@ func num(v float64) *float64 {
 }
 
 // theoryParams maps a config to theory parameters for the (η, λ) after the
-// last schedule event, and returns the schedule.
+// last schedule event (experiment.Config.TheoryModel), and returns the
+// schedule.
 func theoryParams(c *experiment.Config) (theory.Params, theory.Schedule, error) {
-	if c.Model != "nrq" {
-		return theory.Params{}, nil, fmt.Errorf("model: theory covers the NRQ only, got %q", c.Model)
-	}
-	if c.Sigma == nil {
-		return theory.Params{}, nil, errors.New("sigma: theory needs isotropic noise Σ̃ = σ²I (Assumption 2), not noise_var/noise_file")
-	}
-	if c.Momentum != 0 {
-		return theory.Params{}, nil, errors.New("momentum: theory covers plain SGD (momentum 0)")
-	}
-	var a theory.Spectrum
-	switch {
-	case len(c.Spectrum) > 0:
-		a = theory.Spectrum{Values: c.Spectrum, Mult: c.Multiplicity}
-	case len(c.Diagonal) > 0:
-		d := slices.Clone(c.Diagonal)
-		slices.Sort(d)
-		a = theory.Diagonal(d)
-	default:
-		return theory.Params{}, nil, errors.New("a_file: theory needs a diagonal A (spectrum or diagonal, Assumption 1)")
-	}
-	s := theory.Schedule{{Start: 0, Eta: *c.Eta, Lambda: *c.Lambda, Scale: 1}}
-	for _, e := range c.Schedule {
-		ph := s[len(s)-1]
-		ph.Start, ph.Scale = float64(e.Step), 1
-		if e.LRDivide != nil {
-			ph.Eta /= *e.LRDivide
-			if e.Rescale {
-				ph.Scale = math.Pow(*e.LRDivide, -0.25)
-			}
-		}
-		if e.Lambda != nil {
-			ph.Lambda = *e.Lambda
-		}
-		if ph.Start == 0 {
-			s[0] = ph
-			continue
-		}
-		s = append(s, ph)
+	p, s, err := c.TheoryModel()
+	if err != nil {
+		return p, nil, err
 	}
 	last := s[len(s)-1]
-	p := theory.Params{P: a.Dim(), Eta: last.Eta, Lambda: last.Lambda, Sigma: *c.Sigma, A: a}
+	p.Eta, p.Lambda = last.Eta, last.Lambda
 	if err := p.Validate(); err != nil {
 		return p, nil, err
 	}
@@ -230,9 +194,9 @@ func writeTheoryTable(g *Globals, r *theoryReport) error {
 		}
 		return fmt.Sprintf("%.6g", *v)
 	}
-	w := tabwriter.NewWriter(g.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(w, "NRQ theory: p = %d, η = %g, λ = %g, σ = %g, ξ = %g\n\n", r.P, r.Eta, r.Lambda, r.Sigma, r.Xi)
-	fmt.Fprintln(w, "quantity\tequation\tcorrected\tas printed")
+	fmt.Fprintf(g.Stdout, "NRQ theory: p = %d, η = %g, λ = %g, σ = %g, ξ = %g\n\n", r.P, r.Eta, r.Lambda, r.Sigma, r.Xi)
+	var w table.Table
+	w.Row("quantity", "equation", "corrected", "as printed")
 	rows := []struct {
 		name, eq   string
 		got, paper *float64
@@ -259,9 +223,9 @@ func writeTheoryTable(g *Globals, r *theoryReport) error {
 		{"escape threshold on ‖X₀‖", "Corollary 2", r.EscapeThresholdNorm, r.PaperEscapeThreshold},
 	}
 	for _, row := range rows {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", row.name, row.eq, f(row.got), f(row.paper))
+		w.Row(row.name, row.eq, f(row.got), f(row.paper))
 	}
-	if err := w.Flush(); err != nil {
+	if err := w.Write(g.Stdout, 2); err != nil {
 		return err
 	}
 	for _, n := range r.Notes {

@@ -26,6 +26,7 @@ type TrainCmd struct {
 	Seed          *uint64 `help:"Override the config's seed."`
 	Synthetic     int     `help:"First write synthetic CIFAR-10-format data, N images per file, into --data (marked SYNTHETIC.txt; results say so). Only for cifar10." placeholder:"N"`
 	PrintConfig   bool    `help:"Print the resolved config as YAML and exit." name:"print-config"`
+	SaveCkpt      int     `name:"save-checkpoints" help:"Save the state as safetensors every N steps plus the following step (and the one after with momentum) into --out/checkpoints/trial-<i>/, for smd measure." placeholder:"N"`
 }
 
 // Help is shown by `smd train --help`.
@@ -84,6 +85,9 @@ func (t *TrainCmd) Run(g *Globals) error {
 	if t.Data == "" {
 		return badInput(errors.New("--data: required (a dataset directory; with --synthetic N, where to write synthetic data)"))
 	}
+	if t.SaveCkpt < 0 {
+		return badInput(fmt.Errorf("--save-checkpoints: %d, want N ≥ 1 steps", t.SaveCkpt))
+	}
 	if t.Synthetic < 0 {
 		return badInput(fmt.Errorf("--synthetic: %d, want N ≥ 1 images per file", t.Synthetic))
 	}
@@ -130,7 +134,12 @@ func (t *TrainCmd) Run(g *Globals) error {
 	}
 	started := time.Now()
 	rep := progress.New(g.Stderr, g.Log, g.Interactive, "train "+t.Preset, int64(cfg.Trials*cfg.Epochs*spe), 5*time.Second)
+	var ckpt *train.Checkpoints
+	if t.SaveCkpt > 0 {
+		ckpt = &train.Checkpoints{Dir: filepath.Join(t.Out, "checkpoints"), Every: t.SaveCkpt}
+	}
 	res, err := train.Run(g.Ctx, cfg, trainSet, testSet, train.Options{
+		Checkpoints: ckpt,
 		Progress: func(p train.Progress) {
 			rep.SetExtra(fmt.Sprintf("trial=%d loss=%.3f au=%.4f theory=%.4f", p.Trial+1, p.Loss, p.MeanAU, p.Theory))
 			rep.Update(int64(p.Done))
@@ -165,8 +174,11 @@ func (t *TrainCmd) Run(g *Globals) error {
 
 // checkData reports the first missing dataset file or folder.
 func checkData(cfg train.Config, dir string) error {
-	if cfg.Dataset == train.DataCIFAR10 {
+	switch cfg.Dataset {
+	case train.DataCIFAR10:
 		return train.CheckCIFAR(dir)
+	case train.DataFashionMNIST:
+		return train.CheckFashionMNIST(dir)
 	}
 	for _, sub := range []string{"train", "val"} {
 		p := filepath.Join(dir, sub)
@@ -178,6 +190,17 @@ func checkData(cfg train.Config, dir string) error {
 }
 
 func loadData(cfg train.Config, dir string) (trainSet, testSet train.Dataset, err error) {
+	if cfg.Dataset == train.DataFashionMNIST {
+		tr, err := train.LoadFashionMNIST(dir, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		te, err := train.LoadFashionMNIST(dir, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		return tr, te, nil
+	}
 	if cfg.Dataset == train.DataCIFAR10 {
 		tr, err := train.LoadCIFAR(dir, true)
 		if err != nil {

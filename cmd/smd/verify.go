@@ -27,7 +27,7 @@ p from 3 to 10^4, several eta, lambda, sigma, a_h - a_l != 1, a spread spectrum,
 and a learning-rate decay with and without rescale. Writes DIR/report.md and
 DIR/report.csv, one row per (result, config): predicted (corrected), predicted
 (as printed), simulated +- SE, bound, verdicts. Verdict: |simulated - predicted|
-<= 4 SE + a documented discretization bound (docs/verify.md). Exits 1 if a
+<= 4.42 SE + a documented discretization bound (docs/verify.md). Exits 1 if a
 corrected formula fails.`
 }
 

@@ -2,9 +2,10 @@
 // z thresholds from a false-alarm budget, Kolmogorov–Smirnov tests, and the
 // -seed flag that reruns every seeded test with another seed.
 //
-// Budget: each statistical check may fail by chance with probability at most
-// Alpha; with a few hundred checks in the suite that keeps the chance of a
-// spurious red CI run below 1%.
+// The z policy is package claim's (one per codebase): each statistical check
+// may fail by chance with probability at most Alpha = claim.Alpha; with a few
+// hundred checks in the suite that keeps the chance of a spurious red CI run
+// below 1%. Alpha, Z and ZFor are claim's, re-exported for the tests.
 package stattest
 
 import (
@@ -12,14 +13,15 @@ import (
 	"math"
 	"slices"
 
-	"gonum.org/v1/gonum/stat/distuv"
+	"github.com/smdlab/smd/claim"
 )
 
-// Alpha is the false-alarm probability allowed to one statistical check.
-const Alpha = 1e-5
+// Alpha is the false-alarm probability allowed to one statistical check
+// (claim.Alpha).
+const Alpha = claim.Alpha
 
-// Z is the two-sided z threshold for Alpha: Φ⁻¹(1 − Alpha/2) ≈ 4.42.
-var Z = ZFor(Alpha, 1)
+// Z is the two-sided z threshold for Alpha: Φ⁻¹(1 − Alpha/2) ≈ 4.42 (claim.Z).
+var Z = claim.Z
 
 var seed = flag.Uint64("seed", 1, "seed of the statistical tests (rerun with -args -seed=N to check they are not tuned to one seed)")
 
@@ -29,9 +31,7 @@ func Seed(k uint64) uint64 { return *seed*1_000_003 + k }
 
 // ZFor returns the two-sided z threshold for a family of k checks sharing
 // the false-alarm probability alpha (Bonferroni): Φ⁻¹(1 − alpha/(2k)).
-func ZFor(alpha float64, k int) float64 {
-	return distuv.UnitNormal.Quantile(1 - alpha/(2*float64(k)))
-}
+func ZFor(alpha float64, k int) float64 { return claim.ZAlpha(alpha, k) }
 
 // KolmogorovQ returns the survival function of the Kolmogorov distribution,
 // Q(x) = 2 Σ_{j≥1} (−1)^{j−1} e^{−2j²x²} (Q(x) = 1 for small x).

@@ -1,0 +1,149 @@
+// Package repro builds and writes the figures of `smd reproduce`: panels
+// (gonum/plot via package plot), their CSV data, the combined images and
+// index.html with one caption per panel stating the paper's claim, the
+// measured numbers and the verdict (package claim). The statistics live in
+// the library (experiment.CheckFig2, package claim); this package only
+// presents them.
+//
+// A figure is a Target in Targets: adding one (fig3, periodic) is one entry
+// there and one file with its Build function.
+package repro
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/smdlab/smd/claim"
+	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/plot"
+)
+
+// Series is the data behind one curve of a panel (written to the CSV).
+type Series struct {
+	Name string
+	Kind string // "sim" or "theory"
+	X    []float64
+	Y    []float64
+	SE   []float64 // nil for theory
+}
+
+// Panel is one panel: its drawing, data and caption.
+type Panel struct {
+	Stem     string // file stem, e.g. "fig2a"
+	Label    string // "(a)"
+	Claim    string
+	Measured []string
+	Verdict  claim.Verdict // claim.None: an illustration
+	Plot     *plot.Panel
+	Series   []Series
+	// WriteCSV, if set, writes the CSV instead of Series.
+	WriteCSV func(w io.Writer) error
+}
+
+// Class is the CSS class of the verdict.
+func (p *Panel) Class() string { return strings.ReplaceAll(p.Verdict.String(), " ", "") }
+
+// Figure is one figure: rows of panels and the size of the combined image.
+type Figure struct {
+	Name, Title, Caption string
+	Rows                 [][]*Panel
+	W, H                 float64 // inches, combined image
+	PW, PH               float64 // inches, one panel
+	Notes                []string
+}
+
+// Run is one simulation in run.json.
+type Run struct {
+	Figure  string             `json:"figure"`
+	Label   string             `json:"label"`
+	Config  *experiment.Config `json:"config"`
+	Method  string             `json:"method"`
+	WallSec float64            `json:"wall_seconds"`
+}
+
+// WriteFigure writes every panel (PNG, SVG, CSV) and the combined image
+// into dir; it returns the number of files written.
+func WriteFigure(dir string, f *Figure) (int, error) {
+	n := 0
+	write := func(name string, data []byte) error {
+		n++
+		return WriteFile(filepath.Join(dir, name), func(w io.Writer) error {
+			_, err := w.Write(data)
+			return err
+		})
+	}
+	var rows []plot.Row
+	for _, row := range f.Rows {
+		var pr plot.Row
+		for _, p := range row {
+			pr = append(pr, p.Plot)
+			for _, fm := range []plot.Format{plot.PNG, plot.SVG} {
+				b, err := plot.Bytes([]plot.Row{{p.Plot}}, plot.Inches(f.PW), plot.Inches(f.PH), fm)
+				if err != nil {
+					return n, fmt.Errorf("%s: %w", p.Stem, err)
+				}
+				if err := write(p.Stem+"."+string(fm), b); err != nil {
+					return n, err
+				}
+			}
+			n++
+			if err := WriteFile(filepath.Join(dir, p.Stem+".csv"), func(w io.Writer) error {
+				if p.WriteCSV != nil {
+					return p.WriteCSV(w)
+				}
+				return writeSeriesCSV(w, p.Series)
+			}); err != nil {
+				return n, err
+			}
+		}
+		rows = append(rows, pr)
+	}
+	for _, fm := range []plot.Format{plot.PNG, plot.SVG} {
+		b, err := plot.Bytes(rows, plot.Inches(f.W), plot.Inches(f.H), fm)
+		if err != nil {
+			return n, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		if err := write(f.Name+"."+string(fm), b); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// WriteFile writes path atomically (experiment.WriteAtomic) and makes it
+// world-readable, as index.html and its images are meant to be served.
+func WriteFile(path string, write func(w io.Writer) error) error {
+	if err := experiment.WriteAtomic(path, write); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o644)
+}
+
+// writeSeriesCSV writes a panel's data in long form: series, kind, step,
+// value, se (empty for theory).
+func writeSeriesCSV(w io.Writer, ss []Series) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"series", "kind", "step", "value", "se"}); err != nil {
+		return err
+	}
+	for _, s := range ss {
+		for i := range s.X {
+			se := ""
+			if s.SE != nil {
+				se = ff(s.SE[i])
+			}
+			if err := cw.Write([]string{s.Name, s.Kind, ff(s.X[i]), ff(s.Y[i]), se}); err != nil {
+				return err
+			}
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func ff(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

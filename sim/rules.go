@@ -1,0 +1,158 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrConfig is returned (wrapped) for an invalid Config.
+var ErrConfig = errors.New("invalid simulation config")
+
+// FieldError is an invalid Config field, named as in the YAML config
+// ("eta", "schedule[1].lr_divide"). It wraps ErrConfig.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return ErrConfig.Error() + ": " + e.Field + ": " + e.Reason }
+
+func (e *FieldError) Unwrap() error { return ErrConfig }
+
+// The rules below are the one set of validation rules of a run's
+// parameters: Config.Validate applies them, and so does the config layer
+// (experiment.Config.Validate), which adds only what YAML needs (required
+// keys, which of several alternatives is given). Each returns nil or a
+// *FieldError.
+
+func bad(field, format string, a ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, a...)}
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// CheckEta: the learning rate η is finite and > 0.
+func CheckEta(eta float64) error {
+	if !finite(eta) || eta <= 0 {
+		return bad("eta", "must be a finite number > 0, got %v", eta)
+	}
+	return nil
+}
+
+// CheckLambda: the weight decay λ is finite and ≥ 0 (λ = 0 is a real
+// experiment), and λη < 1 (else weight decay flips or zeroes X).
+func CheckLambda(lambda, eta float64) error {
+	if !finite(lambda) || lambda < 0 {
+		return bad("lambda", "must be a finite number ≥ 0, got %v", lambda)
+	}
+	if lambda*eta >= 1 {
+		return bad("lambda", "λη = %v must be < 1", lambda*eta)
+	}
+	return nil
+}
+
+// CheckMomentum: μ ∈ [0, 1).
+func CheckMomentum(mu float64) error {
+	if !finite(mu) || mu < 0 || mu >= 1 {
+		return bad("momentum", "must be in [0, 1), got %v", mu)
+	}
+	return nil
+}
+
+// CheckOptimizer: the optimizer is sgd ("" too), adamw or lion; μ belongs
+// to sgd only; β₁, β₂ ∈ [0, 1) and ε finite and ≥ 0 for adamw and lion
+// (their values are not read for sgd).
+func CheckOptimizer(name string, mu, beta1, beta2, eps float64) error {
+	switch name {
+	case "", OptSGD:
+		return nil
+	case OptAdamW, OptLion:
+	default:
+		return bad("optimizer", "must be sgd, adamw or lion, got %q", name)
+	}
+	if mu != 0 {
+		return bad("momentum", "belongs to optimizer sgd; %s's momentum is beta1 (got momentum %v)", name, mu)
+	}
+	if !(beta1 >= 0 && beta1 < 1) {
+		return bad("beta1", "must be in [0, 1), got %v", beta1)
+	}
+	if !(beta2 >= 0 && beta2 < 1) {
+		return bad("beta2", "must be in [0, 1), got %v", beta2)
+	}
+	if !finite(eps) || eps < 0 {
+		return bad("eps", "must be a finite number ≥ 0, got %v", eps)
+	}
+	return nil
+}
+
+// CheckInit: a Gaussian start (Norm = 0) has a finite Std > 0; a given norm
+// is finite and > 0 with F0 ∈ [0, 1].
+func CheckInit(in Init) error {
+	if in.Norm == 0 {
+		if !finite(in.Std) || in.Std <= 0 {
+			return bad("init.std", "must be a finite number > 0, got %v", in.Std)
+		}
+		return nil
+	}
+	if !finite(in.Norm) || in.Norm <= 0 {
+		return bad("init.norm", "must be a finite number > 0, got %v", in.Norm)
+	}
+	if !(in.F0 >= 0 && in.F0 <= 1) {
+		return bad("init.f0", "must be in [0, 1], got %v", in.F0)
+	}
+	return nil
+}
+
+// CheckCount: a count (steps, trials, record_every) is ≥ 1.
+func CheckCount(field string, n int) error {
+	if n < 1 {
+		return bad(field, "must be ≥ 1, got %d", n)
+	}
+	return nil
+}
+
+// CheckXi: ξ of Theorem 1 (tail_xi) is in (0, 1).
+func CheckXi(xi float64) error {
+	if !(xi > 0 && xi < 1) {
+		return bad("tail_xi", "must be in (0, 1), got %v", xi)
+	}
+	return nil
+}
+
+// CheckSchedule: event steps are ≥ 0 and strictly increasing; LRDivide is
+// finite and ≥ 0 (0: no change); a rescale divides η by a factor ≠ 1; a
+// new λ is finite and ≥ 0; λη < 1 after every event. eta, lambda are the
+// starting values.
+func CheckSchedule(eta, lambda float64, events []Event) error {
+	prev := -1
+	for i, e := range events {
+		f := fmt.Sprintf("schedule[%d]", i)
+		if e.Step < 0 {
+			return bad(f+".step", "must be ≥ 0, got %d", e.Step)
+		}
+		if e.Step <= prev {
+			return bad(f+".step", "steps must increase strictly, got %d after %d", e.Step, prev)
+		}
+		prev = e.Step
+		if !finite(e.LRDivide) || e.LRDivide < 0 {
+			return bad(f+".lr_divide", "must be a finite number > 0, got %v", e.LRDivide)
+		}
+		if e.LRDivide > 0 {
+			eta /= e.LRDivide
+		}
+		if e.Rescale && (e.LRDivide == 0 || e.LRDivide == 1) {
+			return bad(f+".rescale", "needs lr_divide ≠ 1 (X is divided by lr_divide^(1/4))")
+		}
+		if e.SetLambda {
+			if !finite(e.Lambda) || e.Lambda < 0 {
+				return bad(f+".lambda", "must be a finite number ≥ 0, got %v", e.Lambda)
+			}
+			lambda = e.Lambda
+		}
+		if lambda*eta >= 1 {
+			return bad(f, "λη = %v after this event must be < 1", lambda*eta)
+		}
+	}
+	return nil
+}
