@@ -24,7 +24,8 @@ the engines compiled to WebAssembly (smd.wasm, built now from this smd's source
 with GOOS=js GOARCH=wasm go build: about 20 CPU-seconds the first time, a
 second afterwards from Go's build cache), Go's wasm_exec.js and native.json
 (this machine's native speed on the default view). Nothing is fetched from the
-internet, by the tool or by the page.
+internet, by the tool or by the page. Browsers do not run Web Workers from
+file:// pages: open the site through --serve or any static web server.
 
 The page runs the config its controls describe (the embedded example by
 default, with engine auto) in a Web Worker, with the same library path as

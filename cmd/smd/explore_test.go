@@ -251,6 +251,36 @@ func TestExploreBrowser(t *testing.T) {
 		t.Errorf("after changing λ: summary %q (before %q), smd simulate %q; csv equal: %v", sum2, sum, cliSum2, bytes.Equal(csv2, cliCSV2))
 	}
 
+	// The rows arrived while the run ran (the panels update as it goes).
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.streamed`)); err != nil || n != "201" {
+		t.Errorf("rows streamed during the run: %q, %v; want 201", n, err)
+	}
+
+	// Bad input: λη ≥ 1 is one message naming the key, and nothing runs;
+	// going back reruns to the same numbers.
+	setLambda := func(v string) {
+		t.Helper()
+		if err := chromedp.Do(ctx,
+			chromedp.SetValue(chromedp.CSS(`input[name="lambda"]`), v),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="lambda"]').dispatchEvent(new Event("change", {bubbles: true}))`),
+		); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setLambda("20")
+	msg, err := chromedp.Run(ctx, chromedp.Poll[string](`document.getElementById("status").className === "error" && document.getElementById("status").textContent`,
+		chromedp.WithPollingTimeout(20*time.Second)))
+	if err != nil || !strings.Contains(msg, "lambda:") || !strings.Contains(msg, "must be < 1") {
+		t.Errorf("λ = 20: status %q, %v; want an error naming lambda", msg, err)
+	}
+	setLambda("0.004")
+	if again := waitRuns(t, ctx, 3); again != sum2 {
+		t.Errorf("rerun of the same view: summary %q, want %q", again, sum2)
+	}
+	if sp, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#browser-speed"))); err == nil {
+		t.Logf("third run (the engine warm in the browser's JIT): %s trial-steps/s", sp)
+	}
+
 	// 3. Pin it, change the seed: the URL holds both views; opening it
 	// restores the controls, the pinned run and the same numbers.
 	if err := chromedp.Do(ctx,
@@ -260,7 +290,7 @@ func TestExploreBrowser(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	sum3 := waitRuns(t, ctx, 3)
+	sum3 := waitRuns(t, ctx, 4)
 	loc3, _ := chromedp.Run(ctx, chromedp.Location())
 	u3, _ := url.Parse(loc3)
 	if pin := u3.Query().Get("pin"); !strings.Contains(pin, "lambda=0.004") || !strings.Contains(pin, "seed=1") || u3.Query().Get("seed") != "7" {

@@ -115,6 +115,7 @@ async function runInto(slot, cfg, gen) {
   status(slot === "pinned" ? "running the pinned view…" : "running…");
   const result = await call({ type: "run", yaml: cfg.yaml }, (row) => {
     run.rows.push(row);
+    run.streamed = (run.streamed || 0) + 1;
     if (slot === "current") {
       const pct = run.steps > 0 ? Math.min(100, Math.round(100 * row[COL.step] / run.steps)) : 0;
       status(`running: step ${row[COL.step]} of ${run.steps} (${pct}%), ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -140,6 +141,7 @@ async function runInto(slot, cfg, gen) {
   showFacts(run);
   showSpeed(result);
   runsDone++;
+  document.body.dataset.streamed = String(run.streamed || 0);
   document.body.dataset.runs = String(runsDone);
   document.body.dataset.state = "done";
 }
@@ -164,7 +166,7 @@ function showFacts(run) {
 }
 
 function showSpeed(result) {
-  let html = `speed in this browser: <b id="browser-speed">${fmtRate(result.stepsPerSec)}</b> trial-steps/s (WebAssembly, one thread)`;
+  let html = `speed in this browser: <b id="browser-speed">${fmtRate(result.stepsPerSec)}</b> trial-steps/s (WebAssembly, one thread${runsDone === 0 ? "; a first run is slower: the browser optimises the engine's code as it runs" : ""})`;
   if (native) {
     html += ` · native <code>smd</code> on the machine that wrote this page, on the default view (engine ${native.method}): ` +
       `<b id="native-speed">${fmtRate(native.trial_steps_per_s_1_worker)}</b> on 1 core, ` +
