@@ -103,6 +103,9 @@ func BuildWasm(ctx context.Context, wasmPath, jsPath string) error {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return fmt.Errorf("GOOS=js GOARCH=wasm go build %s (in %s): %v\n%s", WasmPackage, src, err, stderr.String())
 	}
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {

@@ -13,8 +13,8 @@ import (
 
 // ExploreCmd is `smd explore`.
 type ExploreCmd struct {
-	Out   string    `help:"Directory to write the static site into." default:"smd-explore" placeholder:"DIR"`
-	Serve serveAddr `help:"Also serve the site on ADDR, a loopback address (--serve alone: 127.0.0.1:8080), until Ctrl-C." placeholder:"ADDR"`
+	Out   string    `help:"Directory to write the static site into (default: ${default})." default:"smd-explore" placeholder:"DIR"`
+	Serve serveAddr `help:"--serve[=ADDR]: also serve the site, until Ctrl-C, on ADDR (a loopback address, given with '='; --serve alone: 127.0.0.1:8080)." placeholder:"ADDR"`
 }
 
 // Help is shown by `smd explore --help`.
