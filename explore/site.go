@@ -157,15 +157,30 @@ func MeasureNative(ctx context.Context) (*Native, error) {
 
 // WriteSite writes the static site into dir (created if needed): the
 // embedded page, smd.wasm and wasm_exec.js from BuildWasm, and native.json
-// from MeasureNative. Every file is written atomically.
-func WriteSite(ctx context.Context, dir string) error {
+// from MeasureNative. Every file is written atomically; a directory made
+// here is removed again if the site cannot be written.
+func WriteSite(ctx context.Context, dir string) (err error) {
+	// What BuildWasm needs is checked first: a failure leaves nothing behind.
+	if _, err := SourceDir(); err != nil {
+		return err
+	}
+	if _, err := goCommand(); err != nil {
+		return err
+	}
+	if _, serr := os.Stat(dir); os.IsNotExist(serr) {
+		defer func() { // a directory made here goes again if the site fails
+			if err != nil {
+				os.RemoveAll(dir)
+			}
+		}()
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	if err := BuildWasm(ctx, filepath.Join(dir, "smd.wasm"), filepath.Join(dir, "wasm_exec.js")); err != nil {
 		return err
 	}
-	err := fs.WalkDir(web, "web", func(path string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(web, "web", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}

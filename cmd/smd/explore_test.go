@@ -383,3 +383,17 @@ func TestExploreRunEqualsSimulate(t *testing.T) {
 		t.Errorf("streamed %d rows, result has %d (or they differ)", len(streamed), len(out.Rows))
 	}
 }
+
+// A site that cannot be written (here: interrupted at the wasm build)
+// leaves no directory behind.
+func TestExploreNothingWrittenOnFailure(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "site")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the wasm build fails at once: interrupted
+	if err := explore.WriteSite(ctx, out); err == nil {
+		t.Fatal("WriteSite with a cancelled context succeeded")
+	}
+	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed WriteSite left %s behind", out)
+	}
+}
