@@ -84,6 +84,10 @@ type RunInfo struct {
 type Options struct {
 	Workers  int
 	Progress func(done, total int64)
+	// OnRecord receives each recorded row while the run runs (see
+	// sim.Config.OnRecord); engines without a lockstep driver
+	// (fokker-planck) deliver none.
+	OnRecord func(sim.Row)
 }
 
 // engines is the one table of the methods a config may name (Methods is
@@ -116,7 +120,7 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 	if err != nil {
 		return nil, nil, err
 	}
-	sc.Workers, sc.Progress = opt.Workers, opt.Progress
+	sc.Workers, sc.Progress, sc.OnRecord = opt.Workers, opt.Progress, opt.OnRecord
 	method := c.Method // run.json records the engine auto resolves to
 	if method == "auto" {
 		method = sim.AutoMethod(sc)

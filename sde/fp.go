@@ -8,6 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/smdlab/smd/internal/pmath"
 	"github.com/smdlab/smd/sim"
 )
 
@@ -71,7 +72,7 @@ func newFPGrid(m twoLevel, n int, xi float64) *fpGrid {
 	for i := range n - 1 {
 		a, b := g.theta[i], g.theta[i+1]
 		g.dcos2[i] = g.cos2[i+1] - g.cos2[i]
-		g.dlog[i] = float64(m.m2-1)*math.Log(math.Sin(b)/math.Sin(a)) + float64(m.m1-1)*math.Log(math.Cos(b)/math.Cos(a))
+		g.dlog[i] = float64(m.m2-1)*pmath.Log(math.Sin(b)/math.Sin(a)) + float64(m.m1-1)*pmath.Log(math.Cos(b)/math.Cos(a))
 	}
 	return g
 }
@@ -367,13 +368,13 @@ func fpUniform(g *fpGrid, m twoLevel, p []float64) {
 	var lp []float64
 	mx := math.Inf(-1)
 	for _, th := range g.theta {
-		v := float64(m.m2-1)*math.Log(math.Sin(th)) + float64(m.m1-1)*math.Log(math.Cos(th))
+		v := float64(m.m2-1)*pmath.Log(math.Sin(th)) + float64(m.m1-1)*pmath.Log(math.Cos(th))
 		lp = append(lp, v)
 		mx = math.Max(mx, v)
 	}
 	s := 0.0
 	for i, v := range lp {
-		p[i] = math.Exp(v - mx)
+		p[i] = pmath.Exp(v - mx)
 		s += p[i]
 	}
 	for i := range p {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/smdlab/smd/internal/pmath"
 	"github.com/smdlab/smd/nrq"
 	"github.com/smdlab/smd/sim"
 )
@@ -77,7 +78,7 @@ func normSqAfter(s, eta, lambda, tr, dt float64) float64 {
 		return math.Sqrt(s*s + 2*eta*eta*tr*dt)
 	}
 	inf2 := eta * tr / (2 * lambda)
-	return math.Sqrt(inf2 + math.Exp(-4*lambda*eta*dt)*(s*s-inf2))
+	return math.Sqrt(inf2 + pmath.Exp(-4*lambda*eta*dt)*(s*s-inf2))
 }
 
 // normStepper advances S = ‖X‖² by fixed time steps h/2 and h at
@@ -100,7 +101,7 @@ func (n *normStepper) set(eta, lambda, tr, h float64) {
 		return
 	}
 	n.inf2 = eta * tr / (2 * lambda)
-	n.eHalf = math.Exp(-2 * lambda * eta * h)
+	n.eHalf = pmath.Exp(-2 * lambda * eta * h)
 	n.eFull = n.eHalf * n.eHalf
 }
 

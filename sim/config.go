@@ -69,6 +69,10 @@ type Config struct {
 	// Progress, if set, is called after each recorded block with the number
 	// of trial-steps done and the total.
 	Progress func(done, total int64)
+	// OnRecord, if set, receives each recorded row as soon as it is
+	// aggregated (in step order, on the driver's goroutine), so that a
+	// caller can show a run while it runs. It never changes the output.
+	OnRecord func(Row)
 }
 
 // Defaults for the measurement knobs that are 0 in a Config (STYLE.md §3:

@@ -1,6 +1,10 @@
 package sim
 
-import "math"
+import (
+	"math"
+
+	"github.com/smdlab/smd/internal/pmath"
+)
 
 // Cursor walks a schedule step by step: the (η, λ) in force for each
 // step's update and the factor that multiplies X at the start of the step
@@ -92,7 +96,7 @@ func (c *Cursor) apply(n int) float64 {
 		if ev.LRDivide > 0 {
 			c.Eta /= ev.LRDivide
 			if ev.Rescale {
-				scale *= math.Pow(ev.LRDivide, -0.25)
+				scale *= pmath.Pow(ev.LRDivide, -0.25)
 			}
 		}
 		if ev.SetLambda {

@@ -129,11 +129,12 @@ func (s *SimulateCmd) Run(g *Globals) error {
 	for _, w := range info.Warnings {
 		g.Log.Warn(w)
 	}
-	last := res.Rows[len(res.Rows)-1]
-	g.Log.Info("simulate done", "out", s.Out, "rows", len(res.Rows), "wall", time.Duration(info.WallSec*float64(time.Second)).Round(time.Millisecond),
-		"trial_steps_per_s", fmt.Sprintf("%.3g", info.StepsPS),
-		"final_risk", fmt.Sprintf("%.4g±%.2g", last.Risk, last.RiskSE),
-		"final_au_rms", fmt.Sprintf("%.4g±%.2g", last.AURMS, last.AURMSSE))
+	args := []any{"out", s.Out, "rows", len(res.Rows), "wall", time.Duration(info.WallSec * float64(time.Second)).Round(time.Millisecond),
+		"trial_steps_per_s", fmt.Sprintf("%.3g", info.StepsPS)}
+	for _, f := range experiment.Summary(res.Rows) {
+		args = append(args, f.Key, f.Value)
+	}
+	g.Log.Info("simulate done", args...)
 	return nil
 }
 

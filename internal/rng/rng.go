@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+
+	"github.com/smdlab/smd/internal/pmath"
 )
 
 // Rand is a xoshiro256++ generator. The zero value is not usable: build one
@@ -89,19 +91,19 @@ type zigEntry struct {
 }
 
 func init() {
-	f := math.Exp(-0.5 * zigR * zigR)
+	f := pmath.Exp(-0.5 * zigR * zigR)
 	zigX[0] = zigV / f
 	zigX[1] = zigR
 	for i := 2; i < zigLayers; i++ {
-		zigX[i] = math.Sqrt(-2 * math.Log(zigV/zigX[i-1]+f))
-		f = math.Exp(-0.5 * zigX[i] * zigX[i])
+		zigX[i] = math.Sqrt(-2 * pmath.Log(zigV/zigX[i-1]+f))
+		f = pmath.Exp(-0.5 * zigX[i] * zigX[i])
 	}
 	zigX[zigLayers] = 0
 	for i := range zigLayers {
 		zigRatio[i] = zigX[i+1] / zigX[i]
 	}
 	for i, x := range zigX {
-		zigF[i] = math.Exp(-0.5 * x * x)
+		zigF[i] = pmath.Exp(-0.5 * x * x)
 	}
 	for j := range zigFast {
 		i := j & 0xff
@@ -186,8 +188,8 @@ func (r *Rand) FillNorm(dst []float64) {
 func (r *Rand) normSlow(i uint64, u float64) (float64, bool) {
 	if i == 0 { // tail beyond zigR (Marsaglia 1964)
 		for {
-			x := math.Log(r.openFloat64()) / zigR
-			y := math.Log(r.openFloat64())
+			x := pmath.Log(r.openFloat64()) / zigR
+			y := pmath.Log(r.openFloat64())
 			if -2*y >= x*x {
 				if u < 0 {
 					return x - zigR, true
@@ -201,7 +203,7 @@ func (r *Rand) normSlow(i uint64, u float64) (float64, bool) {
 	// lies below the density f(x) = e^{−x²/2}: one exp, the edges' values
 	// from the table zigF.
 	x := u * zigX[i]
-	if zigF[i+1]+r.Float64()*(zigF[i]-zigF[i+1]) < math.Exp(-0.5*x*x) {
+	if zigF[i+1]+r.Float64()*(zigF[i]-zigF[i+1]) < pmath.Exp(-0.5*x*x) {
 		return x, true
 	}
 	return 0, false
@@ -254,7 +256,7 @@ func (g *Chi2) Draw(r *Rand) float64 {
 	}
 	x := 2 * g.gamma(r)
 	if g.boost {
-		x *= math.Pow(r.openFloat64(), 2/g.k)
+		x *= pmath.Pow(r.openFloat64(), 2/g.k)
 	}
 	return x
 }
@@ -274,7 +276,7 @@ func (g *Chi2) gamma(r *Rand) float64 {
 		if u < 1-0.0331*x2*x2 {
 			return d * v
 		}
-		if math.Log(u) < 0.5*x2+d*(1-v+math.Log(v)) {
+		if pmath.Log(u) < 0.5*x2+d*(1-v+pmath.Log(v)) {
 			return d * v
 		}
 	}
