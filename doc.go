@@ -3,7 +3,7 @@
 //
 // Its model is the Noisy Rayleigh Quotient (NRQ) of "How normalization and
 // weight decay can affect SGD? Insights from a simple normalized model"
-// (../shared/seed/nrq-paper.md): minimise
+// (anonymous authors, paper under double-blind review): minimise
 //
 //	L(X) = XᵀAX / (2XᵀX)                                   (eq 1)
 //

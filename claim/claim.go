@@ -114,10 +114,6 @@ func Sub(a, b Estimate, d Dependence) Estimate {
 	return Estimate{Mean: a.Mean - b.Mean, SE: CombineSE(d, a.SE, b.SE)}
 }
 
-// WindowSE returns the bound on the SE of the mean of n correlated
-// estimates (one run's recorded steps) whose SEs sum to seSum: seSum/n.
-func WindowSE(seSum float64, n int) float64 { return seSum / float64(n) }
-
 // Kind is the test a Claim applies.
 type Kind int
 

@@ -36,8 +36,8 @@
 //	                      whatever the correlation),
 //
 // which is CombineSE. A mean over a window of one run's recorded steps is
-// correlated along the path, so its SE bound is the mean of the per-step SEs
-// (WindowSE), by the same inequality.
+// correlated along the path, so its SE bound is the mean of the per-step SEs,
+// by the same inequality (experiment.WindowMean).
 //
 // # Tolerance
 //

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,6 +89,9 @@ type Event struct {
 	Rescale bool `yaml:"rescale,omitempty" json:"rescale,omitempty"`
 	// Lambda sets a new weight decay λ.
 	Lambda *float64 `yaml:"lambda,omitempty" json:"lambda,omitempty"`
+	// LRExp multiplies η by this factor at every later step (Li & Arora
+	// 2020's exponential schedule; 1 stops it).
+	LRExp *float64 `yaml:"lr_exp,omitempty" json:"lr_exp,omitempty"`
 }
 
 // ErrConfig marks bad input (wrapped in every error of Parse, Load and Validate).
@@ -341,7 +345,13 @@ func (c *Config) applyDefaults(present map[string]bool) {
 }
 
 // Methods lists the engines a config may name.
-var Methods = []string{"auto", "full", "reduced", "sde", "sde-reduced", "fokker-planck"}
+var Methods = func() []string {
+	var m []string
+	for _, e := range engines {
+		m = append(m, e.name)
+	}
+	return m
+}()
 
 // Validate checks every field and returns the first problem as a
 // *FieldError naming the field and the reason.
@@ -477,14 +487,20 @@ func (c *Config) Validate() error {
 	// YAML's part of the schedule rules: what each event must give.
 	for i, e := range c.Schedule {
 		f := fmt.Sprintf("schedule[%d]", i)
-		if e.LRDivide == nil && e.Lambda == nil {
-			return bad(f, "needs lr_divide and/or lambda")
+		if e.LRDivide == nil && e.Lambda == nil && e.LRExp == nil {
+			return bad(f, "needs lr_divide, lambda and/or lr_exp")
+		}
+		if e.LRExp != nil && !(*e.LRExp > 0) {
+			return bad(f+".lr_exp", "must be a finite number > 0, got %v", *e.LRExp)
 		}
 		if e.LRDivide != nil && !(*e.LRDivide > 0) {
 			return bad(f+".lr_divide", "must be a finite number > 0, got %v", *e.LRDivide)
 		}
 	}
-	return fromSim(sim.CheckSchedule(*c.Eta, *c.Lambda, c.simEvents()))
+	if err := fromSim(sim.CheckSchedule(*c.Eta, *c.Lambda, c.simEvents())); err != nil {
+		return err
+	}
+	return fromSim(sim.CheckScheduleSteps(*c.Eta, *c.Lambda, c.simEvents(), c.Steps))
 }
 
 // fromSim turns sim's *FieldError (the shared validation rules) into a
@@ -507,6 +523,9 @@ func (c *Config) simEvents() []sim.Event {
 		}
 		if e.Lambda != nil {
 			ev.SetLambda, ev.Lambda = true, *e.Lambda
+		}
+		if e.LRExp != nil {
+			ev.LRExp = *e.LRExp
 		}
 		evs = append(evs, ev)
 	}
@@ -544,14 +563,7 @@ func (c *Config) validateOptimizer() error {
 	return fromSim(sim.CheckOptimizer(c.Optimizer, c.Momentum, val(c.Beta1), val(c.Beta2), val(c.Eps)))
 }
 
-func validMethod(m string) bool {
-	for _, x := range Methods {
-		if x == m {
-			return true
-		}
-	}
-	return false
-}
+func validMethod(m string) bool { return slices.Contains(Methods, m) }
 
 // dimFromLists returns p when it follows from spectrum/diagonal, else 0.
 func (c *Config) dimFromLists() int {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"math"
 
-	"github.com/smdlab/smd/internal/rng"
 	"github.com/smdlab/smd/nrq"
+	"github.com/smdlab/smd/sim"
 )
 
 // Landscape is the loss landscape of Figure 1(b), a Rayleigh quotient with
@@ -100,18 +100,12 @@ func Fig1Sphere(ctx context.Context) (*Sphere, error) {
 	for i := range x {
 		x[i] *= s.Radius / 3 / n
 	}
-	r := rng.New(s.Seed, 0)
-	eps, g := make([]float64, 3), make([]float64, 3)
-	for k := 0; k <= steps; k++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		s.X = append(s.X, [3]float64{x[0], x[1], x[2]})
-		r.FillNorm(eps)
-		m.Grad(g, x, eps)
-		for i := range x {
-			x[i] -= s.Eta*g[i] + s.Lambda*s.Eta*x[i]
-		}
+	// One trial of sim.Full, observed at every step.
+	c := &sim.Config{Model: m, Eta: s.Eta, Lambda: s.Lambda, Init: sim.Init{X0: x},
+		Steps: steps, Trials: 1, RecordEvery: 1, Seed: s.Seed, Workers: 1,
+		Observe: func(_, _ int, x []float64) { s.X = append(s.X, [3]float64{x[0], x[1], x[2]}) }}
+	if _, err := (sim.Full{}).Run(ctx, c); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -90,22 +90,27 @@ func limitLine(c claim.Claim) string {
 	return fmt.Sprintf("%s %s, theory %.*f (%s: |Δ| = %.2g vs z·SE + bias = %.2g)", c.Statement, claim.Estimate{Mean: c.Measured, SE: c.SE}, d+1, c.Predicted, verdict, c.Dev(), c.Tolerance())
 }
 
-// limits measures a curve's four limits (risk, loss, AU, norm) over the
-// group's window against theory, each with its bias bound (stated in
-// `smd reproduce`'s index.html): the discrete-vs-SDE correction, relative
-// λη + E‖PAX̃‖²/(2(p−1)σ²) (docs/derivations.md §5), plus how far the eq 17
-// path still is from equilibrium inside the window.
+// limits measures a Figure 2 curve's four limits over the group's window.
 func limits(gr Fig2Group, cr Fig2Run) [4]claim.Claim {
-	c := cr.Curve.Config
+	return Limits(cr.Curve.Config, cr.Rows, cr.Overlay, cr.Grad2, gr.Window)
+}
+
+// Limits measures a run's four limits (risk, loss, AU, norm) over the
+// window t ≥ window against theory (ov: Config.Theory at the rows' steps;
+// grad2: Theorem 2's stationary E‖PAX̃‖² at the final (η, λ)), each with
+// its bias bound (stated in `smd reproduce`'s index.html): the
+// discrete-vs-SDE correction, relative λη + E‖PAX̃‖²/(2(p−1)σ²)
+// (docs/derivations.md §5), plus how far the eq 17 path still is from
+// equilibrium inside the window. Figure 2 and `smd sweep collect` use it.
+func Limits(c *Config, rows []sim.Row, ov *Overlay, grad2 float64, window int) [4]claim.Claim {
 	tp, _ := c.TheoryParams(c.Steps)
 	le := tp.Lambda * tp.Eta
-	q := cr.Grad2 / (2 * float64(tp.P-1) * tp.Sigma * tp.Sigma)
-	ov := cr.Overlay
+	q := grad2 / (2 * float64(tp.P-1) * tp.Sigma * tp.Sigma)
 	last := len(ov.Steps) - 1
 	rStar, lStar, aStar := ov.RiskLimit[last], ov.LossLimit[last], ov.AULimit[last]
 	var trR, trA, trN float64
 	for i, n := range ov.Steps {
-		if n < gr.Window {
+		if n < window {
 			continue
 		}
 		trR = math.Max(trR, math.Abs(ov.Adiabatic[i]-rStar))
@@ -115,10 +120,10 @@ func limits(gr Fig2Group, cr Fig2Run) [4]claim.Claim {
 	gap := tp.AP() - tp.A1()
 	biasR := rStar*(le+q) + trR
 	win := func(f Field) claim.Estimate {
-		m, se, _ := WindowMean(cr.Rows, gr.Window, f)
+		m, se, _ := WindowMean(rows, window, f)
 		return claim.Estimate{Mean: m, SE: se}
 	}
-	nth := tp.DiscreteNormLimit(cr.Grad2)
+	nth := tp.DiscreteNormLimit(grad2)
 	return [4]claim.Claim{
 		claim.Agree("limiting risk", win(FieldRisk), rStar, biasR, claim.Z),
 		claim.Agree("limiting loss", win(FieldLoss), lStar, gap/2*biasR, claim.Z),

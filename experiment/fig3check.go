@@ -99,6 +99,10 @@ func AUBias(drift, lambdaEta, au float64) float64 {
 func auEquilibrium(s Fig3Series, z float64) claim.Claim {
 	last := s.Epochs[len(s.Epochs)-1]
 	th := last.AUTheory
+	if math.IsNaN(last.Drift) { // fewer than two measurements in the epoch
+		return claim.Claim{Kind: claim.KindAgree, Statement: s.Label + ": last-epoch RMS AU vs √(2λη): the norm's drift is not measured (fewer than two measured steps in the epoch)",
+			Measured: last.RMSAU.Mean, SE: last.RMSAU.SE, Predicted: th, Z: z, Verdict: claim.NotShown}
+	}
 	b2 := AUBias(last.Drift, th*th/2, last.RMSAU.Mean)
 	c := claim.Agree(s.Label+": last-epoch RMS AU vs √(2λη)", last.RMSAU, th, b2/(last.RMSAU.Mean+th), z)
 	if c.Verdict == claim.Supported && last.Drift > equilibriumShare*th*th {

@@ -18,14 +18,15 @@ import (
 	"github.com/smdlab/smd/sim"
 )
 
-// SeriesHeader is the header of series.csv (the contract of issue 2).
-var SeriesHeader = []string{
-	"step", "eta", "lambda",
-	"risk", "risk_se", "loss", "loss_se",
-	"au", "au_se", "au_rms", "au_rms_se",
-	"norm", "norm_se", "norm_sq", "norm_sq_se",
-	"tail", "tail_se",
-}
+// SeriesHeader is the header of series.csv (the contract of issue 2): step,
+// eta, lambda, then each of sim.Row.Stats as NAME, NAME_se.
+var SeriesHeader = func() []string {
+	h := []string{"step", "eta", "lambda"}
+	for _, s := range (sim.Row{}).Stats() {
+		h = append(h, s.Name, s.Name+"_se")
+	}
+	return h
+}()
 
 // WriteSeries writes rows as CSV with SeriesHeader. Numbers use the shortest
 // representation that round-trips, so equal results give equal bytes.
@@ -43,10 +44,15 @@ func WriteSeries(w io.Writer, rows []sim.Row) error {
 	}
 	for _, r := range rows {
 		buf = strconv.AppendInt(buf[:0], int64(r.Step), 10)
-		for _, v := range []float64{r.Eta, r.Lambda, r.Risk, r.RiskSE, r.Loss, r.LossSE,
-			r.AU, r.AUSE, r.AURMS, r.AURMSSE, r.Norm, r.NormSE, r.NormSq, r.NormSqSE, r.Tail, r.TailSE} {
+		for _, v := range []float64{r.Eta, r.Lambda} {
 			buf = append(buf, ',')
 			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
+		}
+		for _, s := range r.Stats() {
+			buf = append(buf, ',')
+			buf = strconv.AppendFloat(buf, s.Mean, 'g', -1, 64)
+			buf = append(buf, ',')
+			buf = strconv.AppendFloat(buf, s.SE, 'g', -1, 64)
 		}
 		buf = append(buf, '\n')
 		if _, err := w.Write(buf); err != nil {
@@ -78,23 +84,32 @@ type RunInfo struct {
 type Options struct {
 	Workers  int
 	Progress func(done, total int64)
+	// OnRecord receives each recorded row while the run runs (see
+	// sim.Config.OnRecord); engines without a lockstep driver
+	// (fokker-planck) deliver none.
+	OnRecord func(sim.Row)
+}
+
+// engines is the one table of the methods a config may name (Methods is
+// its names, in this order).
+var engines = []struct {
+	name string
+	eng  sim.Engine
+}{
+	{"auto", sim.Auto{}},
+	{"full", sim.Full{}},
+	{"reduced", sim.Reduced{}},
+	{"sde", sde.EM{}},
+	{"sde-reduced", sde.Reduced{}},
+	{"fokker-planck", sde.FokkerPlanck{}},
 }
 
 // Engine returns the engine for a method name.
 func Engine(method string) (sim.Engine, error) {
-	switch method {
-	case "full":
-		return sim.Full{}, nil
-	case "reduced":
-		return sim.Reduced{}, nil
-	case "auto":
-		return sim.Auto{}, nil
-	case "sde":
-		return sde.EM{}, nil
-	case "sde-reduced":
-		return sde.Reduced{}, nil
-	case "fokker-planck":
-		return sde.FokkerPlanck{}, nil
+	for _, e := range engines {
+		if e.name == method {
+			return e.eng, nil
+		}
 	}
 	return nil, &FieldError{Field: "method", Msg: fmt.Sprintf("unknown method %q", method)}
 }
@@ -105,7 +120,7 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 	if err != nil {
 		return nil, nil, err
 	}
-	sc.Workers, sc.Progress = opt.Workers, opt.Progress
+	sc.Workers, sc.Progress, sc.OnRecord = opt.Workers, opt.Progress, opt.OnRecord
 	method := c.Method // run.json records the engine auto resolves to
 	if method == "auto" {
 		method = sim.AutoMethod(sc)

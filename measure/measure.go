@@ -133,6 +133,11 @@ func (r *Run) Measure(ctx context.Context, opt Options) (*Result, error) {
 			return nil, err
 		}
 		for _, ta := range fa.Tensors {
+			if err := ctx.Err(); err != nil { // Ctrl-C between tensors of a large model
+				fa.Close()
+				fb.Close()
+				return nil, err
+			}
 			if !ta.DType.Decodable() {
 				note("skip "+ta.Name, "skipped tensor %q: dtype %s is not a float type (F64, F32, F16, BF16)", ta.Name, ta.DType)
 				continue

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -142,7 +144,7 @@ func TestFloat32AcosLoses(t *testing.T) {
 // exactly (helpers_test.go), so leak = ±ε_SI/2 must be classified
 // scale-invariant and ±2ε_SI not, for plain SGD and for heavy-ball
 // momentum (the three-checkpoint form), in float32 storage where the
-// rounding bound u/(ηλ) = 6·10⁻⁸/5·10⁻⁴ ≈ 1.2·10⁻⁴ is 1/80 of ε_SI.
+// rounding bound u/(ηλ) = 6·10⁻⁸/5·10⁻⁴ ≈ 1.2·10⁻⁴ is 1/800 of ε_SI.
 func TestSIRatioMargin(t *testing.T) {
 	for _, mu := range []float64{0, 0.9} {
 		for _, leak := range []float64{-2, -0.5, 0.5, 2} {
@@ -349,5 +351,100 @@ func TestScanBadInput(t *testing.T) {
 	// Missing lr is fine when the flag gives it.
 	if _, err := Scan(Config{Dir: mk(map[int]bool{0: true, 1: true}, func(r *sgdRun) { r.noLR = true }), LR: ptr(0.1)}); err != nil {
 		t.Errorf("--lr given: %v", err)
+	}
+}
+
+// TestAdamWNameRule: AdamW has no ratio identity, so the name rule decides
+// (rank ≥ 3), and the theory is REQ's: AU √(2ηλ(1 − β₁)/(1 + β₁)) with
+// PyTorch's β₁ = 0.9 by default, norm √(ηC/(2λ)).
+func TestAdamWNameRule(t *testing.T) {
+	dir := t.TempDir()
+	run := sgdRun{eta: 0.1, lambda: 5e-3, sigma: 0.3, steps: 12, dt: safetensors.F32, seed: 12}
+	run.save = pairs(run.steps, 4)
+	run.write(t, dir)
+	res := measureDir(t, Config{Dir: dir, Optimizer: AdamW})
+	conv, fc := res.tensor("conv.weight"), res.tensor("fc.weight")
+	if !conv.SI || conv.SISource != "name rule (adamw)" || fc.SI {
+		t.Errorf("conv SI %v (%s), fc SI %v", conv.SI, conv.SISource, fc.SI)
+	}
+	wantAU := math.Sqrt(2 * 0.1 * 5e-3 * 0.1 / 1.9)
+	wantNorm := math.Sqrt(0.1 * 216 / (2 * 5e-3))
+	if math.Abs(conv.AUTheory-wantAU) > 1e-15 || math.Abs(conv.NormTheory-wantNorm) > 1e-12 {
+		t.Errorf("AdamW theory AU %g norm %g, want %g %g", conv.AUTheory, conv.NormTheory, wantAU, wantNorm)
+	}
+	if r, _ := Scan(Config{Dir: dir, Optimizer: AdamW}); r.Sources[KeyBeta1] != "default" {
+		t.Errorf("beta1 source %q, want default", r.Sources[KeyBeta1])
+	}
+}
+
+// TestBF16TooCoarse: in BF16 storage the rounding bound 2⁻⁸/(ηλ) dwarfs
+// ε_SI, so the ratio cannot decide and the name rule does, saying why; the
+// angle itself is still measured from the BF16 values.
+func TestBF16TooCoarse(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	a, b := rotated(rng, 64, 0.05, 0.999)
+	bf := func(v []float64) []byte {
+		out := make([]byte, 2*len(v))
+		for i, x := range v {
+			bits := (math.Float32bits(float32(x)) + 0x8000) >> 16 // round to bfloat16 (ties away; fine here)
+			out[2*i], out[2*i+1] = byte(bits), byte(bits>>8)
+		}
+		return out
+	}
+	dir := t.TempDir()
+	for s, v := range [][]float64{a, b} {
+		p := filepath.Join(dir, strconv.Itoa(s)+".safetensors")
+		es := []safetensors.Entry{{Name: "k", DType: safetensors.BF16, Shape: []int{4, 4, 2, 2}, Data: bf(v)}}
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := safetensors.Write(f, es, map[string]string{"step": strconv.Itoa(s), "lr": "0.1", "weight_decay": "1e-3"}); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	res := measureDir(t, Config{Dir: dir})
+	k := res.tensor("k")
+	if !k.SI || !strings.Contains(k.SISource, "too coarse") {
+		t.Errorf("SI %v by %q, want the name rule because the ratio is too coarse", k.SI, k.SISource)
+	}
+	// BF16 keeps 8 significant bits: each of a and b moves by ≤ 2⁻⁸ of its
+	// norm, so the angle by ≤ 2·2⁻⁸ rad (absolute, not relative).
+	if au := res.Rows[0].AU; math.Abs(au-0.05) > 0x1p-7 {
+		t.Errorf("AU %g from BF16, want 0.05 ± 2⁻⁷", au)
+	}
+}
+
+// TestStreams checks the memory claim: measuring a pair of 16 MiB float32
+// checkpoints allocates about the chunk buffers (1 MiB) and the results, far
+// less than one checkpoint — the tensors are never held whole.
+func TestStreams(t *testing.T) {
+	dir := t.TempDir()
+	const n = 4 << 20
+	rng := rand.New(rand.NewPCG(14, 14))
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = rng.NormFloat64()
+	}
+	meta := map[string]string{"step": "0", "lr": "0.1", "weight_decay": "1e-3"}
+	writeFile(t, filepath.Join(dir, "0.safetensors"), safetensors.F32, meta, tensor{"w", []int{n}, v})
+	for i := range v {
+		v[i] += 0.01 * rng.NormFloat64()
+	}
+	meta["step"] = "1"
+	writeFile(t, filepath.Join(dir, "1.safetensors"), safetensors.F32, meta, tensor{"w", []int{n}, v})
+	r, err := Scan(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if _, err := r.Measure(context.Background(), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 4<<20 {
+		t.Errorf("measuring two 16 MiB checkpoints allocated %d bytes, want < 4 MiB (streaming)", got)
 	}
 }

@@ -42,13 +42,14 @@ var (
 	NeuronsHeader = []string{"step", "tensor", "channel", "au", "norm"}
 )
 
-// ff formats a float to 10 significant digits; NaN is written as an empty
-// field ("no value": not scale-invariant, not computable).
+// ff formats a float exactly (the shortest decimal that reads back as the
+// same float64); NaN is written as an empty field ("no value": not
+// scale-invariant, not computable).
 func ff(x float64) string {
 	if math.IsNaN(x) {
 		return ""
 	}
-	return strconv.FormatFloat(x, 'g', 10, 64)
+	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
 // Meta is what run.json records beside the measurement.
@@ -222,6 +223,7 @@ func (res *Result) panels() []*plot.Plot {
 		p.Title.Text = title
 		p.X.Label.Text = x
 		p.Y.Label.Text = y
+		p.X.Tick.Marker = plainTicks{}
 		p.Add(plotter.NewGrid())
 		return p
 	}
@@ -381,4 +383,17 @@ func countLabels(ts []plot.Tick) int {
 		}
 	}
 	return n
+}
+
+// plainTicks is gonum's default ticks labelled with %g (2500, not 2500.00).
+type plainTicks struct{}
+
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', -1, 64)
+		}
+	}
+	return ts
 }

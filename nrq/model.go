@@ -140,6 +140,24 @@ func NewDiagonal(kind Kind, a []float64, noise Noise) (*Model, error) {
 	return m, nil
 }
 
+// NewTwoLevel returns the two-level model of Theorem 2: A has eigenvalue al
+// with multiplicity m1 (the target eigenspace; Assumption 1 has m1 = 1) in
+// the first coordinates and ah with multiplicity m2 after them, and the
+// noise is isotropic, Σ̃ = σ²I (Assumption 2).
+func NewTwoLevel(m1, m2 int, al, ah, sigma float64) (*Model, error) {
+	if m1 < 1 || m2 < 0 {
+		return nil, badA("two-level multiplicities %d, %d (need m1 ≥ 1, m2 ≥ 0)", m1, m2)
+	}
+	a := make([]float64, m1+m2)
+	for i := range a {
+		a[i] = ah
+		if i < m1 {
+			a[i] = al
+		}
+	}
+	return NewDiagonal(NRQ, a, Noise{Sigma: sigma})
+}
+
 // NewSpectrum returns the model with A = diag(values[0] repeated mult[0]
 // times, values[1] repeated mult[1] times, …): the model NewDiagonal
 // builds from the expanded diagonal, coordinate for coordinate. With
@@ -148,21 +166,21 @@ func NewDiagonal(kind Kind, a []float64, noise Noise) (*Model, error) {
 // is expanded at once.
 func NewSpectrum(kind Kind, values []float64, mult []int, noise Noise) (*Model, error) {
 	if len(values) != len(mult) {
-		return nil, fmt.Errorf("%w: %d eigenvalues but %d multiplicities", ErrModel, len(values), len(mult))
+		return nil, badA("%d eigenvalues but %d multiplicities", len(values), len(mult))
 	}
 	if len(values) == 0 {
-		return nil, fmt.Errorf("%w: empty spectrum", ErrModel)
+		return nil, badA("empty spectrum")
 	}
 	p := 0
 	for j, v := range values {
 		if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
-			return nil, fmt.Errorf("%w: eigenvalue %d is %v (A must be positive semi-definite)", ErrModel, j, v)
+			return nil, badA("eigenvalue %d is %v (A must be positive semi-definite)", j, v)
 		}
 		if mult[j] < 1 {
-			return nil, fmt.Errorf("%w: multiplicity %d is %d (want ≥ 1)", ErrModel, j, mult[j])
+			return nil, badA("multiplicity %d is %d (want ≥ 1)", j, mult[j])
 		}
 		if p > math.MaxInt-mult[j] {
-			return nil, fmt.Errorf("%w: p overflows", ErrModel)
+			return nil, badA("p overflows")
 		}
 		p += mult[j]
 	}

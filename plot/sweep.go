@@ -15,12 +15,12 @@ type SweepLine struct {
 	Label    string
 	X, Y, SE []float64
 	// Theory, if not nil, is the prediction at X (NaN where none), drawn
-	// dashed in the line's colour.
+	// dashed.
 	Theory []float64
 }
 
 // SweepPanel draws the lines of a sweep: markers joined by a solid line,
-// ±1 SE error bars, and the theory dashed in the same colour, with one
+// ±1 SE error bars, and the theory dashed black on top, with one
 // legend entry, theoryLabel, for all dashed curves. The x ticks are the
 // swept values.
 func SweepPanel(title, xlabel, ylabel, theoryLabel string, logX, logY bool, lines []SweepLine) *Panel {
@@ -43,7 +43,7 @@ func SweepPanel(title, xlabel, ylabel, theoryLabel string, logX, logY bool, line
 	}
 	if theory {
 		// A legend-only entry (no points): dashed, in black.
-		p.Curves = append(p.Curves, Curve{Label: theoryLabel, RGB: color.Black, Dash: Dashed, Theory: true, Width: 1.3})
+		p.Curves = append(p.Curves, Curve{Label: theoryLabel, RGB: color.Black, Dash: Dashed, Theory: true, Width: 1.1})
 	}
 	for i, l := range lines {
 		p.Curves = append(p.Curves,
@@ -60,7 +60,8 @@ func SweepPanel(title, xlabel, ylabel, theoryLabel string, logX, logY bool, line
 			p.Curves = append(p.Curves, Curve{X: []float64{l.X[j], l.X[j]}, Y: []float64{lo, hi}, Color: i, Width: 1.2})
 		}
 		if l.Theory != nil {
-			p.Curves = append(p.Curves, Curve{X: l.X, Y: l.Theory, Color: i, Dash: Dashed, Theory: true, Width: 1.3})
+			// Black on top of the data, so it shows where they coincide.
+			p.Curves = append(p.Curves, Curve{X: l.X, Y: l.Theory, RGB: color.Black, Dash: Dashed, Theory: true, Width: 1.1})
 		}
 	}
 	return p

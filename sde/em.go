@@ -31,13 +31,14 @@ var _ sim.Engine = EM{}
 
 // emShared is what all trials share.
 type emShared struct {
-	m      *nrq.Model
-	a, s   []float64   // diagonal A and noise std, or nil
-	target []int       // diagonal A: target coordinates
-	sig    [][]float64 // dense Σ̃ (rows), when the noise is dense
-	trS    float64     // Tr Σ̃
-	sub    int
-	xi     float64
+	m       *nrq.Model
+	a, s    []float64   // diagonal A and noise std, or nil
+	target  []int       // diagonal A: target coordinates
+	sig     [][]float64 // dense Σ̃ (rows), when the noise is dense
+	trS     float64     // Tr Σ̃
+	sub     int
+	xi      float64
+	observe func(trial, step int, x []float64) // sim.Config.Observe
 }
 
 type emTrial struct {
@@ -51,6 +52,7 @@ type emScratch struct{ z, v, xt, w []float64 }
 
 // Run simulates c.Trials independent trials of eq 9.
 func (e EM) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
+	c = c.WithDefaults()
 	if err := checkCommon(c, "sde"); err != nil {
 		return nil, err
 	}
@@ -61,7 +63,7 @@ func (e EM) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 	start := time.Now()
 	m := c.Model
 	p := m.Dim()
-	sh := &emShared{m: m, sub: sub, xi: c.Xi, trS: m.TraceNoise()}
+	sh := &emShared{m: m, sub: sub, xi: c.Xi, trS: m.TraceNoise(), observe: c.Observe}
 	if a, ok := m.Diagonal(); ok {
 		if s, ok := m.NoiseStd(); ok {
 			sh.a, sh.s, sh.target = a, s, m.TargetIndices()
@@ -114,6 +116,10 @@ func (e EM) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 
 // emInit draws X₀ with the law of the discrete engines' initialisation.
 func emInit(m *nrq.Model, in sim.Init, t *emTrial) {
+	if in.X0 != nil {
+		copy(t.x, in.X0)
+		return
+	}
 	p := len(t.x)
 	z := make([]float64, p)
 	t.rnd.FillNorm(z)
@@ -160,13 +166,17 @@ func (sh *emShared) advance(t *emTrial, i, n0, n1 int, out *sim.Sample, sc *emSc
 		eta, lambda := t.sch.Eta, t.sch.Lambda
 		if n == n0 {
 			sh.record(x, eta, out, sc)
+			if sh.observe != nil {
+				sh.observe(i, n, x)
+			}
 		}
 		if n1 == n0 {
 			return
 		}
+		n2 := dot(x, x)
 		for range sh.sub {
 			t.rnd.FillNorm(sc.z)
-			if !sh.substep(x, sc.z, eta*dt, lambda, rdt, sc) {
+			if n2 = sh.substep(x, sc.z, n2, eta*dt, lambda, rdt, sc); !(n2 >= 1e-200 && n2 <= math.MaxFloat64) {
 				n2 := dot(x, x)
 				reason := "X became NaN or collapsed"
 				if math.IsInf(n2, 0) {
@@ -180,39 +190,54 @@ func (sh *emShared) advance(t *emTrial, i, n0, n1 int, out *sim.Sample, sc *emSc
 }
 
 // substep is X' = (1 − λ·h)X − (h/‖X‖)P(AX̃ + Σ̃^{1/2}z·rdt), h = η dt,
-// for the standard normal draw z.
-func (sh *emShared) substep(x, z []float64, h, lambda, rdt float64, sc *emScratch) bool {
-	v, xt := sc.v, sc.xt
-	n2 := dot(x, x)
+// for the standard normal draw z and n2 = ‖X‖²; it returns ‖X'‖². Each
+// sub-step draws p normals, as one step of sim.Full does. The diagonal
+// path is Full's two-pass form: c = X̃·(AX̃ + Σ̃^{1/2}z·rdt) from
+// Σ a_k x_k² and Σ s_k z_k x_k, then
+//
+//	x_k' = (α − β a_k) x_k − (h·rdt/‖X‖) s_k z_k,  α = 1 − λh + hc/‖X‖², β = h/‖X‖²,
+//
+// with ‖X'‖² carried to the next sub-step (no X̃, v buffers, no extra pass).
+func (sh *emShared) substep(x, z []float64, n2, h, lambda, rdt float64, sc *emScratch) float64 {
 	norm := math.Sqrt(n2)
 	inv := 1 / norm
-	if sh.a != nil {
-		a, s := sh.a[:len(x)], sh.s[:len(x)]
-		for k, xk := range x {
-			u := xk * inv
-			xt[k] = u
-			v[k] = a[k]*u + s[k]*z[k]*rdt
-		}
-	} else {
-		for k, xk := range x {
-			xt[k] = xk * inv
-		}
-		sh.m.MulA(v, xt)
-		sh.m.MulNoise(sc.w, z)
-		for k := range v {
-			v[k] += sc.w[k] * rdt
-		}
-	}
-	cc := dot(xt, v)
 	decay := 1 - lambda*h
 	hi := h * inv
+	if sh.a != nil {
+		p := len(x)
+		a, s, z := sh.a[:p], sh.s[:p], z[:p]
+		var sA, sN float64
+		for k, xk := range x {
+			sA += a[k] * xk * xk
+			sN += s[k] * z[k] * xk
+		}
+		cc := sA*inv*inv + sN*rdt*inv
+		alpha, beta, es := decay+hi*cc*inv, hi*inv, hi*rdt
+		var s2 float64
+		for k, xk := range x {
+			xk = (alpha-beta*a[k])*xk - es*s[k]*z[k]
+			x[k] = xk
+			s2 += xk * xk
+		}
+		return s2
+	}
+	v, xt := sc.v, sc.xt
+	for k, xk := range x {
+		xt[k] = xk * inv
+	}
+	sh.m.MulA(v, xt)
+	sh.m.MulNoise(sc.w, z)
+	for k := range v {
+		v[k] += sc.w[k] * rdt
+	}
+	cc := dot(xt, v)
 	var s2 float64
 	for k, xk := range x {
 		xk = decay*xk - hi*(v[k]-cc*xt[k])
 		x[k] = xk
 		s2 += xk * xk
 	}
-	return s2 >= 1e-200 && s2 <= math.MaxFloat64
+	return s2
 }
 
 // record fills out with the trial's f, loss, Lemma-1 AU, norm and tail.

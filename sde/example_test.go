@@ -14,12 +14,7 @@ import (
 
 // twoLevel returns Theorem 2's model: a₁ = 1 once, a₂ = 2 p − 1 times, σ = 1.
 func twoLevel(p int) *nrq.Model {
-	a := make([]float64, p)
-	for i := range a {
-		a[i] = 2
-	}
-	a[0] = 1
-	m, err := nrq.NewDiagonal(nrq.NRQ, a, nrq.Noise{Sigma: 1})
+	m, err := nrq.NewTwoLevel(1, p-1, 1, 2, 1)
 	if err != nil {
 		panic(err)
 	}

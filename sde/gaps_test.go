@@ -1,7 +1,6 @@
 package sde
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"math"
@@ -38,18 +37,9 @@ func TestEngineGaps(t *testing.T) {
 		sInf := math.Sqrt(tc.eta * float64(tc.p-1) / (2 * tc.lambda))
 		c := &sim.Config{Model: m, Eta: tc.eta, Lambda: tc.lambda, Init: sim.Init{Norm: math.Sqrt(sInf), F0: 0.01},
 			Steps: tc.steps, Trials: 40000, RecordEvery: tc.record, Xi: 0.9, Seed: 5, Schedule: tc.sched}
-		d, err := sim.Reduced{}.Run(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := FokkerPlanck{}.Run(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Reduced{}.Run(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := run(t, sim.Reduced{}, c)
+		f := run(t, FokkerPlanck{}, c)
+		s := run(t, Reduced{}, c)
 		fmt.Printf("%s (p = %d, η = %g, λ = %g, λη = %g, gap bound %.4f)\n", tc.name, tc.p, tc.eta, tc.lambda, tc.eta*tc.lambda, discretisationGap(c))
 		fmt.Println("| step | risk discrete | risk FP | Δ/SE | risk sde-reduced | √EΔ² discrete | Δ_t (Lemma 1) | ‖X‖² discrete | ‖X‖² SDE | rel. gap |")
 		fmt.Println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")

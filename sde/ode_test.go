@@ -128,7 +128,7 @@ func TestEMStrongOrder(t *testing.T) {
 					z[i] /= math.Sqrt(float64(group))
 				}
 				dt := 1 / float64(sub)
-				sh.substep(x, z, eta*dt, lambda, 1/math.Sqrt(dt), sc)
+				sh.substep(x, z, dot(x, x), eta*dt, lambda, 1/math.Sqrt(dt), sc)
 			}
 			return x
 		}
@@ -172,18 +172,12 @@ func TestEMWeakOrder(t *testing.T) {
 	}
 	c := cvConfig(t, trials, nil)
 	c.Steps, c.RecordEvery = 600, 600
-	fp, err := FokkerPlanck{}.Run(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fp := run(t, FokkerPlanck{}, c)
 	exact := fp.Rows[1].NormSq
 	var scaled, se [2]float64
 	for i, sub := range []int{1, 8} {
 		c.Seed += 7
-		res, err := EM{Substeps: sub}.Run(context.Background(), c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := run(t, EM{Substeps: sub}, c)
 		r := res.Rows[1]
 		scaled[i] = (r.NormSq - exact) * float64(sub)
 		se[i] = r.NormSqSE * float64(sub)

@@ -33,6 +33,7 @@ var _ sim.Engine = Reduced{}
 
 // Run simulates c.Trials independent trials of the (θ, M) system.
 func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
+	c = c.WithDefaults()
 	m, err := twoLevelOf(c, "sde-reduced")
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/smdlab/smd/internal/pmath"
 	"github.com/smdlab/smd/nrq"
 	"github.com/smdlab/smd/sim"
 )
@@ -46,6 +47,9 @@ func twoLevelOf(c *sim.Config, engine string) (twoLevel, error) {
 	if err := checkCommon(c, engine); err != nil {
 		return twoLevel{}, err
 	}
+	if c.Init.X0 != nil {
+		return twoLevel{}, fmt.Errorf("%w: %s draws X₀ from a law (std, or norm and f0), not a given init.x0", ErrUnsupported, engine)
+	}
 	m := c.Model
 	if !m.IsDiagonal() {
 		return twoLevel{}, fmt.Errorf("%w: %s needs a diagonal A (Assumption 1)", ErrUnsupported, engine)
@@ -74,7 +78,7 @@ func normSqAfter(s, eta, lambda, tr, dt float64) float64 {
 		return math.Sqrt(s*s + 2*eta*eta*tr*dt)
 	}
 	inf2 := eta * tr / (2 * lambda)
-	return math.Sqrt(inf2 + math.Exp(-4*lambda*eta*dt)*(s*s-inf2))
+	return math.Sqrt(inf2 + pmath.Exp(-4*lambda*eta*dt)*(s*s-inf2))
 }
 
 // normStepper advances S = ‖X‖² by fixed time steps h/2 and h at
@@ -97,7 +101,7 @@ func (n *normStepper) set(eta, lambda, tr, h float64) {
 		return
 	}
 	n.inf2 = eta * tr / (2 * lambda)
-	n.eHalf = math.Exp(-2 * lambda * eta * h)
+	n.eHalf = pmath.Exp(-2 * lambda * eta * h)
 	n.eFull = n.eHalf * n.eHalf
 }
 

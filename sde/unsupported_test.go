@@ -75,15 +75,7 @@ func TestEMDense(t *testing.T) {
 		}
 	}
 	diag := []float64{0.5, 2, 2, 2}
-	var a mat.Dense
-	a.Mul(q, mat.NewDiagDense(p, diag))
-	a.Mul(&a, q.T())
-	as := mat.NewSymDense(p, nil)
-	for i := range p {
-		for j := i; j < p; j++ {
-			as.SetSym(i, j, (a.At(i, j)+a.At(j, i))/2)
-		}
-	}
+	as := rotate(q, diag)
 	md, err := nrq.NewDiagonal(nrq.NRQ, diag, nrq.Noise{Sigma: 0})
 	if err != nil {
 		t.Fatal(err)
@@ -93,15 +85,9 @@ func TestEMDense(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &sim.Config{Model: md, Eta: 0.1, Lambda: 0.01, Init: sim.Init{Norm: 1.5, F0: 0.3}, Steps: 200, Trials: 1, RecordEvery: 50, Xi: 0.9}
-	rd, err := EM{Substeps: 2}.Run(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rd := run(t, EM{Substeps: 2}, c)
 	c.Model = mr
-	rr, err := EM{Substeps: 2}.Run(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rr := run(t, EM{Substeps: 2}, c)
 	for i := range rd.Rows {
 		a, b := rd.Rows[i], rr.Rows[i]
 		if math.Abs(a.Norm-b.Norm) > 1e-10 || math.Abs(a.Risk-b.Risk) > 1e-10 {
@@ -117,15 +103,7 @@ func TestEMDense(t *testing.T) {
 	// (compareRows, rel = 0). A noise factor C with CCᵀ ≠ Σ̃' (e.g. Σ̃'
 	// itself) changes Tr Σ̃ from 3.9 to 5.45 and fails 25 of the 30 checks.
 	vars := []float64{1, 0.3, 2, 0.6}
-	var cd mat.Dense
-	cd.Mul(q, mat.NewDiagDense(p, vars))
-	cd.Mul(&cd, q.T())
-	cov := mat.NewSymDense(p, nil)
-	for i := range p {
-		for j := i; j < p; j++ {
-			cov.SetSym(i, j, (cd.At(i, j)+cd.At(j, i))/2)
-		}
-	}
+	cov := rotate(q, vars)
 	mv, err := nrq.NewDiagonal(nrq.NRQ, diag, nrq.Noise{Var: vars})
 	if err != nil {
 		t.Fatal(err)
@@ -136,14 +114,23 @@ func TestEMDense(t *testing.T) {
 	}
 	const trials = 4000
 	c.Model, c.Trials, c.Seed = mv, trials, stattest.Seed(60)
-	rv, err := EM{Substeps: 2}.Run(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rv := run(t, EM{Substeps: 2}, c)
 	c.Model, c.Seed = mn, stattest.Seed(61)
-	rn, err := EM{Substeps: 2}.Run(context.Background(), c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rn := run(t, EM{Substeps: 2}, c)
 	compareRows(t, "diagonal Σ̃ vs rotated dense Σ̃", rv.Rows, rn.Rows, 0, trials)
+}
+
+// rotate returns Q·diag(d)·Qᵀ, symmetrised against rounding.
+func rotate(q *mat.Dense, d []float64) *mat.SymDense {
+	p := len(d)
+	var a mat.Dense
+	a.Mul(q, mat.NewDiagDense(p, d))
+	a.Mul(&a, q.T())
+	s := mat.NewSymDense(p, nil)
+	for i := range p {
+		for j := i; j < p; j++ {
+			s.SetSym(i, j, (a.At(i, j)+a.At(j, i))/2)
+		}
+	}
+	return s
 }

@@ -47,10 +47,21 @@ type trial struct {
 	eta    float64
 	lambda float64
 	sched  Cursor // the schedule; eta, lambda are its Eta, Lambda
+	// Small p, stepDiagNRQ: noise drawn ahead for several steps by one
+	// FillNorm call (zk: next unused). FillNorm fills slots in stream
+	// order, so each step gets the same numbers as with one call per step.
+	zb []float64
+	zk int
 }
+
+// aheadNormals is the size of the small-p noise buffer (p < aheadNormals):
+// enough that the call and loop setup of FillNorm is paid once per several
+// steps, small enough (512 B) to keep per-trial memory O(p)-like.
+var aheadNormals = 64
 
 // Run simulates c.Trials independent trials for c.Steps steps.
 func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
+	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -77,8 +88,16 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 		t.sched = c.Cursor()
 		t.eta, t.lambda = c.Eta, c.Lambda
 	}
-	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi, opt: c.optName(), b1: c.Beta1, b2: c.Beta2, eps: c.Eps}
+	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi, opt: c.optName(), b1: c.Beta1, b2: c.Beta2, eps: c.Eps, observe: c.Observe}
 	eng.prepare()
+	if eng.opt != OptAdamW && eng.opt != OptLion && eng.a != nil && m.Kind == nrq.NRQ && eng.mu == 0 && p < aheadNormals {
+		k := aheadNormals / p * p
+		buf := make([]float64, k*c.Trials)
+		for i := range trials {
+			trials[i].zb = buf[k*i : k*(i+1) : k*(i+1)]
+			trials[i].zk = k // empty: the first step fills it
+		}
+	}
 	res, err := Lockstep(ctx, c, true,
 		func() func(i, n0, n1 int, out *Sample) {
 			sc := newScratch(p)
@@ -96,6 +115,11 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 // initTrial draws X₀ (section "Initialized value of weight norm";
 // Corollary 3): Gaussian N(0, σ̃²I), or a given norm and alignment.
 func initTrial(m *nrq.Model, in Init, t *trial, sc *scratch) {
+	if in.X0 != nil {
+		copy(t.x, in.X0)
+		t.n2 = dot(t.x, t.x)
+		return
+	}
 	t.rnd.FillNorm(sc.z)
 	if in.Norm == 0 {
 		for i, z := range sc.z {
@@ -127,8 +151,9 @@ type stepper struct {
 	opt         string
 	b1, b2, eps float64
 	target      []int
-	iso         bool    // Σ̃ = σ²I (fast path)
-	sigma       float64 // σ when iso
+	iso         bool                               // Σ̃ = σ²I (fast path)
+	sigma       float64                            // σ when iso
+	observe     func(trial, step int, x []float64) // Config.Observe
 }
 
 func (e *stepper) prepare() {
@@ -153,6 +178,9 @@ func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *Sample)
 		var r *Sample
 		if n == n0 {
 			r = out
+			if e.observe != nil {
+				e.observe(i, n, t.x)
+			}
 		}
 		var ok bool
 		switch {
@@ -222,11 +250,21 @@ func alive(n2 float64) bool {
 // portable (GOAMD64=v1) build each call carries a CPU check and a fallback
 // call that make the compiler spill the loop's registers (measured slower).
 func (e *stepper) stepDiagNRQ(t *trial, sc *scratch, r *Sample) bool {
-	x, z := t.x, sc.z
+	x := t.x
 	p := len(x)
 	a, s := e.a[:p], e.s[:p]
-	z = z[:p]
-	t.rnd.FillNorm(z)
+	var z []float64
+	if t.zb != nil {
+		if t.zk+p > len(t.zb) {
+			t.rnd.FillNorm(t.zb)
+			t.zk = 0
+		}
+		z = t.zb[t.zk : t.zk+p : t.zk+p]
+		t.zk += p
+	} else {
+		z = sc.z[:p]
+		t.rnd.FillNorm(z)
+	}
 	norm := math.Sqrt(t.n2)
 	inv := 1 / norm
 	var sA, sN float64

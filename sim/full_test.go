@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"reflect"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -12,9 +13,14 @@ import (
 	"github.com/smdlab/smd/nrq"
 )
 
-func run(t *testing.T, c *Config) *Result {
+func run(t *testing.T, c *Config) *Result { t.Helper(); return runWith(t, Full{}, c) }
+
+// runReduced runs Reduced on c, failing the test on an error.
+func runReduced(t *testing.T, c *Config) *Result { t.Helper(); return runWith(t, Reduced{}, c) }
+
+func runWith(t *testing.T, e Engine, c *Config) *Result {
 	t.Helper()
-	res, err := Full{}.Run(context.Background(), c)
+	res, err := e.Run(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,13 +210,18 @@ func TestDivergence(t *testing.T) {
 //   - Jensen terms from the norm's fluctuation, CV² ≈ λη/(p−1): ≤ 10λη/(p−1).
 //
 // The test would fail for M_t = ‖X‖ (norm off by a power) or a factor 2 in AU.
+//
+// It runs on Reduced, which TestReducedLaw ties to Full in law (KS of f and
+// ‖X‖, and every ensemble mean, momentum included): the claim is about the
+// dynamics of eq 3, not about an engine, and Reduced costs O(#blocks) = 2
+// per step instead of p = 100.
 func TestEquilibrium(t *testing.T) {
 	const p, sigma, eta, lambda = 100, 1.0, 0.1, 1e-3
 	m := mustDiag(t, nrq.NRQ, spectrum12(p), sigma)
 	n4 := eta * (p - 1) * sigma * sigma / (2 * lambda)
 	c := &Config{Model: m, Eta: eta, Lambda: lambda, Init: Init{Norm: math.Pow(n4, 0.25), F0: 0.93},
 		Steps: 3000, Trials: 2000, RecordEvery: 3000, Seed: stattest.Seed(10), Xi: 0.9}
-	r := run(t, c).Rows[1]
+	r := runReduced(t, c).Rows[1]
 	le := lambda * eta
 	gRel := 0.25 / ((p - 1) * sigma * sigma) // (a_p − a_1)²/4 / ((p−1)σ²)
 	jensen := 10 * le / (p - 1)
@@ -243,14 +254,15 @@ func TestEquilibrium(t *testing.T) {
 // The run starts at that norm. It used to start at ‖X‖⁴/(1+μ): the norm
 // was still relaxing at step 8000 (8.36 against 8.39), which left √(E Δ²)
 // 0.6% above the limit (5.5 SE at 4000 trials), a failure chance ≈ 1% per
-// seed; the norm check below would have caught the wrong start.
+// seed; the norm check below would have caught the wrong start. On
+// Reduced, as TestEquilibrium.
 func TestMomentumEquilibrium(t *testing.T) {
 	const p, sigma, eta, lambda, mu = 100, 1.0, 0.05, 1e-3, 0.5
 	m := mustDiag(t, nrq.NRQ, spectrum12(p), sigma)
 	n4 := eta * (p - 1) * sigma * sigma / (2 * lambda * (1 - mu))
 	c := &Config{Model: m, Eta: eta, Lambda: lambda, Momentum: mu, Init: Init{Norm: math.Pow(n4, 0.25), F0: 0.9},
 		Steps: 8000, Trials: 1000, RecordEvery: 8000, Seed: stattest.Seed(11), Xi: 0.9}
-	r := run(t, c).Rows[1]
+	r := runReduced(t, c).Rows[1]
 	le := lambda * eta / (1 - mu)
 	gRel := 0.25 / ((p - 1) * sigma * sigma)
 	jensen := 10 * le / (p - 1)
@@ -264,5 +276,20 @@ func TestMomentumEquilibrium(t *testing.T) {
 	if d := math.Abs(r.Norm - norm); d > stattest.Z*r.NormSE+normBound {
 		t.Errorf("μ = %v: E‖X‖ = %.5f ± %.5f, (η(p−1)σ²/(2λ(1−μ)))^{1/4} = %.5f: |diff| %.2g > z·SE + bound %.2g",
 			mu, r.Norm, r.NormSE, norm, d, stattest.Z*r.NormSE+normBound)
+	}
+}
+
+// Drawing the noise of several steps per FillNorm call (small p) leaves
+// every trial's stream, and so the output, unchanged bit for bit.
+func TestNoiseAheadIsExact(t *testing.T) {
+	m := mustDiag(t, nrq.NRQ, spectrum12(7), 1)
+	c := &Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: Init{Std: 0.8}, Steps: 500, Trials: 6,
+		RecordEvery: 37, Xi: 0.9, Seed: 3, Schedule: []Event{{Step: 200, LRDivide: 4, Rescale: true}}}
+	ahead := run(t, c).Rows
+	defer func(v int) { aheadNormals = v }(aheadNormals)
+	aheadNormals = 0
+	plain := run(t, c).Rows
+	if !reflect.DeepEqual(ahead, plain) {
+		t.Fatalf("noise drawn ahead changed the output:\n%+v\n%+v", ahead[1], plain[1])
 	}
 }

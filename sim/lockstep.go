@@ -69,6 +69,9 @@ func Lockstep(ctx context.Context, c *Config, finalUpdate bool, newWorker func()
 		}
 		eta, lambda := c.ParamsAt(n0)
 		res.Rows = append(res.Rows, Aggregate(n0, eta, lambda, samples))
+		if c.OnRecord != nil {
+			c.OnRecord(res.Rows[len(res.Rows)-1])
+		}
 		done += int64(n1-n0) * int64(c.Trials)
 		if c.Progress != nil {
 			c.Progress(done, total)

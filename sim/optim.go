@@ -3,6 +3,7 @@ package sim
 import (
 	"math"
 
+	"github.com/smdlab/smd/internal/pmath"
 	"github.com/smdlab/smd/nrq"
 )
 
@@ -116,8 +117,8 @@ func (e *stepper) stepAdamW(t *trial, sc *scratch, r *Sample) bool {
 	b1, b2, eps := e.b1, e.b2, e.eps
 	t.k++
 	k := float64(t.k)
-	bc1 := 1 - math.Pow(b1, k)
-	sbc2 := math.Sqrt(1 - math.Pow(b2, k))
+	bc1 := 1 - pmath.Pow(b1, k)
+	sbc2 := math.Sqrt(1 - pmath.Pow(b2, k))
 	eta := t.eta
 	step := eta / bc1
 	par := 0.0

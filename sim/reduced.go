@@ -84,18 +84,22 @@ type redTrial struct {
 type redStepper struct {
 	kind   nrq.Kind
 	mu, xi float64
-	a, s   []float64 // per block: eigenvalue, noise std
-	chi1   []chiGen  // χ²_{m_j−1}: squared noise orthogonal to X_j
-	chi2   []chiGen  // χ²_{m_j−2} (momentum path): orthogonal to X_j and b_j
-	multi  []bool    // m_j ≥ 2
+	a, s   []float64  // per block: eigenvalue, noise std
+	chi1   []rng.Chi2 // χ²_{m_j−1}: squared noise orthogonal to X_j
+	chi2   []rng.Chi2 // χ²_{m_j−2} (momentum path): orthogonal to X_j and b_j
+	multi  []bool     // m_j ≥ 2
 	target []bool
 }
 
 // Run simulates c.Trials independent trials of the reduced chain. It fails
 // with ErrNotReducible for a dense A or Σ̃.
 func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
+	c = c.WithDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
+	}
+	if c.Init.X0 != nil {
+		return nil, fmt.Errorf("%w: init.x0: the reduced chain draws X₀ from a law (std, or norm and f0), not a given vector", ErrNotReducible)
 	}
 	if o := c.optName(); o != OptSGD {
 		// docs/engines.md §"Optimizers": a coordinate-wise step does not
@@ -115,8 +119,8 @@ func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
 	for _, b := range blocks {
 		e.a = append(e.a, b.a)
 		e.s = append(e.s, b.s)
-		e.chi1 = append(e.chi1, newChiGen(b.m-1))
-		e.chi2 = append(e.chi2, newChiGen(max(b.m-2, 0)))
+		e.chi1 = append(e.chi1, rng.NewChi2(float64(b.m-1)))
+		e.chi2 = append(e.chi2, rng.NewChi2(float64(max(b.m-2, 0))))
 		e.multi = append(e.multi, b.m >= 2)
 		e.target = append(e.target, b.target)
 	}
@@ -147,62 +151,6 @@ func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
 	return res, nil
 }
 
-// chiSquare draws χ² with df degrees of freedom (exact in law for every df).
-func chiSquare(r *rng.Rand, df int) float64 {
-	switch df {
-	case 0:
-		return 0
-	case 1:
-		z := r.Norm()
-		return z * z
-	}
-	return r.ChiSquare(float64(df))
-}
-
-// chiGen draws χ²_df exactly in law: 0 for df = 0, z² for df = 1, else
-// 2·Gamma(df/2) by Marsaglia & Tsang's method (ACM TOMS 26(3), 2000) with
-// its constants d = df/2 − 1/3, c = 1/√(9d) computed once (shape ≥ 1).
-type chiGen struct {
-	df   int
-	d, c float64
-}
-
-func newChiGen(df int) chiGen {
-	g := chiGen{df: df}
-	if df >= 2 {
-		g.d = float64(df)/2 - 1.0/3
-		g.c = 1 / math.Sqrt(9*g.d)
-	}
-	return g
-}
-
-func (g *chiGen) draw(r *rng.Rand) float64 {
-	switch g.df {
-	case 0:
-		return 0
-	case 1:
-		z := r.Norm()
-		return z * z
-	}
-	d, c := g.d, g.c
-	for {
-		x := r.Norm()
-		v := 1 + c*x
-		if v <= 0 {
-			continue
-		}
-		v = v * v * v
-		u := r.Float64()
-		x2 := x * x
-		if u < 1-0.0331*x2*x2 {
-			return 2 * d * v
-		}
-		if u > 0 && math.Log(u) < 0.5*x2+d*(1-v+math.Log(v)) {
-			return 2 * d * v
-		}
-	}
-}
-
 // redInit draws the block norms of X₀ with the law of Full's initTrial:
 // for X₀ ~ N(0, σ̃²I), u_j² = σ̃²χ²_{m_j}; for a given norm and f₀, the
 // target and the other blocks are uniform directions on their subspaces, so
@@ -212,7 +160,7 @@ func redInit(bl []redBlock, in Init, t *redTrial) {
 	clear(t.b1)
 	clear(t.b2)
 	for j, b := range bl {
-		t.u[j] = chiSquare(&t.rnd, b.m) // squared for now
+		t.u[j] = t.rnd.ChiSquare(float64(b.m)) // squared for now
 	}
 	if in.Norm == 0 {
 		for j := range t.u {
@@ -315,7 +263,7 @@ func (e *redStepper) stepNRQ(t *redTrial, r *Sample, sc []float64) bool {
 	var g2, n2 float64
 	for j, uj := range u {
 		wj := (a[j]-c)*uj*inv + s[j]*z[j] // ‖X‖·g along X_j
-		perp := s[j] * s[j] * chi[j].draw(&t.rnd)
+		perp := s[j] * s[j] * chi[j].Draw(&t.rnd)
 		g2 += wj*wj + perp
 		along := decay*uj - ei*wj
 		v := along*along + ei*ei*perp
@@ -346,7 +294,7 @@ func (e *redStepper) stepMomentum(t *redTrial, r *Sample, sc []float64) bool {
 		z2[j], q[j] = 0, 0
 		if m {
 			z2[j] = t.rnd.Norm()
-			q[j] = e.chi2[j].draw(&t.rnd)
+			q[j] = e.chi2[j].Draw(&t.rnd)
 		}
 	}
 	norm := math.Sqrt(t.n2)

@@ -29,6 +29,22 @@ type Row struct {
 	Tail, TailSE float64
 }
 
+// Stat is one statistic of a Row: its name (series.csv's column), mean
+// and standard error.
+type Stat struct {
+	Name     string
+	Mean, SE float64
+}
+
+// Stats returns r's statistics in series.csv's column order: risk, loss,
+// au, au_rms, norm, norm_sq, tail.
+func (r Row) Stats() []Stat {
+	return []Stat{
+		{"risk", r.Risk, r.RiskSE}, {"loss", r.Loss, r.LossSE}, {"au", r.AU, r.AUSE}, {"au_rms", r.AURMS, r.AURMSSE},
+		{"norm", r.Norm, r.NormSE}, {"norm_sq", r.NormSq, r.NormSqSE}, {"tail", r.Tail, r.TailSE},
+	}
+}
+
 // Result is the output of one ensemble run.
 type Result struct {
 	Rows []Row

@@ -86,9 +86,26 @@ func CheckOptimizer(name string, mu, beta1, beta2, eps float64) error {
 	return nil
 }
 
-// CheckInit: a Gaussian start (Norm = 0) has a finite Std > 0; a given norm
-// is finite and > 0 with F0 ∈ [0, 1].
+// CheckInit: a given X0 is finite and not 0 (and nothing else is given); a
+// Gaussian start (Norm = 0) has a finite Std > 0; a given norm is finite
+// and > 0 with F0 ∈ [0, 1].
 func CheckInit(in Init) error {
+	if in.X0 != nil {
+		if in.Std != 0 || in.Norm != 0 || in.F0 != 0 {
+			return bad("init.x0", "give either x0 or std or norm and f0")
+		}
+		n2 := 0.0
+		for i, v := range in.X0 {
+			if !finite(v) {
+				return bad(fmt.Sprintf("init.x0[%d]", i), "must be a finite number, got %v", v)
+			}
+			n2 += v * v
+		}
+		if n2 == 0 {
+			return bad("init.x0", "must not be 0 (the NRQ is undefined at X = 0)")
+		}
+		return nil
+	}
 	if in.Norm == 0 {
 		if !finite(in.Std) || in.Std <= 0 {
 			return bad("init.std", "must be a finite number > 0, got %v", in.Std)
@@ -150,8 +167,32 @@ func CheckSchedule(eta, lambda float64, events []Event) error {
 			}
 			lambda = e.Lambda
 		}
+		if !finite(e.LRExp) || e.LRExp < 0 {
+			return bad(f+".lr_exp", "must be a finite number > 0, got %v", e.LRExp)
+		}
 		if lambda*eta >= 1 {
 			return bad(f, "λη = %v after this event must be < 1", lambda*eta)
+		}
+	}
+	return nil
+}
+
+// CheckScheduleSteps: with a per-step factor (lr_exp), η stays finite and
+// > 0 and λη < 1 at every step up to steps (walked with the Cursor, only
+// when an event has LRExp).
+func CheckScheduleSteps(eta, lambda float64, events []Event, steps int) error {
+	exp := false
+	for _, e := range events {
+		exp = exp || e.LRExp > 0
+	}
+	if !exp {
+		return nil
+	}
+	cur := NewCursor(eta, lambda, events)
+	for n := 0; n <= steps; n++ {
+		cur.Advance(n)
+		if !(cur.Eta > 0) || math.IsInf(cur.Eta, 0) || cur.Lambda*cur.Eta >= 1 {
+			return bad("schedule", "with lr_exp, η = %v and λη = %v at step %d (need 0 < η < ∞ and λη < 1 at every step)", cur.Eta, cur.Lambda*cur.Eta, n)
 		}
 	}
 	return nil

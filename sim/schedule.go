@@ -1,6 +1,10 @@
 package sim
 
-import "math"
+import (
+	"math"
+
+	"github.com/smdlab/smd/internal/pmath"
+)
 
 // Cursor walks a schedule step by step: the (η, λ) in force for each
 // step's update and the factor that multiplies X at the start of the step
@@ -31,13 +35,17 @@ type Cursor struct {
 	Eta, Lambda float64
 	events      []Event
 	next        int // index of the next event not yet applied
+	// exp is the per-step factor of η set by the last LRExp event (0 or
+	// 1: none); at is the last step advanced to (−1 before the first).
+	exp float64
+	at  int
 }
 
 // NewCursor returns a cursor at the start (before step 0's events) of the
 // schedule that starts at (eta, lambda) and applies events, which must be
 // in increasing Step order (Config.Validate checks it).
 func NewCursor(eta, lambda float64, events []Event) Cursor {
-	return Cursor{Eta: eta, Lambda: lambda, events: events}
+	return Cursor{Eta: eta, Lambda: lambda, events: events, at: -1}
 }
 
 // Cursor returns a cursor over c's schedule.
@@ -46,22 +54,49 @@ func (c *Config) Cursor() Cursor { return NewCursor(c.Eta, c.Lambda, c.Schedule)
 // Advance applies the events of every step ≤ n not yet applied and returns
 // the factor by which X is multiplied before step n's update (1: none) and
 // whether η, λ or X changed. Calling it again for the same n is a no-op.
+//
+// With a per-step factor γ in force (an LRExp event at step s), η at step
+// n > s is γ times η at step n − 1: η_n = η_s γ^{n−s}, one multiplication
+// per step, so a striding caller gets the same η as one that advances
+// every step.
 func (c *Cursor) Advance(n int) (scale float64, changed bool) {
-	if c.next >= len(c.events) || c.events[c.next].Step > n {
-		return 1, false
+	scale = 1.0
+	m := c.at + 1
+	for m <= n {
+		if c.exp != 0 && c.exp != 1 { // per-step factor: every step changes η
+			c.Eta *= c.exp
+			changed = true
+			if c.next < len(c.events) && c.events[c.next].Step == m {
+				scale *= c.apply(m)
+			}
+			m++
+			continue
+		}
+		if c.next >= len(c.events) || c.events[c.next].Step > n {
+			break
+		}
+		m = max(m, c.events[c.next].Step) // nothing changes before the next event
+		scale *= c.apply(m)
+		changed = true
+		m++
 	}
-	return c.apply(n), true
+	c.at = max(c.at, n)
+	return scale, changed
 }
 
+// apply applies the events of steps ≤ n not yet applied.
 func (c *Cursor) apply(n int) float64 {
 	scale := 1.0
 	for c.next < len(c.events) && c.events[c.next].Step <= n {
 		ev := c.events[c.next]
 		c.next++
+		if ev.LRExp > 0 {
+			c.exp = ev.LRExp
+		}
 		if ev.LRDivide > 0 {
 			c.Eta /= ev.LRDivide
 			if ev.Rescale {
-				scale *= math.Pow(ev.LRDivide, -0.25)
+				scale *= pmath.Pow(ev.LRDivide, -0.25)
 			}
 		}
 		if ev.SetLambda {
@@ -74,6 +109,9 @@ func (c *Cursor) apply(n int) float64 {
 // NextChange returns the first step after the last Advance at which η, λ
 // or X may change (math.MaxInt: never).
 func (c *Cursor) NextChange() int {
+	if c.exp != 0 && c.exp != 1 {
+		return c.at + 1
+	}
 	if c.next >= len(c.events) {
 		return math.MaxInt
 	}

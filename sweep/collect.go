@@ -43,8 +43,8 @@ type Row struct {
 	P         int       `json:"p"`
 	LambdaEta float64   `json:"lambda_eta"`
 	Values    []float64 `json:"-"` // measuredCols then theoryCols; NaN where empty
-	// Verdict is "agrees", "disagrees: risk, norm", "no theory: …", or ""
-	// (missing).
+	// Verdict is "supported", "contradicted: risk norm" (package claim's
+	// words), "no theory: …", or "" (missing).
 	Verdict string `json:"verdict"`
 	// label keeps the params in column order.
 	params []string

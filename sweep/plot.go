@@ -146,7 +146,7 @@ func PlotRows(s *Summary, spec PlotSpec) ([]plot.Row, error) {
 	if len(groups) == 0 {
 		return nil, bad("DIR", "no finished points to plot (%d missing)", missing)
 	}
-	title := fmt.Sprintf("%s over %s", spec.Y, spec.X)
+	title := fmt.Sprintf("%s over %s", spec.Y, axisLabel(spec.X, false))
 	if missing > 0 {
 		title += fmt.Sprintf(" (%d points missing)", missing)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/experiment"
 )
 
@@ -367,14 +368,17 @@ func TestCollectVerdicts(t *testing.T) {
 		}
 	}
 	for _, r := range s.Rows {
-		if r.Verdict != "agrees" {
+		if r.Verdict != "supported" {
 			t.Errorf("point %s (%v): %s", r.ID, r.Params, r.Verdict)
 		}
 		for _, q := range []string{"risk", "au_rms", "norm"} {
 			m, se := r.Value(q), r.Value(q+"_se")
 			th, bias := r.Value("th_"+q), r.Value("th_"+q+"_bias")
-			if agrees(m, se, 2*th, 2*bias) || agrees(m, se, th/2, bias/2) {
-				t.Errorf("point %s: %s = %v ± %v also agrees with twice or half theory %v (bias %v): no power", r.ID, q, m, se, th, bias)
+			agrees := func(th, bias float64) bool {
+				return claim.Agree(q, claim.Estimate{Mean: m, SE: se}, th, bias, zVerdict).OK()
+			}
+			if !agrees(th, bias) || agrees(2*th, 2*bias) || agrees(th/2, bias/2) {
+				t.Errorf("point %s: %s = %v ± %v : verdict wrong, or also agrees with twice or half theory %v (bias %v): no power", r.ID, q, m, se, th, bias)
 			}
 		}
 		// r* ≈ 4.97√(2λη) (eq 26 corrected, p = 100): the summary carries it.
@@ -397,5 +401,25 @@ func TestListValues(t *testing.T) {
 	sw := parse(t, strings.Replace(contract, "seeds: [1, 2]", "zip: {multiplicity: [[1, 9], [1, 99]]}", 1))
 	if len(sw.Points) != 8 || sw.Points[0].Params[2] != "[1, 9]" || dim(sw.Points[1].Config) != 100 {
 		t.Fatalf("params %v, p = %d", sw.Points[0].Params, dim(sw.Points[1].Config))
+	}
+}
+
+// Progress is monotone in trial-steps and ends at the shard's totals.
+func TestProgress(t *testing.T) {
+	sw := parse(t, small)
+	var last Progress
+	mono := true
+	_, err := Run(context.Background(), sw, t.TempDir(), Options{Shard: 1, Shards: 2, Workers: 2, Progress: func(p Progress) {
+		if p.Work < last.Work || p.Points < last.Points {
+			mono = false
+		}
+		last = p
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(sw.Shard(1, 2))
+	if !mono || last.Points != n || last.PointsTotal != n || last.Work != last.WorkTotal || last.WorkTotal != int64(n)*20*400 {
+		t.Fatalf("monotone %v, last %+v, want %d points of 8000 trial-steps", mono, last, n)
 	}
 }

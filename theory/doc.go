@@ -1,6 +1,7 @@
 // Package theory implements the closed-form results of the NRQ paper
 // ("How normalization and weight decay can affect SGD? Insights from a simple
-// normalized model", ../shared/seed/nrq-paper.md), one function per result.
+// normalized model", anonymous authors, paper under double-blind review), one
+// function per result.
 //
 // Every function names the paper's equation it implements. Where the printed
 // formula disagrees with a derivation from the model itself (eqs 3–4 and the
@@ -39,6 +40,13 @@
 //	                LogStationaryDensityKappa, StationaryRiskAsymptotic
 //	Corollary 2     EscapeThreshold (PaperEscapeThreshold), Escapes
 //	Corollary 3     Corollary3, Corollary3Schedule
+//
+// Beyond the paper (docs/derivations.md §10–13): Optimizer; REQ's EquilibriumAU,
+// EquilibriumNormSq, EquilibriumNorm, EquilibriumTime (Kosson et al. 2024) beside
+// the discrete forms DiscreteEquilibriumAU, DiscreteEquilibriumNormSq; Lion's
+// LionDiffusion, LionEquilibriumAUArcsin; NQMMoments (Zhang et al. 2019 with λ, μ);
+// the periodic regime's EntryExitKappa, EntryExitSteps, PeriodicDecaySteps
+// (Lobacheva et al. 2021).
 //
 // Assumptions 1 and 2 of the paper hold throughout: A = diag(a₁ ≤ … ≤ a_p)
 // with a₁ simple (a₁ < a₂), and Σ̃ = σ²I, so Tr(PΣ̃P) = (p − 1)σ².

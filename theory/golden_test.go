@@ -2,15 +2,12 @@ package theory
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	"github.com/smdlab/smd/internal/golden"
+)
 
 // TestGoldenStationary pins r*, E f(1 − f) and ε*(ξ) on a (p, κ) grid to
 // testdata/stationary.golden (regenerate with -update). It catches
@@ -25,22 +22,7 @@ func TestGoldenStationary(t *testing.T) {
 				StationaryTailKappa(p, k, 0.5), StationaryTailKappa(p, k, 0.9))
 		}
 	}
-	path := filepath.Join("testdata", "stationary.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update once)", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Errorf("stationary values changed; diff against %s:\n%s", path, b.String())
-	}
+	golden.Check(t, "stationary.golden", b.Bytes())
 }
 
 // TestMeanAUFactor: c_p = E χ_{p−1}/√(p − 1): c₂ = √(2/π) (half-normal),

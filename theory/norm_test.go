@@ -119,12 +119,8 @@ func TestNormFromAnglesExact(t *testing.T) {
 		normal(rng, eps)
 		nrqStep(x, a, eps, g, p.Eta, p.Lambda, p.Sigma)
 		// Δ = atan2(‖x − proj‖, proj) is accurate for small angles.
-		var dot float64
-		for i := range x {
-			dot += x[i] * prev[i]
-		}
 		pn := math.Sqrt(norm2(prev))
-		along := dot / pn
+		along := dotp(x, prev) / pn
 		var perp float64
 		for i := range x {
 			d := x[i] - along*prev[i]/pn
@@ -202,11 +198,7 @@ func TestDiscreteAUTan2(t *testing.T) {
 		x := append([]float64(nil), x0...)
 		normal(rng, eps)
 		nrqStep(x, a, eps, g, p.Eta, p.Lambda, p.Sigma)
-		var dot float64
-		for i := range x {
-			dot += x[i] * x0[i]
-		}
-		along := dot / n
+		along := dotp(x, x0) / n
 		tan := math.Sqrt(math.Max(norm2(x)-along*along, 0)) / along
 		exact := p.Eta * math.Sqrt(norm2(g)) / ((1 - p.Lambda*p.Eta) * n)
 		if math.Abs(tan-exact) > 1e-12*exact {

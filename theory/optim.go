@@ -201,17 +201,28 @@ func LionDiffusion(b1, b2 float64) (req, exact float64) {
 	s2 := lionS(b1, b2)
 	s2 *= s2
 	req = 2 / (math.Pi * s2)
+	return req, lionDiffusion(b1, b2, 1)
+}
+
+// lionDiffusion returns D_γ = 1 + (4/π) Σ_{k≥1} γ^k arcsin ρ_k, the
+// discounted form that enters the exact norm balance (docs/derivations.md
+// §10, eq 10.8); γ = 1 is LionDiffusion's D.
+func lionDiffusion(b1, b2, gamma float64) float64 {
+	s2 := lionS(b1, b2)
+	s2 *= s2
 	sm2 := (1 - b2) / (1 + b2)
-	// Σ_{k≥1} ρ_k = (1/s² − 1)/2 in closed form (the gains of g in v sum to
-	// 1, so Σ_{k∈ℤ} ρ_k s² = 1); only the excess arcsin ρ − ρ ≤ ρ³ is summed,
-	// until ρ_k ≤ β₂^{k−1} makes the remaining excess < 1e−18.
-	sum := (1/s2 - 1) / 2
-	for bk := 1.0; bk > 1e-6; bk *= b2 { // bk = β₂^{k−1}
-		rho := (b1*b1*b2*bk*sm2 + b1*(1-b1)*(1-b2)*bk) / s2
-		sum += math.Asin(min(rho, 1)) - rho
+	// ρ_k = r·(β₂γ)^{k−1}·γ is geometric, so Σ γ^k ρ_k is summed in closed
+	// form; only the excess arcsin ρ − ρ ≤ ρ³ is summed term by term, until
+	// ρ_k ≤ β₂^{k−1} makes the rest < 1e−18.
+	r := (b1*b1*b2*sm2 + b1*(1-b1)*(1-b2)) / s2 // ρ₁; ρ_k = ρ₁β₂^{k−1}
+	sum := gamma * r / (1 - gamma*b2)
+	gk := gamma
+	for bk := 1.0; bk > 1e-6; bk *= b2 { // bk = β₂^{k−1}, gk = γ^k
+		rho := r * bk
+		sum += gk * (math.Asin(min(rho, 1)) - rho)
+		gk *= gamma
 	}
-	exact = 1 + 4/math.Pi*sum
-	return req, exact
+	return 1 + 4/math.Pi*sum
 }
 
 // LionEquilibriumAUArcsin returns Lion's equilibrium RMS angular update
@@ -233,4 +244,87 @@ func LionEquilibriumAUArcsin(b1, b2, eta, lambda float64) (float64, error) {
 	}
 	_, d := LionDiffusion(b1, b2)
 	return math.Sqrt(2 * eta * lambda / d), nil
+}
+
+// DiscreteEquilibriumNormSq returns the stationary E‖X‖² of the discrete
+// update at finite ηλ (γ = 1 − ηλ), sharper than EquilibriumNormSq. For the
+// decoupled optimizers it is the exact norm balance (10.8)
+//
+//	E‖X‖²·ηλ(2 − ηλ) = η²(E‖u‖² + 2Σ_{k≥1} γ^k E⟨u_n, u_{n−k}⟩)
+//
+// evaluated with the step correlations of i.i.d. Gaussian gradients:
+//
+//	adamw   E‖X‖² = ηC(1 − β₁)(1 + γβ₁) / (λ(2 − ηλ)(1 + β₁)(1 − γβ₁))
+//	lion    E‖X‖² = ηC·D_γ / (λ(2 − ηλ)),  D_γ = 1 + (4/π)Σ_{k≥1} γ^k arcsin ρ_k
+//	sgd     ‖X‖⁴ = η·grad2/(λ(2 − λη))          (μ = 0: eq 5.3, exact balance)
+//	sgd, μ  ‖X‖⁴ = η·grad2/(2λ(1 − μ))          (μ > 0: leading order, as EquilibriumNormSq)
+//
+// The discount γ^k matters when the step's memory is long against 1/(ηλ):
+// at ηλ = 10⁻³ and Lion's β₂ = 0.99 it lowers E‖X‖² by 7 % from
+// EquilibriumNormSq. What is left out is O(1/C): the Gaussian model of the
+// per-coordinate gradient (its variance ∝ 1 − X̃ᵢ², its slowly varying
+// scale 1/‖X‖) and, for AdamW, v̂ ≠ E g² (relative O((1 − β₂)/(1 + β₂))).
+// Derivation: docs/derivations.md §10.
+func DiscreteEquilibriumNormSq(o Optimizer, eta, lambda float64, c int, grad2 float64) (float64, error) {
+	if _, err := EquilibriumNormSq(o, eta, lambda, c, grad2); err != nil {
+		return 0, err
+	}
+	le := eta * lambda
+	g := 1 - le
+	cc := float64(c)
+	switch o.Name {
+	case SGD:
+		if o.Momentum == 0 {
+			return math.Sqrt(eta * grad2 / (lambda * (2 - le))), nil
+		}
+		return EquilibriumNormSq(o, eta, lambda, c, grad2)
+	case AdamW:
+		b := o.Beta1
+		return eta * cc * (1 - b) * (1 + g*b) / (lambda * (2 - le) * (1 + b) * (1 - g*b)), nil
+	default:
+		return eta * cc * lionDiffusion(o.Beta1, o.Beta2, g) / (lambda * (2 - le)), nil
+	}
+}
+
+// DiscreteEquilibriumAU returns the stationary RMS angular update √(E Δ²)
+// of the discrete update at finite ηλ, sharper than EquilibriumAU. With
+// X_{n+1} = γX_n − ηu_n (γ = 1 − ηλ), tan Δ = η‖u_⊥‖/(γ‖X‖ − η u·X̃), and
+// to first order in the fluctuations of ‖X‖² and u,
+//
+//	E Δ² ≈ η²(E‖u‖² − E(u·X̃)²) / (γ² E‖X‖²),
+//	E(u·X̃)² = q + (E⟨u, X⟩)²/E‖X‖²,   E⟨u_n, X_n⟩ = −η Σ_{k≥1} γ^{k−1} E⟨u_n, u_{n−k}⟩,
+//
+// q the per-coordinate E u_i² ((1 − β₁)/(1 + β₁) for AdamW, 1 for Lion),
+// E‖X‖² from DiscreteEquilibriumNormSq. The mean E⟨u, X⟩ < 0 is the
+// step's memory pointing back along its own past: for Lion at ηλ = 10⁻³,
+// β = (0.9, 0.99), C = 100 it removes 3 of the 100 units of ‖u‖². For
+// sgd with μ = 0 it is the exact-balance form √((1 − λη)⁻² − 1)
+// (DiscreteAUTan2Limit); for μ > 0 the leading order √(2λη/(1 + μ)).
+// Same hypotheses as DiscreteEquilibriumNormSq (docs/derivations.md §10).
+func DiscreteEquilibriumAU(o Optimizer, eta, lambda float64, c int, grad2 float64) (float64, error) {
+	n2, err := DiscreteEquilibriumNormSq(o, eta, lambda, c, grad2)
+	if err != nil {
+		return 0, err
+	}
+	le := eta * lambda
+	g := 1 - le
+	cc := float64(c)
+	var q, sumC float64 // per-coordinate E u_i², Σ_{k≥1} γ^{k−1} E⟨u_n, u_{n−k}⟩
+	switch o.Name {
+	case SGD:
+		if o.Momentum == 0 {
+			return math.Sqrt(le * (2 - le) / (g * g)), nil
+		}
+		return EquilibriumAU(o, eta, lambda)
+	case AdamW:
+		b := o.Beta1
+		q = (1 - b) / (1 + b)
+		sumC = cc * q * b / (1 - g*b)
+	default:
+		q = 1
+		sumC = cc * (lionDiffusion(o.Beta1, o.Beta2, g) - 1) / (2 * g)
+	}
+	mean := eta * sumC
+	u2 := cc*q - q - mean*mean/n2
+	return eta * math.Sqrt(u2/n2) / g, nil
 }

@@ -85,3 +85,69 @@ func TestEquilibriumKnown(t *testing.T) {
 		t.Error("λ = 0 accepted: there is no equilibrium")
 	}
 }
+
+// NQMMoments against a direct Monte-Carlo-free check: for μ = 0 the
+// recursion is Zhang et al.'s eq 7–8 with h → h + λ, E x² ←
+// (1 − η(h + λ))² E x² + η²σ², whose fixed point is η σ²/((h + λ)(2 − η(h + λ))).
+func TestNQMMomentsMomentumFree(t *testing.T) {
+	h, v := []float64{0.5, 2}, []float64{1, 0.25}
+	const eta, lambda, s0 = 0.1, 0.05, 1.5
+	ns, _, err := NQMMoments(h, v, eta, lambda, 0, s0, []int{0, 1, 3, 100000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(n int) float64 {
+		s := 0.0
+		for i := range h {
+			r := 1 - eta*(h[i]+lambda)
+			x := s0 * s0
+			for range n {
+				x = r*r*x + eta*eta*v[i]
+			}
+			s += x
+		}
+		return s
+	}
+	for k, n := range []int{0, 1, 3} {
+		if math.Abs(ns[k]-want(n)) > 1e-14*want(n) {
+			t.Errorf("n = %d: E‖X‖² = %v, want %v", n, ns[k], want(n))
+		}
+	}
+	fix := 0.0
+	for i := range h {
+		q := h[i] + lambda
+		fix += eta * v[i] / (q * (2 - eta*q))
+	}
+	if math.Abs(ns[3]-fix) > 1e-12*fix {
+		t.Errorf("stationary E‖X‖² = %v, want %v", ns[3], fix)
+	}
+}
+
+// EntryExitKappa: the integral identity holds at the returned κ₋ (checked
+// with an independent midpoint rule), and κ₋ > 2 grows as κ₊ falls.
+func TestEntryExitKappa(t *testing.T) {
+	mid := func(a, b float64) float64 {
+		const n = 200000
+		h := (b - a) / n
+		s := 0.0
+		for i := range n {
+			k := a + (float64(i)+0.5)*h
+			s += math.Log(math.Abs(1-k)) / k
+		}
+		return s * h
+	}
+	prev := 0.0
+	for _, kp := range []float64{1.6, 1.3, 1.0, 0.5} {
+		km, err := EntryExitKappa(kp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := mid(kp, km); math.Abs(r) > 1e-4 {
+			t.Errorf("κ₊ = %v: ∫ = %v at κ₋ = %v", kp, r, km)
+		}
+		if km <= 2 || km <= prev {
+			t.Errorf("κ₊ = %v: κ₋ = %v (previous %v)", kp, km, prev)
+		}
+		prev = km
+	}
+}

@@ -38,6 +38,15 @@ func normal(rng *rand.Rand, eps []float64) {
 	}
 }
 
+// dotp returns ⟨a, b⟩.
+func dotp(a, b []float64) float64 {
+	s := 0.0
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
 func norm2(x []float64) float64 {
 	var s float64
 	for _, v := range x {

@@ -23,12 +23,14 @@ const (
 // learning-rate schedule, initialization and measurement. It is read from
 // YAML with the same field names.
 type Config struct {
-	// Model is small-cnn, resnet18 or resnet50.
+	// Model is small-cnn, resnet18, resnet50, bn-mlp or fashion-cnn (the
+	// last two for fashion-mnist only).
 	Model string `yaml:"model" json:"model"`
-	// Dataset is cifar10 (binary CIFAR-10 files) or imagenet (a folder of
-	// class folders with train/ and val/).
+	// Dataset is cifar10 (binary CIFAR-10 files), imagenet (a folder of
+	// class folders with train/ and val/) or fashion-mnist (IDX files).
 	Dataset string `yaml:"dataset" json:"dataset"`
-	// ImageSize is the crop side for imagenet (224); cifar10 is 32.
+	// ImageSize is the crop side for imagenet (224); cifar10 is 32,
+	// fashion-mnist 28.
 	ImageSize int `yaml:"image_size" json:"image_size"`
 
 	// Epochs of training; StepsPerEpoch SGD steps each (0: one pass over

@@ -7,6 +7,9 @@ import (
 	"sync"
 
 	"github.com/gomlx/compute"
+
+	"github.com/smdlab/smd/claim"
+	"github.com/smdlab/smd/experiment"
 )
 
 // Fig3Curve is one curve of the real-data Figure 3: its legend, as in the
@@ -119,10 +122,13 @@ type Fig3Options struct {
 	// added to every seed.
 	Trials     int
 	SeedOffset uint64
+	// StepsPerEpoch and TestSamples, when > 0, override every curve's
+	// (short runs for tests; the figure's claims need whole epochs).
+	StepsPerEpoch, TestSamples int
 	// Workers is the number of curves trained at once (each with its own
 	// compiled network; 0: 2). Results do not depend on it.
 	Workers int
-	// Backend runs the graphs; nil selects NewBackend().
+	// Backend runs every graph; nil gives each worker its own NewBackend().
 	Backend compute.Backend
 	// Progress, if set, gets the steps done and the total over all runs.
 	Progress func(done, total int)
@@ -163,6 +169,12 @@ func resolveFig3(c Config, opt Fig3Options) Config {
 		c.Trials = opt.Trials
 	}
 	c.Seed += opt.SeedOffset
+	if opt.StepsPerEpoch > 0 {
+		c.StepsPerEpoch = opt.StepsPerEpoch
+	}
+	if opt.TestSamples > 0 {
+		c.TestSamples = opt.TestSamples
+	}
 	return c
 }
 
@@ -173,13 +185,6 @@ func configKey(c Config) string { return fmt.Sprintf("%+v", c) }
 // epoch, Workers curves at a time, and returns the results in the rows'
 // order. Trial i of every curve uses the stream (seed, i).
 func RunFig3(ctx context.Context, rows []Fig3Row, trainSet, testSet Dataset, opt Fig3Options) ([][]*Result, error) {
-	if opt.Backend == nil {
-		b, err := NewBackend()
-		if err != nil {
-			return nil, err
-		}
-		opt.Backend = b
-	}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = 2
@@ -196,10 +201,22 @@ func RunFig3(ctx context.Context, rows []Fig3Row, trainSet, testSet Dataset, opt
 	var wg sync.WaitGroup
 	for range min(workers, len(configs)) {
 		wg.Add(1)
+		// One backend per worker: the pure-Go backend's executor shares a
+		// pool of worker slots among the executions on it (see Conv2D).
+		backend := opt.Backend
+		var backendErr error
+		if backend == nil {
+			backend, backendErr = NewBackend()
+		}
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				o := Options{Backend: opt.Backend, Progress: func(p Progress) {
+				if backendErr != nil {
+					errs[i] = backendErr
+					cancel()
+					continue
+				}
+				o := Options{Backend: backend, Progress: func(p Progress) {
 					if opt.Progress == nil {
 						return
 					}
@@ -272,4 +289,29 @@ func (r *Result) LayerDrift(from, to int) float64 {
 		s += math.Abs(2 * math.Log(b.Norm[k]/a.Norm[k]))
 	}
 	return s / float64(len(a.Norm)) / float64(b.Step-a.Step)
+}
+
+// Series converts r for the Figure 3 checks (experiment.CheckFig3…):
+// per-epoch and per-measured-step trial means with their standard errors.
+func (r *Result) Series(label string) experiment.Fig3Series {
+	c := r.Config
+	hp := hyperAt(c, c.Eta)
+	s := experiment.Fig3Series{Label: label, Eta: hp.EtaSI, Lambda: hp.LambdaSI, Trials: c.Trials,
+		StepsPerEpoch: r.StepsPerEpoch, DecayFactor: c.DecayFactor, Rescale: c.Rescale}
+	if len(c.Milestones) > 0 {
+		s.DecayEpoch = c.Milestones[0]
+	}
+	est := func(m, se float64) claim.Estimate { return claim.Estimate{Mean: m, SE: se} }
+	for _, e := range r.Epochs {
+		from, to := (e.Epoch-1)*r.StepsPerEpoch, e.Epoch*r.StepsPerEpoch-1
+		s.Epochs = append(s.Epochs, experiment.Fig3Epoch{
+			TrainLoss: est(e.TrainLoss, e.TrainLossSE), TestAcc: est(e.TestAcc, e.TestAccSE), TestLoss: est(e.TestLoss, e.TestLossSE),
+			MeanAU: est(e.MeanAU, e.MeanAUSE), RMSAU: est(e.RMSAU, e.RMSAUSE), Norm: est(e.MeanNorm, e.MeanNormSE),
+			AUTheory: e.AUTheory, Drift: r.LayerDrift(from, to),
+		})
+	}
+	for _, m := range r.Measures {
+		s.Steps = append(s.Steps, experiment.Fig3Step{Step: m.Step, AU: est(m.MeanAU, m.MeanAUSE), Norm: est(m.MeanNorm, m.MeanNormSE), AUTheory: m.AUTheory})
+	}
+	return s
 }

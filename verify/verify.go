@@ -160,7 +160,8 @@ func Grid(quick bool, seed uint64) []Case {
 func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total int)) (*Report, error) {
 	start := time.Now()
 	rep := &Report{Version: smd.Version(), Quick: quick, Seed: seed, Cases: Grid(quick, seed)}
-	total := len(rep.Cases) + 1
+	nOpt := len(optCases(quick)) + 2 // + the NQM and Li–Arora runs
+	total := len(rep.Cases) + 1 + nOpt
 	for i, c := range rep.Cases {
 		if err := c.Config.Validate(); err != nil {
 			return nil, fmt.Errorf("verify: case %s: %w", c.Name, err)
@@ -179,6 +180,19 @@ func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total
 		}
 	}
 	rows, err := corollary3(ctx, seed)
+	if err != nil {
+		return nil, err
+	}
+	rep.Rows = append(rep.Rows, rows...)
+	done := len(rep.Cases) + 1
+	if progress != nil {
+		progress(done, total)
+	}
+	rows, err = optRows(ctx, quick, seed, func(k int) {
+		if progress != nil {
+			progress(done+k, total)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -46,6 +46,7 @@ type cli struct {
 	Train     TrainCmd     `cmd:"" help:"Train a normalized network (ResNet18/50, small CNN) with SGD and weight decay; measure per-layer angular updates."`
 	Measure   MeasureCmd   `cmd:"" help:"Measure angular updates, norms and scale invariance of any training run from its safetensors checkpoints."`
 	Verify    VerifyCmd    `cmd:"" help:"Check every closed-form result against simulation; writes report.md and report.csv."`
+	Explore   ExploreCmd   `cmd:"" help:"Write (and with --serve, serve) a static site that runs the simulate engines in the browser as WebAssembly, with theory overlays."`
 	Sweep     SweepCmd     `cmd:"" help:"Sweeps and phase diagrams: run a grid of configs locally or as a Slurm/Kubernetes job array, collect, plot."`
 	Version   VersionCmd   `cmd:"" help:"Print the program version."`
 

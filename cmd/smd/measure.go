@@ -26,7 +26,7 @@ type MeasureCmd struct {
 	Beta1       *float64 `help:"AdamW/Lion β₁ (default 0.9)."`
 	Beta2       *float64 `help:"AdamW/Lion β₂ (default 0.999 AdamW, 0.99 Lion)."`
 	SI          string   `name:"si" help:"Regular expression: exactly the tensors whose names match are scale-invariant (overrides the ratio test and the name rule)." placeholder:"REGEX"`
-	SITol       float64  `name:"si-tol" help:"ε_SI, the allowance for normalization ε in the scale-invariance ratio test (docs/measure.md §2)." default:"0.01"`
+	SITol       float64  `name:"si-tol" help:"ε_SI, the allowance for normalization ε in the scale-invariance ratio test (docs/measure.md §2)." default:"0.1"`
 	PerNeuron   bool     `help:"Also write neurons.csv: AU and norm of every output channel of each rank ≥ 2 tensor."`
 	ChannelAxis string   `help:"Output-channel axis for --per-neuron: first (PyTorch) or last (JAX/Flax, smd train); default from the channel_axis metadata, else first." enum:"first,last," default:""`
 }

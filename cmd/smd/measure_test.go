@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/binary"
-	"encoding/csv"
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -111,15 +109,7 @@ func TestMeasureBadInput(t *testing.T) {
 // readCSVMap reads a CSV file into rows keyed by column name.
 func readCSVMap(t *testing.T, path string) []map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, path)
 	var out []map[string]string
 	for _, r := range rows[1:] {
 		m := map[string]string{}
@@ -231,13 +221,7 @@ func TestMeasureReproducesTrain(t *testing.T) {
 			} `json:"hyperparameters"`
 			Version string `json:"version"`
 		}
-		b, err := os.ReadFile(filepath.Join(mout, measure.RunFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &rj); err != nil {
-			t.Fatal(err)
-		}
+		b := readJSON(t, filepath.Join(mout, measure.RunFile), &rj)
 		if rj.Version == "" || rj.Hyper["lr"].Source != "metadata" || rj.Hyper["momentum"].Source != "metadata" {
 			t.Errorf("run.json: %s", b)
 		}

@@ -17,11 +17,16 @@ import (
 
 // ReproduceCmd is `smd reproduce`.
 type ReproduceCmd struct {
-	Figure  string `arg:"" optional:"" default:"all" help:"Which figure: a target of repro.Targets (fig1, fig2) or all (default all)."`
-	Out     string `help:"Output directory (default ./figures)." default:"figures" placeholder:"DIR"`
-	Trials  int    `help:"Trials per Figure 2 curve (the paper averages 100)." default:"100"`
-	Workers int    `help:"Worker goroutines (0: all cores). Never changes the output." default:"0"`
-	Seed    uint64 `help:"Add N to every preset's seed (0: the presets' own seeds), to check that no claim rests on one seed." default:"0"`
+	Figure string `arg:"" optional:"" default:"all" help:"Which figure: a target of repro.Targets (fig1, fig2, fig3, periodic) or all (default all: Figures 1 and 2; fig3 trains networks and runs only when asked for)."`
+	Out    string `help:"Output directory (default ./figures)." default:"figures" placeholder:"DIR"`
+	Trials int    `help:"Trials per curve (0: the figure's default, 100 per Figure 2 curve as in the paper, 3 per Figure 3 curve)." default:"0"`
+	Data   string `help:"Fashion-MNIST directory for fig3 (IDX files, gzipped or not; default /usr/share/datasets/fashion-mnist from Debian's dataset-fashion-mnist)." type:"path" placeholder:"DIR"`
+	// Fig3Steps, Fig3Test and Fig3From shorten or replay fig3 (hidden: tests and redrawing).
+	Fig3Steps int    `name:"fig3-steps-per-epoch" hidden:"" help:"fig3: SGD steps per epoch (0: one pass over the data)."`
+	Fig3Test  int    `name:"fig3-test-samples" hidden:"" help:"fig3: test images per evaluation (0: all)."`
+	Fig3From  string `name:"fig3-from" hidden:"" type:"existingfile" help:"fig3: redraw from the fig3-results.gob of an earlier run instead of training."`
+	Workers   int    `help:"Worker goroutines (0: all cores). Never changes the output." default:"0"`
+	Seed      uint64 `help:"Add N to every preset's seed (0: the presets' own seeds), to check that no claim rests on one seed." default:"0"`
 }
 
 // Help is shown by `smd reproduce --help`.
@@ -37,6 +42,19 @@ three groups of settings (experiment.Fig2Equilibrium, Fig2Escape, Fig2Init;
 their doc comments give the settings): equilibrium for several (eta,
 lambda), the escape after a learning-rate decay with and without rescale,
 and Corollary 3 with different initial scales.
+periodic (not in all): the low-noise periodic regime (Lobacheva et al.
+2021) on a p = 10 NRQ with eta = lambda = 0.1: (a) one trajectory's norm
+cycles, (b) the period against sigma, measured and predicted by the
+entry-exit relation (experiment.PeriodicPreset; docs/derivations.md §13).
+
+Figure 3 (a)-(l), only when asked for (fig3; about 20 minutes on two cores):
+the paper's real-data experiments on Fashion-MNIST (--data, default
+/usr/share/datasets/fashion-mnist from Debian's dataset-fashion-mnist) with a
+batch-normalized MLP: train loss, test accuracy, mean angular update with
+sqrt(2*lambda*eta), mean weight norm, for several (eta, lambda) at equal
+eta*lambda, a learning-rate decay without and with rescale, and a 10x
+initial scale with and without Corollary 3 (train.Fig3Equilibrium,
+Fig3Decay, Fig3Init); 3 trials per curve unless --trials says otherwise.
 
 Writes into --out: every panel as PNG, SVG (fonts embedded) and CSV (its
 data: series, kind (sim or theory), step, value, se), fig1.png/svg and
@@ -51,11 +69,26 @@ func (r *ReproduceCmd) Run(g *Globals) error {
 	if !ok {
 		return badInput(fmt.Errorf("figure %q: must be one of %s", r.Figure, repro.Names()))
 	}
+	if r.Trials == 0 {
+		r.Trials = 100
+		if len(targets) == 1 && targets[0].Trials > 0 {
+			r.Trials = targets[0].Trials
+		}
+	}
 	if r.Trials < 2 {
 		return badInput(fmt.Errorf("--trials: must be ≥ 2 (standard errors need two trials), got %d", r.Trials))
 	}
 	if r.Workers < 0 {
 		return badInput(fmt.Errorf("--workers: must be ≥ 0, got %d", r.Workers))
+	}
+	opt := repro.Options{Trials: r.Trials, Workers: r.Workers, Seed: r.Seed, Out: r.Out,
+		Data: r.Data, Fig3StepsPerEpoch: r.Fig3Steps, Fig3TestSamples: r.Fig3Test, Fig3From: r.Fig3From}
+	for _, t := range targets {
+		if t.Validate != nil {
+			if err := t.Validate(opt); err != nil {
+				return badInput(err)
+			}
+		}
 	}
 	if err := experiment.PrepareOutDir(r.Out); err != nil {
 		return badInput(err)
@@ -64,7 +97,6 @@ func (r *ReproduceCmd) Run(g *Globals) error {
 	if err := os.MkdirAll(r.Out, 0o755); err != nil {
 		return err
 	}
-	opt := repro.Options{Trials: r.Trials, Workers: r.Workers, Seed: r.Seed}
 	var figs []*repro.Figure
 	runs := []repro.Run{}
 	for _, t := range targets {

@@ -59,7 +59,8 @@ Config keys (YAML; unknown keys are errors):
   tail_xi       xi of Theorem 1: tail = P(f < xi)              (default 0.9)
   schedule      list of {step, lr_divide, rescale, lambda}: at the start of
                 step, divide eta by lr_divide; rescale: true also divides X by
-                lr_divide^(1/4) (the paper's rescale); lambda sets a new weight decay.
+                lr_divide^(1/4) (the paper's rescale); lambda sets a new weight decay;
+                lr_exp: g multiplies eta by g at every later step (1 stops it).
 
 Outputs in --out: series.csv (step, eta, lambda, risk, risk_se, loss, loss_se,
 au, au_se, au_rms, au_rms_se, norm, norm_se, norm_sq, norm_sq_se, tail, tail_se;
@@ -88,15 +89,9 @@ func (s *SimulateCmd) Run(g *Globals) error {
 	if err != nil {
 		return badInput(err)
 	}
-	if s.Trials != nil {
-		c.Trials = *s.Trials
-	}
-	if s.Steps != nil {
-		c.Steps = *s.Steps
-	}
-	if s.Seed != nil {
-		c.Seed = *s.Seed
-	}
+	override(&c.Trials, s.Trials)
+	override(&c.Steps, s.Steps)
+	override(&c.Seed, s.Seed)
 	if s.Method != "" {
 		c.Method = s.Method
 	}
@@ -134,11 +129,12 @@ func (s *SimulateCmd) Run(g *Globals) error {
 	for _, w := range info.Warnings {
 		g.Log.Warn(w)
 	}
-	last := res.Rows[len(res.Rows)-1]
-	g.Log.Info("simulate done", "out", s.Out, "rows", len(res.Rows), "wall", time.Duration(info.WallSec*float64(time.Second)).Round(time.Millisecond),
-		"trial_steps_per_s", fmt.Sprintf("%.3g", info.StepsPS),
-		"final_risk", fmt.Sprintf("%.4g±%.2g", last.Risk, last.RiskSE),
-		"final_au_rms", fmt.Sprintf("%.4g±%.2g", last.AURMS, last.AURMSSE))
+	args := []any{"out", s.Out, "rows", len(res.Rows), "wall", time.Duration(info.WallSec * float64(time.Second)).Round(time.Millisecond),
+		"trial_steps_per_s", fmt.Sprintf("%.3g", info.StepsPS)}
+	for _, f := range experiment.Summary(res.Rows) {
+		args = append(args, f.Key, f.Value)
+	}
+	g.Log.Info("simulate done", args...)
 	return nil
 }
 

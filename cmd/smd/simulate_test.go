@@ -3,11 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -33,15 +33,7 @@ func TestSimulateEndToEnd(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	f, err := os.Open(filepath.Join(dir, "series.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	recs := readCSV(t, filepath.Join(dir, "series.csv"))
 	for _, col := range []string{"step", "eta", "risk", "risk_se", "loss", "loss_se", "au", "au_se", "au_rms", "norm", "norm_se", "tail", "tail_se"} {
 		if !contains(recs[0], col) {
 			t.Errorf("series.csv lacks column %q (header %v)", col, recs[0])
@@ -134,14 +126,38 @@ func TestSimulateBadInput(t *testing.T) {
 }
 
 // `smd --help` and `smd simulate --help` document every config key.
+// simulate --help is the one home of the config schema: it names every
+// YAML key of experiment.Config (found by reflection, nested keys too), every
+// method and every flag.
 func TestHelp(t *testing.T) {
 	code, out, _ := runCLI(t, "simulate", "--help")
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, key := range []string{"model", "spectrum", "multiplicity", "diagonal", "a_file", "sigma", "noise_var", "noise_file",
-		"eta", "lambda", "momentum", "optimizer", "beta1", "beta2", "eps", "init", "steps", "trials", "record_every", "seed", "method", "tail_xi", "schedule",
-		"--config", "--out", "--trials", "--steps", "--seed", "--workers", "--method"} {
+	var keys []string
+	var walk func(rt reflect.Type)
+	walk = func(rt reflect.Type) {
+		for f := range rt.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if name == "" || name == "-" {
+				continue
+			}
+			keys = append(keys, name)
+			ft := f.Type
+			for ft.Kind() == reflect.Slice || ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				walk(ft)
+			}
+		}
+	}
+	walk(reflect.TypeFor[experiment.Config]())
+	if len(keys) < 25 {
+		t.Fatalf("found only %d keys by reflection: %v", len(keys), keys)
+	}
+	keys = append(keys, experiment.Methods...)
+	for _, key := range append(keys, "--config", "--out", "--trials", "--steps", "--seed", "--workers", "--method") {
 		if !strings.Contains(out, key) {
 			t.Errorf("simulate --help does not mention %q", key)
 		}

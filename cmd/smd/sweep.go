@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/cmd/smd/internal/progress"
 	"github.com/smdlab/smd/experiment"
 	"github.com/smdlab/smd/plot"
@@ -129,11 +130,11 @@ func (c *SweepCollectCmd) Run(g *Globals) error {
 	for _, r := range s.Rows {
 		switch {
 		case r.Status != "ok":
-		case r.Verdict == "agrees":
+		case r.Verdict == claim.Supported.String():
 			agree++
-		case strings.HasPrefix(r.Verdict, "disagrees"):
+		case strings.HasPrefix(r.Verdict, claim.Contradicted.String()):
 			disagree++
-			g.Log.Warn("theory disagrees", "id", r.ID, "params", paramsText(s, r), "verdict", r.Verdict)
+			g.Log.Warn("theory contradicted", "id", r.ID, "params", paramsText(s, r), "verdict", r.Verdict)
 		default:
 			none++
 		}
@@ -142,7 +143,7 @@ func (c *SweepCollectCmd) Run(g *Globals) error {
 		g.Log.Warn("point missing", "point", m)
 	}
 	g.Log.Info("sweep collected", "out", filepath.Join(c.Dir, "summary.csv"), "points", len(s.Rows),
-		"missing", len(s.Missing), "agrees", agree, "disagrees", disagree, "no_theory", none, "z", fmt.Sprintf("%.3g", s.Z))
+		"missing", len(s.Missing), "supported", agree, "contradicted", disagree, "no_theory", none, "z", fmt.Sprintf("%.3g", s.Z))
 	return nil
 }
 

@@ -16,9 +16,9 @@ import (
 
 // TrainCmd is `smd train`.
 type TrainCmd struct {
-	Preset        string  `help:"Preset: cifar10-small, cifar10-resnet18 (Figure 3) or imagenet-resnet50 (Figure 4)." default:"cifar10-small" placeholder:"NAME"`
+	Preset        string  `help:"Preset: cifar10-small, cifar10-resnet18 (Figure 3), imagenet-resnet50 (Figure 4) or fashion-mlp (Figure 3 on Fashion-MNIST, smd reproduce fig3)." default:"cifar10-small" placeholder:"NAME"`
 	Config        string  `help:"YAML file applied over the preset (unknown keys are errors; --print-config shows them all)." type:"path" placeholder:"FILE"`
-	Data          string  `help:"Dataset directory: CIFAR-10 binary files (data_batch_1..5.bin, test_batch.bin), or for imagenet train/ and val/ with one folder of JPEGs per class." type:"path" placeholder:"DIR"`
+	Data          string  `help:"Dataset directory: CIFAR-10 binary files (data_batch_1..5.bin, test_batch.bin); for imagenet train/ and val/ with one folder of JPEGs per class; for fashion-mnist the four IDX files (/usr/share/datasets/fashion-mnist from Debian's dataset-fashion-mnist)." type:"path" placeholder:"DIR"`
 	Out           string  `help:"Output directory for series.csv, layers.csv, figure3.png/svg and run.json." default:"smd-train-out" type:"path" placeholder:"DIR"`
 	Epochs        *int    `help:"Override the config's epochs."`
 	Trials        *int    `help:"Override the config's trials (independent seeds averaged)."`
@@ -38,7 +38,7 @@ AU = angle(w_t, w_t+1), the norm |w_t| and the effective learning rate eta/|w_t|
 the mean AU against sqrt(2*lambda*eta/(1+mu)); training loss and test accuracy per
 epoch, averaged over trials.
 
-Outputs in --out: series.csv (per epoch), layers.csv (step, layer, au, norm, eta),
+Outputs in --out: series.csv (per epoch), layers.csv (step, layer, au, norm, lr, eff_lr),
 figure3.png and figure3.svg (the paper's Figure 3 panels), run.json (resolved
 config, seed, version, backend, wall time). The computation runs on the pure-Go
 backend unless GOMLX_BACKEND selects another (see docs/train.md). Bad input: one
@@ -62,18 +62,10 @@ func (t *TrainCmd) Run(g *Globals) error {
 			return badInput(fmt.Errorf("--config %s: %w", t.Config, err))
 		}
 	}
-	if t.Epochs != nil {
-		cfg.Epochs = *t.Epochs
-	}
-	if t.Trials != nil {
-		cfg.Trials = *t.Trials
-	}
-	if t.StepsPerEpoch != nil {
-		cfg.StepsPerEpoch = *t.StepsPerEpoch
-	}
-	if t.Seed != nil {
-		cfg.Seed = *t.Seed
-	}
+	override(&cfg.Epochs, t.Epochs)
+	override(&cfg.Trials, t.Trials)
+	override(&cfg.StepsPerEpoch, t.StepsPerEpoch)
+	override(&cfg.Seed, t.Seed)
 	if err := cfg.Validate(); err != nil {
 		return badInput(fmt.Errorf("config: %w", err))
 	}

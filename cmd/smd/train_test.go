@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,19 +105,8 @@ func TestTrainEndToEnd(t *testing.T) {
 	if !strings.Contains(stderr, "SYNTHETIC") {
 		t.Errorf("stderr does not say the data are synthetic:\n%s", stderr)
 	}
-	readCSV := func(name string) [][]string {
-		f, err := os.Open(filepath.Join(out, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		rows, err := csv.NewReader(f).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return rows
-	}
-	series := readCSV(train.SeriesFile)
+	readOut := func(name string) [][]string { return readCSV(t, filepath.Join(out, name)) }
+	series := readOut(train.SeriesFile)
 	if len(series) != 1+2 {
 		t.Errorf("series.csv has %d rows, want header + 2 epochs", len(series))
 	}
@@ -127,10 +114,10 @@ func TestTrainEndToEnd(t *testing.T) {
 	if series[1][2] != "1" || series[2][2] != "0.2" {
 		t.Errorf("series.csv eta column %q, %q, want 1, 0.2", series[1][2], series[2][2])
 	}
-	layers := readCSV(train.LayersFile)
+	layers := readOut(train.LayersFile)
 	// Steps 0, 2, 4 measured; three scale-invariant convolutions.
-	if len(layers) != 1+3*3 || strings.Join(layers[0], ",") != "step,layer,au,norm,eta" {
-		t.Errorf("layers.csv: %d rows, header %v; want 1+9, step,layer,au,norm,eta", len(layers), layers[0])
+	if len(layers) != 1+3*3 || strings.Join(layers[0], ",") != "step,layer,au,norm,lr,eff_lr" {
+		t.Errorf("layers.csv: %d rows, header %v; want 1+9, step,layer,au,norm,lr,eff_lr", len(layers), layers[0])
 	}
 	var rj struct {
 		Synthetic bool         `json:"synthetic"`
@@ -138,13 +125,7 @@ func TestTrainEndToEnd(t *testing.T) {
 		Config    train.Config `json:"config"`
 		Seed      uint64       `json:"seed"`
 	}
-	b, err := os.ReadFile(filepath.Join(out, train.RunFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &rj); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, filepath.Join(out, train.RunFile), &rj)
 	if !rj.Synthetic || rj.Version == "" || rj.Config.Trials != 2 || rj.Config.BatchSize != 8 || rj.Seed != 1 {
 		t.Errorf("run.json: synthetic %v version %q trials %d batch %d seed %d", rj.Synthetic, rj.Version, rj.Config.Trials, rj.Config.BatchSize, rj.Seed)
 	}

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/bits"
 	"math/rand/v2"
+
+	"github.com/smdlab/smd/internal/pmath"
 )
 
 // Rand is a xoshiro256++ generator. The zero value is not usable: build one
@@ -89,19 +91,19 @@ type zigEntry struct {
 }
 
 func init() {
-	f := math.Exp(-0.5 * zigR * zigR)
+	f := pmath.Exp(-0.5 * zigR * zigR)
 	zigX[0] = zigV / f
 	zigX[1] = zigR
 	for i := 2; i < zigLayers; i++ {
-		zigX[i] = math.Sqrt(-2 * math.Log(zigV/zigX[i-1]+f))
-		f = math.Exp(-0.5 * zigX[i] * zigX[i])
+		zigX[i] = math.Sqrt(-2 * pmath.Log(zigV/zigX[i-1]+f))
+		f = pmath.Exp(-0.5 * zigX[i] * zigX[i])
 	}
 	zigX[zigLayers] = 0
 	for i := range zigLayers {
 		zigRatio[i] = zigX[i+1] / zigX[i]
 	}
 	for i, x := range zigX {
-		zigF[i] = math.Exp(-0.5 * x * x)
+		zigF[i] = pmath.Exp(-0.5 * x * x)
 	}
 	for j := range zigFast {
 		i := j & 0xff
@@ -186,8 +188,8 @@ func (r *Rand) FillNorm(dst []float64) {
 func (r *Rand) normSlow(i uint64, u float64) (float64, bool) {
 	if i == 0 { // tail beyond zigR (Marsaglia 1964)
 		for {
-			x := math.Log(r.openFloat64()) / zigR
-			y := math.Log(r.openFloat64())
+			x := pmath.Log(r.openFloat64()) / zigR
+			y := pmath.Log(r.openFloat64())
 			if -2*y >= x*x {
 				if u < 0 {
 					return x - zigR, true
@@ -201,29 +203,67 @@ func (r *Rand) normSlow(i uint64, u float64) (float64, bool) {
 	// lies below the density f(x) = e^{−x²/2}: one exp, the edges' values
 	// from the table zigF.
 	x := u * zigX[i]
-	if zigF[i+1]+r.Float64()*(zigF[i]-zigF[i+1]) < math.Exp(-0.5*x*x) {
+	if zigF[i+1]+r.Float64()*(zigF[i]-zigF[i+1]) < pmath.Exp(-0.5*x*x) {
 		return x, true
 	}
 	return 0, false
 }
 
-// ChiSquare returns a χ² deviate with k degrees of freedom (k ≥ 0, real),
-// as 2·Gamma(k/2) by Marsaglia & Tsang's method (ACM TOMS 26(3), 2000).
+// ChiSquare returns a χ² deviate with k degrees of freedom (k ≥ 0, real):
+// NewChi2(k).Draw(r). Hot loops keep a Chi2 instead (its constants are
+// computed once).
 func (r *Rand) ChiSquare(k float64) float64 {
-	if k <= 0 {
-		return 0
-	}
-	return 2 * r.Gamma(k/2)
+	g := NewChi2(k)
+	return g.Draw(r)
 }
 
-// Gamma returns a Gamma(shape, 1) deviate (shape > 0), Marsaglia & Tsang 2000;
-// shape < 1 uses the boost Gamma(a) = Gamma(a+1)·U^{1/a}.
-func (r *Rand) Gamma(shape float64) float64 {
-	if shape < 1 {
-		return r.Gamma(shape+1) * math.Pow(r.openFloat64(), 1/shape)
+// Chi2 draws χ²_k, the one χ² sampler of smd: 0 for k ≤ 0, z² (one normal)
+// for k = 1, and 2·Gamma(k/2) otherwise by Marsaglia & Tsang's method (ACM
+// TOMS 26(3), 2000) with its constants d = k/2 − 1/3, c = 1/√(9d) computed
+// once; for k/2 < 1 the shape is boosted, Gamma(a) = Gamma(a + 1)·U^{1/a}.
+type Chi2 struct {
+	k, a   float64 // degrees of freedom; Gamma shape used (k/2, or k/2 + 1 boosted)
+	d, c   float64
+	boost  bool
+	square bool // k = 1: z²
+}
+
+// NewChi2 returns the sampler of χ²_k.
+func NewChi2(k float64) Chi2 {
+	g := Chi2{k: k, a: k / 2}
+	switch {
+	case k <= 0:
+		return g
+	case k == 1:
+		g.square = true
+		return g
+	case g.a < 1:
+		g.boost, g.a = true, g.a+1
 	}
-	d := shape - 1.0/3
-	c := 1 / math.Sqrt(9*d)
+	g.d = g.a - 1.0/3
+	g.c = 1 / math.Sqrt(9*g.d)
+	return g
+}
+
+// Draw returns one χ²_k deviate from r.
+func (g *Chi2) Draw(r *Rand) float64 {
+	switch {
+	case g.k <= 0:
+		return 0
+	case g.square:
+		z := r.Norm()
+		return z * z
+	}
+	x := 2 * g.gamma(r)
+	if g.boost {
+		x *= pmath.Pow(r.openFloat64(), 2/g.k)
+	}
+	return x
+}
+
+// gamma draws Gamma(a, 1), a ≥ 1 (Marsaglia & Tsang).
+func (g *Chi2) gamma(r *Rand) float64 {
+	d, c := g.d, g.c
 	for {
 		x := r.Norm()
 		v := 1 + c*x
@@ -232,10 +272,11 @@ func (r *Rand) Gamma(shape float64) float64 {
 		}
 		v = v * v * v
 		u := r.openFloat64()
-		if u < 1-0.0331*x*x*x*x {
+		x2 := x * x
+		if u < 1-0.0331*x2*x2 {
 			return d * v
 		}
-		if math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
+		if pmath.Log(u) < 0.5*x2+d*(1-v+pmath.Log(v)) {
 			return d * v
 		}
 	}

@@ -72,10 +72,11 @@ func TestStreams(t *testing.T) {
 	}
 }
 
-// ChiSquare(k) has the χ²_k law: KS test for k = 1, 2.5, 99.
+// ChiSquare(k) has the χ²_k law: KS test for k = 0.5 (boosted shape), 1
+// (z²), 2.5 and 99 (Marsaglia–Tsang).
 func TestChiSquare(t *testing.T) {
 	r := New(stattest.Seed(2), 0)
-	for _, k := range []float64{1, 2.5, 99} {
+	for _, k := range []float64{0.5, 1, 2.5, 99} {
 		x := make([]float64, 50_000)
 		for i := range x {
 			x[i] = r.ChiSquare(k)

@@ -21,6 +21,7 @@ import (
 	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/experiment"
 	"github.com/smdlab/smd/plot"
+	"github.com/smdlab/smd/train"
 )
 
 // Series is the data behind one curve of a panel (written to the CSV).
@@ -59,11 +60,13 @@ type Figure struct {
 
 // Run is one simulation in run.json.
 type Run struct {
-	Figure  string             `json:"figure"`
-	Label   string             `json:"label"`
-	Config  *experiment.Config `json:"config"`
-	Method  string             `json:"method"`
-	WallSec float64            `json:"wall_seconds"`
+	Figure string             `json:"figure"`
+	Label  string             `json:"label"`
+	Config *experiment.Config `json:"config,omitempty"`
+	// TrainConfig is a Figure 3 run's network training config.
+	TrainConfig *train.Config `json:"train_config,omitempty"`
+	Method      string        `json:"method"`
+	WallSec     float64       `json:"wall_seconds"`
 }
 
 // WriteFigure writes every panel (PNG, SVG, CSV) and the combined image
