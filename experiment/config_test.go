@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -83,5 +84,35 @@ func TestHugeMultiplicityIsNotExpanded(t *testing.T) {
 	t.Logf("bytes allocated: p = 10: %d, p = 10⁹: %d", small, huge)
 	if huge > small+1<<20 {
 		t.Errorf("p = 10⁹ allocated %d bytes, p = 10 %d: the spectrum was expanded", huge, small)
+	}
+}
+
+// Integer keys take whole numbers only: an exact float such as 1e4 is that
+// integer; fractions and null are errors naming the line and the field
+// (yaml.v3 alone truncates 100.7 to 100 and decodes null as 0).
+func TestIntegerKeys(t *testing.T) {
+	const base = "spectrum: [1, 2]\nsigma: 1\neta: 0.1\nlambda: 0\ninit: {std: 1}\n"
+	c, err := Parse([]byte(base+"steps: 1e4\nmultiplicity: [1, 2.0]\nseed: 12_345\n"), "x.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Steps != 10000 || c.Multiplicity[1] != 2 || c.Seed != 12345 {
+		t.Errorf("steps %d, multiplicity %v, seed %d; want 10000, [1 2], 12345", c.Steps, c.Multiplicity, c.Seed)
+	}
+	for in, want := range map[string]string{
+		"steps: 100.7\n":                     "x.yaml:6: steps: want a whole number",
+		"steps: 100\ntrials: 2.5\n":          "x.yaml:7: trials: want a whole number",
+		"steps: 10\nmultiplicity: [1, 2.9]":  "x.yaml:7: multiplicity[1]: want a whole number",
+		"steps: 10\nseed: -1\n":              "x.yaml:7: seed: want a non-negative whole number",
+		"steps: 10\nseed: 1e300\n":           "x.yaml:7: seed: whole number \"1e300\" is out of range",
+		"steps: 10\nseed: -.inf\n":           "x.yaml:7: seed: want a whole number",
+		"steps: 10\ntrials: null\n":          "x.yaml:7: trials: value is null",
+		"steps: 10\nrecord_every: ~\n":       "x.yaml:7: record_every: value is null",
+		"steps: 10\nschedule: [{step: 1.5}]": "x.yaml:7: schedule[0].step: want a whole number",
+	} {
+		_, err := Parse([]byte(base+in), "x.yaml", "")
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.Is(err, ErrConfig) {
+			t.Errorf("%q: error %v, want prefix %q", in, err, want)
+		}
 	}
 }
