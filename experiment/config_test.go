@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/smdlab/smd/sim"
 )
 
 // The same A and Σ̃ written three ways — spectrum+multiplicity with sigma,
@@ -114,5 +116,47 @@ func TestIntegerKeys(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.Is(err, ErrConfig) {
 			t.Errorf("%q: error %v, want prefix %q", in, err, want)
 		}
+	}
+}
+
+// Every engine reports a blow-up as a *sim.DivergenceError naming the step
+// (and the trial, where there is one) instead of returning NaN/Inf rows:
+// a huge η with λ = 0 (η²σ²(p−1)/M overflows), an initial norm whose
+// square overflows, and one whose square underflows.
+func TestDivergenceEveryEngine(t *testing.T) {
+	for _, method := range []string{"full", "reduced", "sde", "sde-reduced", "fokker-planck"} {
+		for _, v := range []string{"eta: 1e200\ninit: {std: 1}", "eta: 0.1\ninit: {norm: 1e300, f0: 0.5}", "eta: 0.1\ninit: {norm: 1e-300, f0: 0.5}"} {
+			cfg := "spectrum: [1, 2]\nmultiplicity: [1, 3]\nsigma: 1\nlambda: 0\nsteps: 50\ntrials: 3\nmethod: " + method + "\n" + v + "\n"
+			c, err := Parse([]byte(cfg), "x.yaml", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, _, err := Run(context.Background(), c, Options{})
+			var de *sim.DivergenceError
+			if !errors.As(err, &de) {
+				var last sim.Row
+				if res != nil {
+					last = res.Rows[len(res.Rows)-1]
+				}
+				t.Errorf("%s, %q: err %v, want a DivergenceError (last row %+v)", method, v, err, last)
+				continue
+			}
+			if wantTrial := method != "fokker-planck"; (de.Trial >= 0) != wantTrial || de.Step < 0 || de.Step > 50 {
+				t.Errorf("%s, %q: %+v: want step in [0, 50] and a trial (except fokker-planck)", method, v, de)
+			}
+		}
+	}
+}
+
+// CheckFinite flags a NaN or Inf mean and ignores the _se columns (NaN by
+// design for one trial).
+func TestCheckFinite(t *testing.T) {
+	rows := []sim.Row{{Step: 0, RiskSE: math.NaN()}, {Step: 10, Norm: math.Inf(1)}}
+	var de *sim.DivergenceError
+	if err := sim.CheckFinite(rows); !errors.As(err, &de) || de.Step != 10 || de.Reason != "norm became +Inf" {
+		t.Errorf("CheckFinite: %v", err)
+	}
+	if err := sim.CheckFinite(rows[:1]); err != nil {
+		t.Errorf("NaN standard error flagged: %v", err)
 	}
 }

@@ -142,6 +142,9 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := sim.CheckFinite(res.Rows); err != nil { // every engine: never write NaN/Inf as results
+		return nil, nil, err
+	}
 	wall := res.Wall.Seconds()
 	info := &RunInfo{
 		Program: "smd simulate", Version: smd.Version(), Config: c, Seed: c.Seed,

@@ -2,6 +2,7 @@ package sde
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -80,6 +81,10 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 				t.s *= sc * sc
 			}
 			eta, lambda := t.sch.Eta, t.sch.Lambda
+			if !(t.s > 0 && t.s <= math.MaxFloat64) {
+				t.dead = &sim.DivergenceError{Step: n, Trial: t.idx, Reason: normSqReason(t.s)}
+				return
+			}
 			if n == n0 {
 				f := math.Cos(t.th)
 				f *= f
@@ -131,4 +136,16 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 	res.TrialSteps *= int64(sub)
 	res.Wall = time.Since(start)
 	return res, nil
+}
+
+// normSqReason says how M = ‖X‖² left (0, MaxFloat64].
+func normSqReason(s float64) string {
+	switch {
+	case math.IsNaN(s):
+		return "‖X‖² became NaN"
+	case s > 0:
+		return "‖X‖² overflowed to +Inf"
+	default:
+		return fmt.Sprintf("‖X‖² = %g underflowed to 0", s)
+	}
 }
