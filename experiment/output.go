@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/smdlab/smd"
@@ -164,15 +166,51 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 	return res, info, nil
 }
 
-// PrepareOutDir checks that dir can hold outputs without creating it
-// (bad input must leave nothing behind).
+// PrepareOutDir checks, before any work, that dir can hold outputs,
+// without creating it (bad input must leave nothing behind): dir is not
+// empty, is a directory or does not exist yet, no component is a dangling
+// symbolic link, and the directory (or its nearest existing ancestor, where
+// dir will be created) takes a probe file, created and removed at once.
 func PrepareOutDir(dir string) error {
-	st, err := os.Stat(dir)
-	switch {
-	case err == nil && !st.IsDir():
-		return &FieldError{Field: "--out", Msg: fmt.Sprintf("%s exists and is not a directory", dir)}
-	case err != nil && !os.IsNotExist(err):
-		return &FieldError{Field: "--out", Msg: err.Error()}
+	bad := func(format string, a ...any) error {
+		return &FieldError{Field: "--out", Msg: fmt.Sprintf(format, a...)}
+	}
+	if dir == "" {
+		return bad("must name a directory, got \"\"")
+	}
+	p := filepath.Clean(dir)
+	for {
+		lst, err := os.Lstat(p)
+		if err == nil {
+			st, err := os.Stat(p)
+			if err != nil {
+				if lst.Mode()&fs.ModeSymlink != 0 {
+					target, _ := os.Readlink(p)
+					return bad("%s is a dangling symbolic link (to %s)", p, target)
+				}
+				return bad("%v", err)
+			}
+			if !st.IsDir() {
+				return bad("%s exists and is not a directory", p)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: a file above; found next
+			return bad("%v", err)
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return bad("%v", err)
+		}
+		p = parent
+	}
+	probe, err := createTemp(p, ".smd-probe-")
+	if err != nil {
+		return bad("cannot write in %s: %v", p, unwrapPathErr(err))
+	}
+	probe.Close()
+	if err := os.Remove(probe.Name()); err != nil {
+		return bad("cannot remove the probe file %s: %v", probe.Name(), unwrapPathErr(err))
 	}
 	return nil
 }
