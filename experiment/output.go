@@ -80,6 +80,10 @@ type RunInfo struct {
 	StepsPS  float64   `json:"trial_steps_per_second"`
 	CoordPS  float64   `json:"coordinate_updates_per_second"`
 	Warnings []string  `json:"warnings"`
+	// Partial marks an interrupted run: the rows are those of the record
+	// blocks completed before PartialReason (e.g. "interrupted by SIGINT").
+	Partial       bool   `json:"partial"`
+	PartialReason string `json:"partial_reason,omitempty"`
 }
 
 // Options are the run-time settings that never change the results.
@@ -117,6 +121,9 @@ func Engine(method string) (sim.Engine, error) {
 }
 
 // Run simulates the experiment and returns the result and its run record.
+// When ctx is cancelled (Ctrl-C) it returns the rows completed so far, a
+// record with Partial set and ctx's error (nil result for fokker-planck,
+// which completes no row before the end).
 func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, error) {
 	sc, err := c.SimConfig()
 	if err != nil {
@@ -137,6 +144,10 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 	}
 	started := time.Now()
 	res, err := eng.Run(ctx, sc)
+	var partial error
+	if err != nil && res != nil && ctx.Err() != nil { // interrupted: keep the rows completed so far
+		partial, err = err, nil
+	}
 	if errors.Is(err, sim.ErrNotReducible) || errors.Is(err, sde.ErrUnsupported) {
 		// The engine cannot run this config: bad input naming the field.
 		return nil, nil, &FieldError{Field: "method", Msg: fmt.Sprintf("%s cannot run this config: %v", method, err)}
@@ -160,8 +171,13 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 			info.Warnings = append(info.Warnings, fmt.Sprintf("schedule[%d] at step %d is after the last step %d: never applied", i, e.Step, c.Steps))
 		}
 	}
-	if math.IsInf(info.StepsPS, 0) {
+	if math.IsInf(info.StepsPS, 0) || math.IsNaN(info.StepsPS) {
 		info.StepsPS, info.CoordPS = 0, 0
+	}
+	if partial != nil {
+		info.Partial = true
+		info.PartialReason = fmt.Sprintf("%v after %d of %d recorded rows", context.Cause(ctx), len(res.Rows), len(sc.RecordSteps()))
+		return res, info, partial
 	}
 	return res, info, nil
 }

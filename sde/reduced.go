@@ -77,6 +77,9 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 	// integrates to n1; with n1 = n0 it applies n0's events and records.
 	advance := func(t *trial, n0, n1 int, out *sim.Sample) {
 		for n := n0; n < max(n1, n0+1); n++ {
+			if sim.Interrupted(ctx, n-n0) {
+				return
+			}
 			if sc := t.sch.at(n); sc != 1 {
 				t.s *= sc * sc
 			}
@@ -130,12 +133,12 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 			return func(i, n0, n1 int, out *sim.Sample) { advance(&trials[i], n0, n1, out) }
 		},
 		func(i int) error { return trials[i].dead })
-	if err != nil {
+	if res == nil {
 		return nil, err
 	}
 	res.TrialSteps *= int64(sub)
 	res.Wall = time.Since(start)
-	return res, nil
+	return res, err
 }
 
 // normSqReason says how M = ‖X‖² left (0, MaxFloat64].

@@ -115,6 +115,13 @@ func (s *SimulateCmd) Run(g *Globals) error {
 			rep.Update(done)
 		},
 	})
+	if err != nil && info != nil && info.Partial { // interrupted: write the rows completed so far
+		if werr := experiment.WriteOutputs(s.Out, res, info); werr != nil {
+			return werr
+		}
+		g.Log.Warn("simulate interrupted: partial outputs written", "out", s.Out, "rows", len(res.Rows), "reason", info.PartialReason)
+		return err
+	}
 	if err != nil {
 		var fe *experiment.FieldError
 		if errors.As(err, &fe) {
