@@ -160,3 +160,21 @@ func TestCheckFinite(t *testing.T) {
 		t.Errorf("NaN standard error flagged: %v", err)
 	}
 }
+
+// MemoryEstimate counts trials × p state vectors, dense matrices and rows
+// without overflowing, whatever the counts.
+func TestMemoryEstimate(t *testing.T) {
+	c := &Config{Trials: 100, Steps: 1000, RecordEvery: 10, AFile: "a.csv"}
+	got, _ := MemoryEstimate(c, 1000, "full")
+	want := 100*(3*1000*8+256) + 4*1000*1000*8 + 101*17*8*2 + 8*1000*4
+	if got != float64(want) {
+		t.Errorf("estimate %g, want %d", got, want)
+	}
+	c = &Config{Trials: math.MaxInt, Steps: math.MaxInt, RecordEvery: 1}
+	if got, _ := MemoryEstimate(c, math.MaxInt, "full"); !(got > 1e37) || math.IsInf(got, 0) {
+		t.Errorf("huge estimate %g", got)
+	}
+	if err := CheckResources(c, math.MaxInt, "full"); availableMemory() > 0 && err == nil {
+		t.Error("an exabyte run was not refused")
+	}
+}

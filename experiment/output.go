@@ -125,6 +125,9 @@ func Engine(method string) (sim.Engine, error) {
 // record with Partial set and ctx's error (nil result for fokker-planck,
 // which completes no row before the end).
 func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, error) {
+	if err := c.CheckResources(); err != nil { // before the model is built
+		return nil, nil, err
+	}
 	sc, err := c.SimConfig()
 	if err != nil {
 		return nil, nil, err

@@ -117,7 +117,13 @@ func badInput(err error) error {
 // run parses args, runs the subcommand and returns the exit code:
 // 0 success, 1 runtime failure, 2 bad input, 130 (143) interrupted by
 // SIGINT (SIGTERM): ctx cancelled with an *interrupted cause.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() { // a panic never reaches the user as a stack trace
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "smd: internal error (please report): %s\n", strings.ReplaceAll(fmt.Sprint(r), "\n", " "))
+			code = 1
+		}
+	}()
 	var c cli
 	exitCode := -1
 	parser, err := kong.New(&c,
