@@ -324,6 +324,24 @@ func legendWidth(l gplot.Legend, empty bool) vg.Length {
 // Render draws rows of panels (with the legends on the right) on a w × h
 // canvas in the given format.
 func Render(rows []Row, w, h vg.Length, f Format) (io.WriterTo, error) {
+	return render("", rows, w, h, f)
+}
+
+// BytesTitled is Bytes with a figure title centred above the rows (e.g.
+// what differs between the overlaid runs).
+func BytesTitled(title string, rows []Row, w, h vg.Length, f Format) ([]byte, error) {
+	wt, err := render(title, rows, w, h, f)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if _, err := wt.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func render(title string, rows []Row, w, h vg.Length, f Format) (io.WriterTo, error) {
 	var (
 		cv  vg.CanvasSizer
 		out func() io.WriterTo
@@ -342,6 +360,14 @@ func Render(rows []Row, w, h vg.Length, f Format) (io.WriterTo, error) {
 	if f == SVG {
 		dc.SetColor(color.White)
 		dc.Fill(dc.Rectangle.Path())
+	}
+	if title != "" {
+		ts := gplot.New().Title.TextStyle
+		ts.Font.Size = fontSize + 1
+		ts.XAlign, ts.YAlign = draw.XCenter, draw.YTop
+		dc.FillText(ts, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(4)}, title)
+		r := ts.Rectangle(title)
+		dc = draw.Crop(dc, 0, 0, 0, -(r.Max.Y-r.Min.Y)-vg.Points(10))
 	}
 	plots := make([][]*gplot.Plot, len(rows))
 	legends := make([]gplot.Legend, len(rows))
