@@ -390,11 +390,11 @@ func Rows(panels []Panel) []plot.Row {
 			if first {
 				lbl = s.Label
 			}
-			p.Curves = append(p.Curves, plot.Curve{Label: lbl, X: s.X, Y: s.Y, Color: s.Run})
+			p.Curves = append(p.Curves, plot.Curve{Label: lbl, X: s.X, Y: s.Y, Color: s.Run, Width: 2.2})
 		}
 		for _, s := range pd.Series {
 			if s.Theory {
-				p.Curves = append(p.Curves, plot.Curve{X: s.X, Y: s.Y, Color: s.Run, Dash: plot.Dashed, Theory: true, Width: 1.3})
+				p.Curves = append(p.Curves, plot.Curve{X: s.X, Y: s.Y, Color: s.Run, Dash: plot.Dashed, Theory: true, Width: 1.2})
 			}
 		}
 		if first && k == 0 {
