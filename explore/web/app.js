@@ -89,6 +89,9 @@ function setLink(id, href) {
 // ---- runs ----
 async function apply(query) {
   const gen = ++generation;
+  // Clear a previous error at once (synchronously): the page never shows a
+  // stale message for a view it is already checking.
+  status("checking the config…");
   if (running) await newWorker();
   const cfg = await call({ type: "config", query });
   if (gen !== generation) return;
