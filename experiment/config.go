@@ -71,6 +71,26 @@ type Config struct {
 
 	// Dir is the directory relative file names are resolved against.
 	Dir string `yaml:"-" json:"-"`
+
+	// recordDefaulted marks a RecordEvery that Parse defaulted (the YAML
+	// has no record_every): SetSteps recomputes it for the new steps.
+	recordDefaulted bool
+}
+
+// SetSteps sets Steps (e.g. from `smd simulate --steps`) and, when the
+// config did not set record_every, recomputes its default for the new
+// steps, so that an override never leaves the default of the old ones.
+func (c *Config) SetSteps(n int) {
+	c.Steps = n
+	c.defaultRecordEvery()
+}
+
+// defaultRecordEvery is the one rule of record_every's default:
+// max(1, steps/200) (about 200 rows), applied when the config does not set it.
+func (c *Config) defaultRecordEvery() {
+	if c.recordDefaulted && c.Steps > 0 {
+		c.RecordEvery = max(1, c.Steps/200)
+	}
 }
 
 // Init is the initialisation of X₀.
@@ -331,9 +351,8 @@ func (c *Config) applyDefaults(present map[string]bool) {
 	if !present["trials"] {
 		c.Trials = 100
 	}
-	if !present["record_every"] && c.Steps > 0 {
-		c.RecordEvery = max(1, c.Steps/200)
-	}
+	c.recordDefaulted = !present["record_every"]
+	c.defaultRecordEvery()
 	if !present["seed"] {
 		c.Seed = 1
 	}

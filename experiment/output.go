@@ -169,6 +169,9 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 		StepsPS: float64(res.TrialSteps) / wall, CoordPS: float64(res.CoordinateUpdates) / wall,
 		Warnings: append([]string{}, res.Warnings...),
 	}
+	if c.RecordEvery > c.Steps {
+		info.Warnings = append(info.Warnings, fmt.Sprintf("record_every %d > steps %d: only step 0 is recorded", c.RecordEvery, c.Steps))
+	}
 	for i, e := range c.Schedule {
 		if e.Step > c.Steps {
 			info.Warnings = append(info.Warnings, fmt.Sprintf("schedule[%d] at step %d is after the last step %d: never applied", i, e.Step, c.Steps))

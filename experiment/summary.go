@@ -10,8 +10,8 @@ import (
 // SummaryField is one key=value pair of a run's closing summary.
 type SummaryField struct{ Key, Value string }
 
-// Summary returns the closing figures of a run, the last recorded row's
-// risk and √(EΔ²) with their standard errors: the fields that close
+// Summary returns the closing figures of a run: the last recorded row's
+// step, and its risk and √(EΔ²) with their standard errors: the fields that close
 // `smd simulate`'s log line and that `smd explore`'s page shows in its
 // summary element. It is the one formatting of these numbers.
 func Summary(rows []sim.Row) []SummaryField {
@@ -20,6 +20,7 @@ func Summary(rows []sim.Row) []SummaryField {
 	}
 	last := rows[len(rows)-1]
 	return []SummaryField{
+		{"final_step", fmt.Sprint(last.Step)},
 		{"final_risk", fmt.Sprintf("%.4g±%.2g", last.Risk, last.RiskSE)},
 		{"final_au_rms", fmt.Sprintf("%.4g±%.2g", last.AURMS, last.AURMSSE)},
 	}

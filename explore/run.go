@@ -15,7 +15,7 @@ type Output struct {
 	Rows   []sim.Row
 	// CSV is series.csv exactly as `smd simulate` writes it.
 	CSV []byte
-	// Summary is the final_risk=…±… final_au_rms=…±… text of `smd
+	// Summary is the final_step=N final_risk=…±… final_au_rms=…±… text of `smd
 	// simulate`'s closing log line (experiment.SummaryText).
 	Summary string
 	// StepsPS is trial-steps per second and WallSec the run's wall time.

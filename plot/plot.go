@@ -130,7 +130,19 @@ func (c Curve) style() draw.LineStyle {
 			w = 1.1
 		}
 	}
-	return draw.LineStyle{Color: c.color(), Width: vg.Points(w), Dashes: dashes[((c.Dash%len(dashes))+len(dashes))%len(dashes)]}
+	clr := c.color()
+	if c.Theory {
+		clr = darker(clr)
+	}
+	return draw.LineStyle{Color: clr, Width: vg.Points(w), Dashes: dashes[((c.Dash%len(dashes))+len(dashes))%len(dashes)]}
+}
+
+// darker is c mixed 45% with black: theory curves, drawn over the data
+// they predict in the same hue, stay visible where the two coincide.
+func darker(c color.Color) color.Color {
+	r, g, b, a := c.RGBA()
+	f := func(v uint32) uint8 { return uint8(float64(v>>8) * 0.55) }
+	return color.NRGBA{R: f(r), G: f(g), B: f(b), A: uint8(a >> 8)}
 }
 
 // thumb is a legend icon for a curve.
@@ -250,7 +262,18 @@ func (p *Panel) build() (*gplot.Plot, error) {
 	// A little room above and below the data, so that lines along the
 	// range's ends stay visible (multiplicative on a log axis).
 	if p.LogY && g.Y.Min > 0 {
-		g.Y.Min, g.Y.Max = g.Y.Min/1.04, g.Y.Max*1.04
+		// Out to the nearest labelled ticks, so that two labels
+		// bracket every plotted value.
+		// A value on a labelled tick is bracketed by it; room is
+		// then left so that a line along the end stays visible.
+		lo, hi := logBracket(g.Y.Min, g.Y.Max)
+		if lo == g.Y.Min {
+			lo /= 1.04
+		}
+		if hi == g.Y.Max {
+			hi *= 1.04
+		}
+		g.Y.Min, g.Y.Max = lo, hi
 	} else if !p.LogY && p.Heat == nil {
 		d := 0.03 * (g.Y.Max - g.Y.Min)
 		g.Y.Min, g.Y.Max = g.Y.Min-d, g.Y.Max+d
@@ -324,6 +347,24 @@ func legendWidth(l gplot.Legend, empty bool) vg.Length {
 // Render draws rows of panels (with the legends on the right) on a w × h
 // canvas in the given format.
 func Render(rows []Row, w, h vg.Length, f Format) (io.WriterTo, error) {
+	return render("", rows, w, h, f)
+}
+
+// BytesTitled is Bytes with a figure title centred above the rows (e.g.
+// what differs between the overlaid runs).
+func BytesTitled(title string, rows []Row, w, h vg.Length, f Format) ([]byte, error) {
+	wt, err := render(title, rows, w, h, f)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if _, err := wt.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func render(title string, rows []Row, w, h vg.Length, f Format) (io.WriterTo, error) {
 	var (
 		cv  vg.CanvasSizer
 		out func() io.WriterTo
@@ -342,6 +383,14 @@ func Render(rows []Row, w, h vg.Length, f Format) (io.WriterTo, error) {
 	if f == SVG {
 		dc.SetColor(color.White)
 		dc.Fill(dc.Rectangle.Path())
+	}
+	if title != "" {
+		ts := gplot.New().Title.TextStyle
+		ts.Font.Size = fontSize + 1
+		ts.XAlign, ts.YAlign = draw.XCenter, draw.YTop
+		dc.FillText(ts, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(4)}, title)
+		r := ts.Rectangle(title)
+		dc = draw.Crop(dc, 0, 0, 0, -(r.Max.Y-r.Min.Y)-vg.Points(10))
 	}
 	plots := make([][]*gplot.Plot, len(rows))
 	legends := make([]gplot.Legend, len(rows))
@@ -422,15 +471,7 @@ func (logTicks) Ticks(min, max float64) []gplot.Tick {
 		return gplot.LogTicks{Prec: -1}.Ticks(min, max)
 	}
 	lo, hi := math.Floor(math.Log10(min)), math.Ceil(math.Log10(max))
-	var labelled []float64
-	switch decades := math.Log10(max / min); {
-	case decades > 3:
-		labelled = []float64{1}
-	case decades > 1.2:
-		labelled = []float64{1, 2, 5}
-	default:
-		labelled = []float64{1, 2, 3, 4, 5, 6, 7, 8, 9}
-	}
+	labelled := logLabelled(min, max)
 	var ts []gplot.Tick
 	for e := lo; e <= hi; e++ {
 		for k := 1; k <= 9; k++ {
@@ -446,4 +487,53 @@ func (logTicks) Ticks(min, max float64) []gplot.Tick {
 		}
 	}
 	return ts
+}
+
+// logLabelled is the mantissas logTicks labels on a log axis [min, max].
+func logLabelled(min, max float64) []float64 {
+	switch decades := math.Log10(max / min); {
+	case decades > 3:
+		return []float64{1}
+	case decades > 1.2:
+		return []float64{1, 2, 5}
+	default:
+		return []float64{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	}
+}
+
+// logBracket widens [min, max] (min > 0) to the nearest labelled ticks of
+// logTicks below min and above max. Widening can only thin the labels, so
+// it repeats until the ends are labelled ticks of the final range.
+func logBracket(min, max float64) (float64, float64) {
+	for range 4 {
+		ms := logLabelled(min, max)
+		down := func(v float64) float64 {
+			e := math.Floor(math.Log10(v))
+			for e0 := e; e0 >= e-1; e0-- {
+				for k := len(ms) - 1; k >= 0; k-- {
+					if t := ms[k] * math.Pow(10, e0); t <= v*(1+1e-9) {
+						return t
+					}
+				}
+			}
+			return v
+		}
+		up := func(v float64) float64 {
+			e := math.Floor(math.Log10(v))
+			for e0 := e; e0 <= e+1; e0++ {
+				for _, m := range ms {
+					if t := m * math.Pow(10, e0); t >= v*(1-1e-9) {
+						return t
+					}
+				}
+			}
+			return v
+		}
+		lo, hi := down(min), up(max)
+		if lo == min && hi == max {
+			break
+		}
+		min, max = lo, hi
+	}
+	return min, max
 }

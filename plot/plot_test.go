@@ -67,3 +67,23 @@ func TestLogTicks(t *testing.T) {
 		}
 	}
 }
+
+// Two labelled ticks bracket every value of a log axis: logBracket's ends
+// are labelled ticks of the final range, whatever the span.
+func TestLogBracket(t *testing.T) {
+	for _, r := range [][2]float64{{0.0042, 0.0145}, {0.013, 0.98}, {3e-5, 0.7}, {4.6, 8.3}, {0.02, 0.02 * 1.01}, {1, 10}} {
+		lo, hi := logBracket(r[0], r[1])
+		if lo > r[0] || hi < r[1] {
+			t.Errorf("%v: bracket [%g, %g] does not contain it", r, lo, hi)
+		}
+		var labels []float64
+		for _, tk := range (logTicks{}).Ticks(lo, hi) {
+			if tk.Label != "" {
+				labels = append(labels, tk.Value)
+			}
+		}
+		if len(labels) < 2 || math.Abs(labels[0]/lo-1) > 1e-9 || math.Abs(labels[len(labels)-1]/hi-1) > 1e-9 {
+			t.Errorf("%v: bracket [%g, %g], labelled ticks %v: the ends must be labelled", r, lo, hi, labels)
+		}
+	}
+}

@@ -145,7 +145,7 @@ func link(t *testing.T, ctx context.Context, id string) []byte {
 	return []byte(s)
 }
 
-var summaryRe = regexp.MustCompile(`final_risk=\S+ final_au_rms=\S+`)
+var summaryRe = regexp.MustCompile(`final_step=\S+ final_risk=\S+ final_au_rms=\S+`)
 
 // simulateCLI runs `smd simulate` with args and returns series.csv and
 // the summary text of its closing log line.

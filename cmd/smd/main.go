@@ -79,6 +79,7 @@ type Globals struct {
 type cli struct {
 	Simulate  SimulateCmd  `cmd:"" help:"Simulate an NRQ/NQM ensemble from a YAML config; writes series.csv and run.json."`
 	Reproduce ReproduceCmd `cmd:"" help:"Regenerate the paper's NRQ figures (1 and 2) with theory overlaid; writes PNG, SVG, CSV and index.html with the measured claims."`
+	Plot      PlotCmd      `cmd:"" help:"Plot simulate or train output folders as the paper's panels, with SE bands and the theory of each run's config; overlay several runs."`
 	Theory    TheoryCmd    `cmd:"" help:"Print the closed-form predictions (corrected, and as printed in the paper) for a config."`
 	Train     TrainCmd     `cmd:"" help:"Train a normalized network (ResNet18/50, small CNN) with SGD and weight decay; measure per-layer angular updates."`
 	Measure   MeasureCmd   `cmd:"" help:"Measure angular updates, norms and scale invariance of any training run from its safetensors checkpoints."`

@@ -90,7 +90,9 @@ func (s *SimulateCmd) Run(g *Globals) error {
 		return badInput(err)
 	}
 	override(&c.Trials, s.Trials)
-	override(&c.Steps, s.Steps)
+	if s.Steps != nil {
+		c.SetSteps(*s.Steps)
+	}
 	override(&c.Seed, s.Seed)
 	if s.Method != "" {
 		c.Method = s.Method

@@ -204,3 +204,49 @@ func diffLines(a, b string) string {
 	}
 	return d.String()
 }
+
+// --steps recomputes a defaulted record_every (max(1, steps/200)) but
+// keeps one the config sets; record_every > steps warns; the closing log
+// line names the step its final numbers are from.
+func TestStepsRecordEvery(t *testing.T) {
+	tmp := t.TempDir()
+	ex := string(experiment.ExampleYAML())
+	var kept []string
+	for _, l := range strings.Split(ex, "\n") {
+		if !strings.HasPrefix(l, "record_every:") {
+			kept = append(kept, l)
+		}
+	}
+	noRec := filepath.Join(tmp, "norec.yaml")
+	os.WriteFile(noRec, []byte(strings.Join(kept, "\n")), 0o644)
+	for _, tc := range []struct {
+		config, steps string
+		rows          int
+		last          string
+		warn          bool
+	}{
+		{noRec, "50", 51, "50", false},      // default for 50 steps: 1 → rows 0..50
+		{noRec, "1000", 201, "1000", false}, // 1000/200 = 5
+		{"", "50", 1, "0", true},            // the example sets record_every 100 > 50
+	} {
+		out := filepath.Join(tmp, "out"+tc.steps+filepath.Base(tc.config))
+		args := []string{"simulate", "--out", out, "--steps", tc.steps, "--trials", "4"}
+		if tc.config != "" {
+			args = append(args, "--config", tc.config)
+		}
+		code, _, stderr := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		recs := readCSV(t, filepath.Join(out, "series.csv"))
+		if len(recs)-1 != tc.rows || recs[len(recs)-1][0] != tc.last {
+			t.Errorf("%v: %d rows ending at step %s, want %d ending at %s", args, len(recs)-1, recs[len(recs)-1][0], tc.rows, tc.last)
+		}
+		if !strings.Contains(stderr, "final_step="+tc.last+" final_risk=") {
+			t.Errorf("%v: closing line lacks final_step=%s: %s", args, tc.last, stderr)
+		}
+		if w := strings.Contains(stderr, "record_every 100 > steps 50"); w != tc.warn {
+			t.Errorf("%v: warning shown %v, want %v: %s", args, w, tc.warn, stderr)
+		}
+	}
+}

@@ -21,6 +21,7 @@ func buildFig1(ctx context.Context, _ Options, _ func(int64)) (*Figure, []Run, e
 		return nil, nil, err
 	}
 	a := spherePanel(sp)
+	a.PW = 8.1 // the square sphere and its legend (about 2.8 in)
 	land := experiment.NewLandscape(160, 2)
 	b := &Panel{
 		Stem: "fig1b", Label: "(b)",
@@ -51,7 +52,7 @@ func buildFig1(ctx context.Context, _ Options, _ func(int64)) (*Figure, []Run, e
 	return &Figure{
 		Name: "fig1", Title: "Figure 1: spherical motion and the distorted landscape",
 		Caption: "(a) A simulated trajectory of SGD with weight decay (eq 3) on a p = 3 NRQ, projected orthographically; light to dark is early to late. The gradient is orthogonal to X (eq 6), so the norm settles where the outward push of the gradient step balances weight decay, and X keeps moving on that sphere. (b) The loss landscape of a Rayleigh quotient with l² regularisation.",
-		Rows:    [][]*Panel{{a, b}}, W: 11, H: 5.2, PW: 5.6, PH: 5.2,
+		Rows:    [][]*Panel{{a, b}}, W: 13.2, H: 5.2, PW: 5.6, PH: 5.2,
 	}, nil, nil
 }
 
@@ -78,7 +79,7 @@ func spherePanel(sp *experiment.Sphere) *Panel {
 		outline.X = append(outline.X, R*math.Cos(t))
 		outline.Y = append(outline.Y, R*math.Sin(t))
 	}
-	p.Curves = append(p.Curves, plot.Curve{X: outline.X, Y: outline.Y, RGB: gray, Width: 1.2, Theory: true})
+	p.Curves = append(p.Curves, plot.Curve{Label: "equilibrium sphere ‖X‖ = R (far side dashed)", X: outline.X, Y: outline.Y, RGB: gray, Width: 1.2, Theory: true})
 	for gc := range 3 {
 		var front, back plot.Curve
 		flush := func(c *plot.Curve, dash int) {
@@ -124,16 +125,19 @@ func spherePanel(sp *experiment.Sphere) *Panel {
 		f := float64(k) / (chunks - 1)
 		c := plot.Curve{X: traj.X[i0:i1], Y: traj.Y[i0:i1], Width: 1.1,
 			RGB: rgb(0.62-0.55*f, 0.78-0.5*f, 0.95-0.3*f)}
+		if k == chunks-1 {
+			c.Label = "trajectory X_n (light → dark: later)"
+		}
 		p.Curves = append(p.Curves, c)
 	}
 	u0, v0, _ := proj(sp.X[0])
-	p.Curves = append(p.Curves, plot.Curve{X: []float64{u0}, Y: []float64{v0}, Marker: true, Color: 2})
+	p.Curves = append(p.Curves, plot.Curve{X: []float64{u0}, Y: []float64{v0}, Marker: true, Color: 2, Label: "start X₀"})
 	var mx, my []float64
 	for _, s := range []float64{1, -1} {
 		u, v, _ := proj([3]float64{s * R, 0, 0})
 		mx, my = append(mx, u), append(my, v)
 	}
-	p.Curves = append(p.Curves, plot.Curve{X: mx, Y: my, Marker: true, Color: 1})
+	p.Curves = append(p.Curves, plot.Curve{X: mx, Y: my, Marker: true, Color: 1, Label: "minimisers ±R·e₁ of the risk on the sphere"})
 	ss = append(ss, traj, outline)
 	// Measured: the norm over the last half against the radius; mean AU.
 	var norm, au float64

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	stdcolor "image/color"
+	"math"
 
 	"github.com/smdlab/smd/experiment"
 	"github.com/smdlab/smd/plot"
@@ -15,7 +16,7 @@ func fig2Work(o Options) int64 { return experiment.Fig2Work(experiment.Fig2(), o
 // claims (experiment.CheckFig2) and builds their panels.
 func buildFig2(ctx context.Context, o Options, progress func(int64)) (*Figure, []Run, error) {
 	f := &Figure{Name: "fig2", Title: fmt.Sprintf("Figure 2: experiments on NRQ (p = 100, a_l = 1, a_h = 2, σ = 1), mean of %d trials", o.Trials),
-		Caption: "Rows: (a)–(d) evolution inside equilibrium; (e)–(h) the escape after a learning-rate decay; (i)–(l) Corollary 3 and the initial scale. Columns: risk r_t = 1 − E f_t, loss E L(X_t), angular update √(E Δ_t²), weight norm E‖X_t‖. Dotted lines: theory (Theorem 2's limiting risk and loss with the corrected κ, Lemma 1's AU along the eq 17 norm path, the eq 17 norm path); shaded bands: Theorem 1's bounds on the risk.",
+		Caption: "Rows: (a)–(d) evolution inside equilibrium; (e)–(h) the escape after a learning-rate decay; (i)–(l) Corollary 3 and the initial scale. Columns: risk r_t = 1 − E f_t, loss E L(X_t), angular update √(E Δ_t²), weight norm E‖X_t‖. Dotted lines: theory (Theorem 2's limiting risk and loss with the corrected κ, Lemma 1's AU along the eq 17 norm path, the eq 17 norm path); shaded bands: Theorem 1's bounds on the risk (eqs 18–21 corrected), one per colour, drawn clipped to the data's range.",
 		W:       19, H: 12.5, PW: 8.2, PH: 4.2}
 	var runs []Run
 	var offset int64
@@ -114,13 +115,15 @@ func fig2Row(gr experiment.Fig2Group, crs []experiment.Fig2Run) ([]*Panel, error
 				// bounds differ only through the measured tail.
 				if !bandDone[clr] {
 					bandDone[clr] = true
-					bands = append(bands, plot.Curve{X: th.X, Y: cr.Hi, Lo: cr.Lo, RGB: faded(plot.Colors[clr])})
+					hi, lo := clipBand(cr.Hi, cr.Lo, po.Series[:len(crs)])
+					bands = append(bands, plot.Curve{X: th.X, Y: hi, Lo: lo, RGB: faded(plot.Colors[clr]),
+						Label: "band: Theorem 1, " + cr.Curve.Label})
 				}
 			}
 		}
 		p.Curves = append(p.Curves, plot.Curve{Label: "dotted: " + col.theoryName, RGB: plot.Colors[6], Dash: plot.Dotted, Theory: true, Width: 1.4})
-		if len(bands) > 0 { // drawn first, behind the data; legend entry last
-			p.Curves = append(append(bands, p.Curves...), plot.Curve{Label: "band: Theorem 1 bounds (eqs 18–21)", Lo: []float64{}, RGB: faded(plot.Colors[6])})
+		if len(bands) > 0 { // drawn first, behind the data, each with its legend swatch
+			p.Curves = append(bands, p.Curves...)
 		}
 		out = append(out, po)
 	}
@@ -161,8 +164,30 @@ func groupContext(gr experiment.Fig2Group) string {
 	return "Group claim: " + gr.Claim
 }
 
-// faded returns c at 15% opacity (bands drawn behind the data).
+// faded returns c at 9% opacity (bands drawn behind the data, light
+// enough that overlapping bands do not hide it).
 func faded(c stdcolor.Color) stdcolor.Color {
 	r, g, b, _ := c.RGBA()
-	return stdcolor.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 40}
+	return stdcolor.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 24}
+}
+
+// clipBand clips Theorem 1's band [lo, hi] to the range of the panel's
+// data (the positive values of sims), so that a loose bound (the upper
+// bound is 1 until the tail is small) cannot stretch the panel. Only the
+// drawing is clipped: the panel's CSV keeps the bounds as computed.
+func clipBand(hi, lo []float64, sims []Series) (chi, clo []float64) {
+	dmin, dmax := math.Inf(1), math.Inf(-1)
+	for _, s := range sims {
+		for _, v := range s.Y {
+			if v > 0 && !math.IsInf(v, 0) {
+				dmin, dmax = math.Min(dmin, v), math.Max(dmax, v)
+			}
+		}
+	}
+	chi, clo = make([]float64, len(hi)), make([]float64, len(lo))
+	for i := range hi {
+		chi[i] = math.Min(math.Max(hi[i], dmin), dmax)
+		clo[i] = math.Min(math.Max(lo[i], dmin), dmax)
+	}
+	return chi, clo
 }

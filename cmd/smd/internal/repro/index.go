@@ -9,10 +9,17 @@ import (
 )
 
 var indexTmpl = template.Must(template.New("index").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>smd reproduce: NRQ figures</title>
 <style>
-body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+body{font-family:system-ui,sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#222}
+.combined{display:block;overflow-x:auto}
+.combined img{max-width:none;width:1360px}
+@media (max-width:1400px){.combined img{width:100%;max-width:100%}}
+table.panels{border-collapse:collapse;font-size:0.9em;margin:1em 0;width:100%}
+table.panels td,table.panels th{border:1px solid #ddd;padding:0.25em 0.5em;vertical-align:top;text-align:left}
+table.panels td ul{margin:0;padding-left:1.1em}
+.figure-panels{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:0 1.5em}
 figure{margin:1.5em 0;border-top:1px solid #ddd;padding-top:1em}
 img{max-width:100%;height:auto}
 figcaption{font-size:0.95em}
@@ -45,16 +52,21 @@ as for λη = 4·10⁻⁴.</li>
 {{range .Figs}}
 <h2>{{.Title}}</h2>
 <p>{{.Caption}}</p>
-<p><a href="{{.Name}}.svg"><img src="{{.Name}}.png" alt="{{.Title}}"></a></p>
+<p><a class="combined" href="{{.Name}}.png" title="full size"><img src="{{.Name}}.png" alt="{{.Title}}"></a>
+Full size: <a href="{{.Name}}.png">PNG</a> · <a href="{{.Name}}.svg">SVG</a></p>
 {{range .Notes}}<p><em>{{.}}</em></p>{{end}}
+<table class="panels"><tr><th>panel</th><th>verdict</th><th>measured ± SE against theory</th></tr>
+{{range .Rows}}{{range .}}<tr><td><a href="#{{.Stem}}">{{.Label}}</a></td><td>{{if .Verdict}}<span class="{{.Class}}">{{.Verdict}}</span>{{else}}—{{end}}</td><td>{{if .Measured}}<ul>{{range .Measured}}<li>{{.}}</li>{{end}}</ul>{{else}}—{{end}}</td></tr>
+{{end}}{{end}}</table>
+<div class="figure-panels">
 {{range .Rows}}{{range .}}
 <figure id="{{.Stem}}">
 <a href="{{.Stem}}.svg"><img src="{{.Stem}}.png" alt="panel {{.Label}}"></a>
 <figcaption><p><b>{{.Label}}</b> {{if .Verdict}}<span class="{{.Class}}">{{.Verdict}}</span> — {{end}}<b>Claim:</b> {{.Claim}}</p>
-<ul>{{range .Measured}}<li>{{.}}</li>{{end}}</ul>
 <p>Files: <a href="{{.Stem}}.png">PNG</a> · <a href="{{.Stem}}.svg">SVG</a> · <a href="{{.Stem}}.csv">CSV</a></p>
 </figcaption></figure>
 {{end}}{{end}}
+</div>
 {{end}}
 </body></html>
 `))

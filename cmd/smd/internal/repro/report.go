@@ -44,6 +44,9 @@ type Panel struct {
 	Series   []Series
 	// WriteCSV, if set, writes the CSV instead of Series.
 	WriteCSV func(w io.Writer) error
+	// PW, if set, is this panel's width alone in inches (the figure's PW
+	// otherwise), e.g. room for its legend beside a square panel.
+	PW float64
 }
 
 // Class is the CSS class of the verdict.
@@ -85,8 +88,12 @@ func WriteFigure(dir string, f *Figure) (int, error) {
 		var pr plot.Row
 		for _, p := range row {
 			pr = append(pr, p.Plot)
+			pw := f.PW
+			if p.PW > 0 {
+				pw = p.PW
+			}
 			for _, fm := range []plot.Format{plot.PNG, plot.SVG} {
-				b, err := plot.Bytes([]plot.Row{{p.Plot}}, plot.Inches(f.PW), plot.Inches(f.PH), fm)
+				b, err := plot.Bytes([]plot.Row{{p.Plot}}, plot.Inches(pw), plot.Inches(f.PH), fm)
 				if err != nil {
 					return n, fmt.Errorf("%s: %w", p.Stem, err)
 				}
