@@ -22,8 +22,9 @@ func (e *ResourceError) Error() string {
 }
 
 // MemoryEstimate returns an upper estimate, in bytes, of the memory a run
-// of c needs on method ("full", "reduced", …; "auto" counts as full) with
-// dimension p, and the terms it is made of. It is computed in float64 so
+// of c needs on method ("full", "reduced", …, as resolved from auto) with
+// dimension p, and the terms it is made of (the model itself is not
+// counted: a spectrum is never expanded, a diagonal is already in memory). It is computed in float64 so
 // that no product of huge counts overflows. The terms follow the engines'
 // allocations: the state of every trial (x and up to two optimizer buffers
 // for full and sde: 3p floats; for the reduced engines at most 3 floats per
@@ -58,14 +59,7 @@ func MemoryEstimate(c *Config, p int, method string) (float64, string) {
 	if rows > 1<<20 {
 		what = append(what, fmt.Sprintf("%s for %g recorded rows", humanBytes(rows), float64(c.Steps)/float64(c.RecordEvery)+1))
 	}
-	return state + dense + rows + 8*fp*4, strings.Join(what, ", ")
-}
-
-// CheckResources is the package's CheckResources for c's own dimension
-// (from spectrum/multiplicity or diagonal; 0 for an a_file, not yet read)
-// and method.
-func (c *Config) CheckResources() error {
-	return CheckResources(c, c.dimFromLists(), c.Method)
+	return state + dense + rows, strings.Join(what, ", ")
 }
 
 // CheckResources refuses, before anything is allocated, a run whose
