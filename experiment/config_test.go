@@ -166,7 +166,7 @@ func TestCheckFinite(t *testing.T) {
 func TestMemoryEstimate(t *testing.T) {
 	c := &Config{Trials: 100, Steps: 1000, RecordEvery: 10, AFile: "a.csv"}
 	got, _ := MemoryEstimate(c, 1000, "full")
-	want := 100*(3*1000*8+256) + 4*1000*1000*8 + 101*17*8*2 + 8*1000*4
+	want := 100*(3*1000*8+256) + 4*1000*1000*8 + 101*17*8*2
 	if got != float64(want) {
 		t.Errorf("estimate %g, want %d", got, want)
 	}

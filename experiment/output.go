@@ -125,10 +125,8 @@ func Engine(method string) (sim.Engine, error) {
 // record with Partial set and ctx's error (nil result for fokker-planck,
 // which completes no row before the end).
 func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, error) {
-	if err := c.CheckResources(); err != nil { // before the model is built
-		return nil, nil, err
-	}
-	sc, err := c.SimConfig()
+	sc, err := c.SimConfig() // a spectrum's multiplicities are not expanded: no O(p) allocation yet
+
 	if err != nil {
 		return nil, nil, err
 	}
@@ -139,6 +137,9 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 	}
 	eng, err := Engine(method)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := CheckResources(c, sc.Model.Dim(), method); err != nil { // before the engine allocates
 		return nil, nil, err
 	}
 	workers := opt.Workers

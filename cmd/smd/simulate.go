@@ -106,9 +106,6 @@ func (s *SimulateCmd) Run(g *Globals) error {
 	if err := experiment.PrepareOutDir(s.Out); err != nil {
 		return badInput(err)
 	}
-	if err := c.CheckResources(); err != nil { // before anything big is allocated
-		return err
-	}
 	if _, err := c.BuildModel(); err != nil { // reads a_file/noise_file: bad input
 		return badInput(inFile(err, name))
 	}
