@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/smdlab/smd/internal/pmath"
 )
 
 // ErrConfig is returned (wrapped) for an invalid Config.
@@ -178,8 +180,12 @@ func CheckSchedule(eta, lambda float64, events []Event) error {
 }
 
 // CheckScheduleSteps: with a per-step factor (lr_exp), η stays finite and
-// > 0 and λη < 1 at every step up to steps (walked with the Cursor, only
-// when an event has LRExp).
+// > 0 and λη < 1 at every step up to steps. Between two events η changes
+// geometrically (η_m = η_a·γ^{m−a}, the Cursor's rule), so it is monotone
+// there and only each segment's two ends and the event steps are checked:
+// O(#events), whatever steps is (walking every step made validation of
+// `steps: 1e15` with an lr_exp loop for ever). γ^k is taken by pmath.Pow
+// rather than k multiplications, which can differ by rounding only.
 func CheckScheduleSteps(eta, lambda float64, events []Event, steps int) error {
 	exp := false
 	for _, e := range events {
@@ -188,12 +194,49 @@ func CheckScheduleSteps(eta, lambda float64, events []Event, steps int) error {
 	if !exp {
 		return nil
 	}
-	cur := NewCursor(eta, lambda, events)
-	for n := 0; n <= steps; n++ {
-		cur.Advance(n)
-		if !(cur.Eta > 0) || math.IsInf(cur.Eta, 0) || cur.Lambda*cur.Eta >= 1 {
-			return bad("schedule", "with lr_exp, η = %v and λη = %v at step %d (need 0 < η < ∞ and λη < 1 at every step)", cur.Eta, cur.Lambda*cur.Eta, n)
+	check := func(n int, eta, lambda float64) error {
+		if !(eta > 0) || math.IsInf(eta, 0) || lambda*eta >= 1 {
+			return bad("schedule", "with lr_exp, η = %v and λη = %v at step %d (need 0 < η < ∞ and λη < 1 at every step)", eta, lambda*eta, n)
 		}
+		return nil
 	}
-	return nil
+	g := 0.0 // the active per-step factor (0 or 1: none)
+	at := -1 // eta, lambda are in force at step at
+	at0 := func(m int) float64 {
+		if g == 0 || g == 1 || at < 0 {
+			return eta
+		}
+		return eta * pmath.Pow(g, float64(m-at))
+	}
+	for i := 0; ; i++ {
+		s := steps + 1
+		if i < len(events) && events[i].Step <= steps {
+			s = events[i].Step
+		}
+		if s-1 >= at+1 { // the steps strictly between at and s
+			for _, m := range []int{at + 1, s - 1} {
+				if err := check(m, at0(m), lambda); err != nil {
+					return err
+				}
+			}
+		}
+		if s > steps {
+			return nil
+		}
+		ev := events[i]
+		eta = at0(s)
+		if ev.LRExp > 0 {
+			g = ev.LRExp
+		}
+		if ev.LRDivide > 0 {
+			eta /= ev.LRDivide
+		}
+		if ev.SetLambda {
+			lambda = ev.Lambda
+		}
+		if err := check(s, eta, lambda); err != nil {
+			return err
+		}
+		at = s
+	}
 }
