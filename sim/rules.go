@@ -182,8 +182,9 @@ func CheckSchedule(eta, lambda float64, events []Event) error {
 // CheckScheduleSteps: with a per-step factor (lr_exp), η stays finite and
 // > 0 and λη < 1 at every step up to steps. Between two events η changes
 // geometrically (η_m = η_a·γ^{m−a}, the Cursor's rule), so it is monotone
-// there and only each segment's two ends and the event steps are checked:
-// O(#events), whatever steps is (walking every step made validation of
+// there: each segment's two ends and the event steps are checked, and a
+// failing segment is bisected for its first failing step: O(#events·log
+// steps), whatever steps is (walking every step made validation of
 // `steps: 1e15` with an lr_exp loop for ever). γ^k is taken by pmath.Pow
 // rather than k multiplications, which can differ by rounding only.
 func CheckScheduleSteps(eta, lambda float64, events []Event, steps int) error {
@@ -213,11 +214,21 @@ func CheckScheduleSteps(eta, lambda float64, events []Event, steps int) error {
 		if i < len(events) && events[i].Step <= steps {
 			s = events[i].Step
 		}
-		if s-1 >= at+1 { // the steps strictly between at and s
-			for _, m := range []int{at + 1, s - 1} {
-				if err := check(m, at0(m), lambda); err != nil {
-					return err
+		if lo, hi := at+1, s-1; hi >= lo { // the steps strictly between at and s
+			if err := check(lo, at0(lo), lambda); err != nil {
+				return err
+			}
+			if check(hi, at0(hi), lambda) != nil {
+				// η is monotone here: bisect for the first failing step.
+				for lo+1 < hi {
+					mid := lo + (hi-lo)/2
+					if check(mid, at0(mid), lambda) != nil {
+						hi = mid
+					} else {
+						lo = mid
+					}
 				}
+				return check(hi, at0(hi), lambda)
 			}
 		}
 		if s > steps {
