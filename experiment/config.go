@@ -306,6 +306,10 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix, name string, present map[st
 				return err
 			}
 		}
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null":
+		return &FieldError{File: name, Line: n.Line, Field: prefix, Msg: "value is null: give a value, or leave the key out for its default"}
+	case isIntKind(t.Kind()) && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float":
+		return wholeNumber(n, prefix, name)
 	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
 		for i, v := range n.Content {
 			p := fmt.Sprintf("%s[%d]", prefix, i)
@@ -317,6 +321,26 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix, name string, present map[st
 			}
 		}
 	}
+	return nil
+}
+
+func isIntKind(k reflect.Kind) bool {
+	return reflect.Int <= k && k <= reflect.Uint64
+}
+
+// wholeNumber accepts a YAML float for an integer key only when it is an
+// exact whole number of magnitude ≤ 2⁵³ (so 1e4 means 10000), rewriting
+// the node to that integer; 100.7, .inf, .nan and 1e30 are errors (yaml.v3
+// alone would truncate them silently).
+func wholeNumber(n *yaml.Node, field, name string) error {
+	v, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v != math.Trunc(v) {
+		return &FieldError{File: name, Line: n.Line, Field: field, Msg: fmt.Sprintf("want a whole number, got %q", n.Value)}
+	}
+	if math.Abs(v) > 1<<53 {
+		return &FieldError{File: name, Line: n.Line, Field: field, Msg: fmt.Sprintf("whole number %q is out of range (|value| ≤ 2^53)", n.Value)}
+	}
+	n.Tag, n.Value = "!!int", strconv.FormatInt(int64(v), 10)
 	return nil
 }
 

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"math"
 	"runtime"
+	"strings"
 	"testing"
+
+	"github.com/smdlab/smd/sim"
 )
 
 // The same A and Σ̃ written three ways — spectrum+multiplicity with sigma,
@@ -83,5 +86,95 @@ func TestHugeMultiplicityIsNotExpanded(t *testing.T) {
 	t.Logf("bytes allocated: p = 10: %d, p = 10⁹: %d", small, huge)
 	if huge > small+1<<20 {
 		t.Errorf("p = 10⁹ allocated %d bytes, p = 10 %d: the spectrum was expanded", huge, small)
+	}
+}
+
+// Integer keys take whole numbers only: an exact float such as 1e4 is that
+// integer; fractions and null are errors naming the line and the field
+// (yaml.v3 alone truncates 100.7 to 100 and decodes null as 0).
+func TestIntegerKeys(t *testing.T) {
+	const base = "spectrum: [1, 2]\nsigma: 1\neta: 0.1\nlambda: 0\ninit: {std: 1}\n"
+	c, err := Parse([]byte(base+"steps: 1e4\nmultiplicity: [1, 2.0]\nseed: 12_345\n"), "x.yaml", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Steps != 10000 || c.Multiplicity[1] != 2 || c.Seed != 12345 {
+		t.Errorf("steps %d, multiplicity %v, seed %d; want 10000, [1 2], 12345", c.Steps, c.Multiplicity, c.Seed)
+	}
+	for in, want := range map[string]string{
+		"steps: 100.7\n":                     "x.yaml:6: steps: want a whole number",
+		"steps: 100\ntrials: 2.5\n":          "x.yaml:7: trials: want a whole number",
+		"steps: 10\nmultiplicity: [1, 2.9]":  "x.yaml:7: multiplicity[1]: want a whole number",
+		"steps: 10\nseed: -1\n":              "x.yaml:7: seed: want a non-negative whole number",
+		"steps: 10\nseed: 1e300\n":           "x.yaml:7: seed: whole number \"1e300\" is out of range",
+		"steps: 10\nseed: -.inf\n":           "x.yaml:7: seed: want a whole number",
+		"steps: 10\ntrials: null\n":          "x.yaml:7: trials: value is null",
+		"steps: 10\nrecord_every: ~\n":       "x.yaml:7: record_every: value is null",
+		"steps: 10\nschedule: [{step: 1.5}]": "x.yaml:7: schedule[0].step: want a whole number",
+	} {
+		_, err := Parse([]byte(base+in), "x.yaml", "")
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !errors.Is(err, ErrConfig) {
+			t.Errorf("%q: error %v, want prefix %q", in, err, want)
+		}
+	}
+}
+
+// Every engine reports a blow-up as a *sim.DivergenceError naming the step
+// (and the trial, where there is one) instead of returning NaN/Inf rows:
+// a huge η with λ = 0 (η²σ²(p−1)/M overflows), an initial norm whose
+// square overflows, and one whose square underflows.
+func TestDivergenceEveryEngine(t *testing.T) {
+	for _, method := range []string{"full", "reduced", "sde", "sde-reduced", "fokker-planck"} {
+		for _, v := range []string{"eta: 1e200\ninit: {std: 1}", "eta: 0.1\ninit: {norm: 1e300, f0: 0.5}", "eta: 0.1\ninit: {norm: 1e-300, f0: 0.5}"} {
+			cfg := "spectrum: [1, 2]\nmultiplicity: [1, 3]\nsigma: 1\nlambda: 0\nsteps: 50\ntrials: 3\nmethod: " + method + "\n" + v + "\n"
+			c, err := Parse([]byte(cfg), "x.yaml", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, _, err := Run(context.Background(), c, Options{})
+			var de *sim.DivergenceError
+			if !errors.As(err, &de) {
+				var last sim.Row
+				if res != nil {
+					last = res.Rows[len(res.Rows)-1]
+				}
+				t.Errorf("%s, %q: err %v, want a DivergenceError (last row %+v)", method, v, err, last)
+				continue
+			}
+			if wantTrial := method != "fokker-planck"; (de.Trial >= 0) != wantTrial || de.Step < 0 || de.Step > 50 {
+				t.Errorf("%s, %q: %+v: want step in [0, 50] and a trial (except fokker-planck)", method, v, de)
+			}
+		}
+	}
+}
+
+// CheckFinite flags a NaN or Inf mean and ignores the _se columns (NaN by
+// design for one trial).
+func TestCheckFinite(t *testing.T) {
+	rows := []sim.Row{{Step: 0, RiskSE: math.NaN()}, {Step: 10, Norm: math.Inf(1)}}
+	var de *sim.DivergenceError
+	if err := sim.CheckFinite(rows); !errors.As(err, &de) || de.Step != 10 || de.Reason != "norm became +Inf" {
+		t.Errorf("CheckFinite: %v", err)
+	}
+	if err := sim.CheckFinite(rows[:1]); err != nil {
+		t.Errorf("NaN standard error flagged: %v", err)
+	}
+}
+
+// MemoryEstimate counts trials × p state vectors, dense matrices and rows
+// without overflowing, whatever the counts.
+func TestMemoryEstimate(t *testing.T) {
+	c := &Config{Trials: 100, Steps: 1000, RecordEvery: 10, AFile: "a.csv"}
+	got, _ := MemoryEstimate(c, 1000, "full")
+	want := 100*(3*1000*8+256) + 4*1000*1000*8 + 101*17*8*2 + 8*1000*4
+	if got != float64(want) {
+		t.Errorf("estimate %g, want %d", got, want)
+	}
+	c = &Config{Trials: math.MaxInt, Steps: math.MaxInt, RecordEvery: 1}
+	if got, _ := MemoryEstimate(c, math.MaxInt, "full"); !(got > 1e37) || math.IsInf(got, 0) {
+		t.Errorf("huge estimate %g", got)
+	}
+	if err := CheckResources(c, math.MaxInt, "full"); availableMemory() > 0 && err == nil {
+		t.Error("an exabyte run was not refused")
 	}
 }

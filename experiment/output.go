@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/smdlab/smd"
@@ -78,6 +80,10 @@ type RunInfo struct {
 	StepsPS  float64   `json:"trial_steps_per_second"`
 	CoordPS  float64   `json:"coordinate_updates_per_second"`
 	Warnings []string  `json:"warnings"`
+	// Partial marks an interrupted run: the rows are those of the record
+	// blocks completed before PartialReason (e.g. "interrupted by SIGINT").
+	Partial       bool   `json:"partial"`
+	PartialReason string `json:"partial_reason,omitempty"`
 }
 
 // Options are the run-time settings that never change the results.
@@ -115,7 +121,13 @@ func Engine(method string) (sim.Engine, error) {
 }
 
 // Run simulates the experiment and returns the result and its run record.
+// When ctx is cancelled (Ctrl-C) it returns the rows completed so far, a
+// record with Partial set and ctx's error (nil result for fokker-planck,
+// which completes no row before the end).
 func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, error) {
+	if err := c.CheckResources(); err != nil { // before the model is built
+		return nil, nil, err
+	}
 	sc, err := c.SimConfig()
 	if err != nil {
 		return nil, nil, err
@@ -135,11 +147,18 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 	}
 	started := time.Now()
 	res, err := eng.Run(ctx, sc)
+	var partial error
+	if err != nil && res != nil && ctx.Err() != nil { // interrupted: keep the rows completed so far
+		partial, err = err, nil
+	}
 	if errors.Is(err, sim.ErrNotReducible) || errors.Is(err, sde.ErrUnsupported) {
 		// The engine cannot run this config: bad input naming the field.
 		return nil, nil, &FieldError{Field: "method", Msg: fmt.Sprintf("%s cannot run this config: %v", method, err)}
 	}
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := sim.CheckFinite(res.Rows); err != nil { // every engine: never write NaN/Inf as results
 		return nil, nil, err
 	}
 	wall := res.Wall.Seconds()
@@ -158,21 +177,62 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 			info.Warnings = append(info.Warnings, fmt.Sprintf("schedule[%d] at step %d is after the last step %d: never applied", i, e.Step, c.Steps))
 		}
 	}
-	if math.IsInf(info.StepsPS, 0) {
+	if math.IsInf(info.StepsPS, 0) || math.IsNaN(info.StepsPS) {
 		info.StepsPS, info.CoordPS = 0, 0
+	}
+	if partial != nil {
+		info.Partial = true
+		info.PartialReason = fmt.Sprintf("%v after %d of %d recorded rows", context.Cause(ctx), len(res.Rows), len(sc.RecordSteps()))
+		return res, info, partial
 	}
 	return res, info, nil
 }
 
-// PrepareOutDir checks that dir can hold outputs without creating it
-// (bad input must leave nothing behind).
+// PrepareOutDir checks, before any work, that dir can hold outputs,
+// without creating it (bad input must leave nothing behind): dir is not
+// empty, is a directory or does not exist yet, no component is a dangling
+// symbolic link, and the directory (or its nearest existing ancestor, where
+// dir will be created) takes a probe file, created and removed at once.
 func PrepareOutDir(dir string) error {
-	st, err := os.Stat(dir)
-	switch {
-	case err == nil && !st.IsDir():
-		return &FieldError{Field: "--out", Msg: fmt.Sprintf("%s exists and is not a directory", dir)}
-	case err != nil && !os.IsNotExist(err):
-		return &FieldError{Field: "--out", Msg: err.Error()}
+	bad := func(format string, a ...any) error {
+		return &FieldError{Field: "--out", Msg: fmt.Sprintf(format, a...)}
+	}
+	if dir == "" {
+		return bad("must name a directory, got \"\"")
+	}
+	p := filepath.Clean(dir)
+	for {
+		lst, err := os.Lstat(p)
+		if err == nil {
+			st, err := os.Stat(p)
+			if err != nil {
+				if lst.Mode()&fs.ModeSymlink != 0 {
+					target, _ := os.Readlink(p)
+					return bad("%s is a dangling symbolic link (to %s)", p, target)
+				}
+				return bad("%v", err)
+			}
+			if !st.IsDir() {
+				return bad("%s exists and is not a directory", p)
+			}
+			break
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) { // ENOTDIR: a file above; found next
+			return bad("%v", err)
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return bad("%v", err)
+		}
+		p = parent
+	}
+	probe, err := createTemp(p, ".smd-probe-")
+	if err != nil {
+		return bad("cannot write in %s: %v", p, unwrapPathErr(err))
+	}
+	probe.Close()
+	if err := os.Remove(probe.Name()); err != nil {
+		return bad("cannot remove the probe file %s: %v", probe.Name(), unwrapPathErr(err))
 	}
 	return nil
 }

@@ -49,16 +49,11 @@ func SourceDir() (string, error) {
 	return dir, nil
 }
 
-// goCommand returns the go command: the one on PATH, else the toolchain
-// this binary was built with.
+// goCommand returns the go command on PATH (runtime.GOROOT, deprecated
+// since Go 1.24, is not consulted: it names the build machine's toolchain).
 func goCommand() (string, error) {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p, nil
-	}
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); runtime.GOROOT() != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
 	}
 	return "", errors.New("smd explore builds smd.wasm from the smd source with the Go toolchain, but no `go` command is on PATH")
 }

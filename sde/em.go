@@ -31,6 +31,7 @@ var _ sim.Engine = EM{}
 
 // emShared is what all trials share.
 type emShared struct {
+	ctx     context.Context // stops a block early when done (sim.Interrupted)
 	m       *nrq.Model
 	a, s    []float64   // diagonal A and noise std, or nil
 	target  []int       // diagonal A: target coordinates
@@ -63,7 +64,7 @@ func (e EM) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 	start := time.Now()
 	m := c.Model
 	p := m.Dim()
-	sh := &emShared{m: m, sub: sub, xi: c.Xi, trS: m.TraceNoise(), observe: c.Observe}
+	sh := &emShared{m: m, sub: sub, xi: c.Xi, trS: m.TraceNoise(), observe: c.Observe, ctx: ctx}
 	if a, ok := m.Diagonal(); ok {
 		if s, ok := m.NoiseStd(); ok {
 			sh.a, sh.s, sh.target = a, s, m.TargetIndices()
@@ -105,13 +106,13 @@ func (e EM) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 			return func(i, n0, n1 int, out *sim.Sample) { sh.advance(&trials[i], i, n0, n1, out, sc) }
 		},
 		func(i int) error { return trials[i].dead })
-	if err != nil {
+	if res == nil {
 		return nil, err
 	}
 	res.TrialSteps *= int64(sub)
 	res.CoordinateUpdates = res.TrialSteps * int64(p)
 	res.Wall = time.Since(start)
-	return res, nil
+	return res, err
 }
 
 // emInit draws X₀ with the law of the discrete engines' initialisation.
@@ -158,6 +159,9 @@ func (sh *emShared) advance(t *emTrial, i, n0, n1 int, out *sim.Sample, sc *emSc
 	dt := 1 / float64(sh.sub)
 	rdt := 1 / math.Sqrt(dt)
 	for n := n0; n < max(n1, n0+1); n++ {
+		if sim.Interrupted(sh.ctx, n-n0) {
+			return
+		}
 		if s := t.sch.at(n); s != 1 {
 			for k := range x {
 				x[k] *= s

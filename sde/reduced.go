@@ -2,6 +2,7 @@ package sde
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"time"
 
@@ -76,10 +77,17 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 	// integrates to n1; with n1 = n0 it applies n0's events and records.
 	advance := func(t *trial, n0, n1 int, out *sim.Sample) {
 		for n := n0; n < max(n1, n0+1); n++ {
+			if sim.Interrupted(ctx, n-n0) {
+				return
+			}
 			if sc := t.sch.at(n); sc != 1 {
 				t.s *= sc * sc
 			}
 			eta, lambda := t.sch.Eta, t.sch.Lambda
+			if !(t.s > 0 && t.s <= math.MaxFloat64) {
+				t.dead = &sim.DivergenceError{Step: n, Trial: t.idx, Reason: normSqReason(t.s)}
+				return
+			}
 			if n == n0 {
 				f := math.Cos(t.th)
 				f *= f
@@ -125,10 +133,22 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 			return func(i, n0, n1 int, out *sim.Sample) { advance(&trials[i], n0, n1, out) }
 		},
 		func(i int) error { return trials[i].dead })
-	if err != nil {
+	if res == nil {
 		return nil, err
 	}
 	res.TrialSteps *= int64(sub)
 	res.Wall = time.Since(start)
-	return res, nil
+	return res, err
+}
+
+// normSqReason says how M = ‖X‖² left (0, MaxFloat64].
+func normSqReason(s float64) string {
+	switch {
+	case math.IsNaN(s):
+		return "‖X‖² became NaN"
+	case s > 0:
+		return "‖X‖² overflowed to +Inf"
+	default:
+		return fmt.Sprintf("‖X‖² = %g underflowed to 0", s)
+	}
 }

@@ -88,7 +88,7 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 		t.sched = c.Cursor()
 		t.eta, t.lambda = c.Eta, c.Lambda
 	}
-	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi, opt: c.optName(), b1: c.Beta1, b2: c.Beta2, eps: c.Eps, observe: c.Observe}
+	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi, opt: c.optName(), b1: c.Beta1, b2: c.Beta2, eps: c.Eps, observe: c.Observe, ctx: ctx}
 	eng.prepare()
 	if eng.opt != OptAdamW && eng.opt != OptLion && eng.a != nil && m.Kind == nrq.NRQ && eng.mu == 0 && p < aheadNormals {
 		k := aheadNormals / p * p
@@ -104,12 +104,12 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 			return func(i, n0, n1 int, out *Sample) { eng.advance(&trials[i], sc, i, n0, n1, out) }
 		},
 		func(i int) error { return trials[i].dead })
-	if err != nil {
+	if res == nil {
 		return nil, err
 	}
 	res.CoordinateUpdates = res.TrialSteps * int64(p)
 	res.Wall = time.Since(start)
-	return res, nil
+	return res, err
 }
 
 // initTrial draws X₀ (section "Initialized value of weight norm";
@@ -143,6 +143,7 @@ func initTrial(m *nrq.Model, in Init, t *trial, sc *scratch) {
 
 // stepper holds what is shared by all trials.
 type stepper struct {
+	ctx    context.Context // stops a block early when done (Interrupted)
 	m      *nrq.Model
 	mu, xi float64
 	a, s   []float64 // diagonal A and noise std (fast path), else nil
@@ -172,6 +173,9 @@ func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *Sample)
 		return
 	}
 	for n := n0; n < n1; n++ {
+		if Interrupted(e.ctx, n-n0) {
+			return
+		}
 		if scale, changed := t.sched.Advance(n); changed {
 			t.apply(scale)
 		}

@@ -21,6 +21,11 @@ import (
 // order stops the run. With finalUpdate, the last recorded step n gets one
 // update (the discrete engines' angular update needs X_{n+1}); otherwise its
 // block only records (n1 = n0).
+//
+// When ctx is cancelled, Lockstep returns ctx's error together with the
+// rows of the blocks completed so far (a partial *Result, never nil); the
+// block under way is dropped. advance should return early when ctx is done
+// (Interrupted), so that a long block stops within a second too.
 func Lockstep(ctx context.Context, c *Config, finalUpdate bool, newWorker func() func(i, n0, n1 int, out *Sample), failed func(i int) error) (*Result, error) {
 	start := time.Now()
 	rec := c.RecordSteps()
@@ -43,7 +48,7 @@ func Lockstep(ctx context.Context, c *Config, finalUpdate bool, newWorker func()
 			n1 = rec[k+1]
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return res.partial(done, start), err
 		}
 		var next atomic.Int64
 		var wg sync.WaitGroup
@@ -62,6 +67,9 @@ func Lockstep(ctx context.Context, c *Config, finalUpdate bool, newWorker func()
 			}()
 		}
 		wg.Wait()
+		if err := ctx.Err(); err != nil { // the block may be cut short
+			return res.partial(done, start), err
+		}
 		for i := range c.Trials {
 			if err := failed(i); err != nil {
 				return nil, err
@@ -83,4 +91,17 @@ func Lockstep(ctx context.Context, c *Config, finalUpdate bool, newWorker func()
 		res.Warnings = append(res.Warnings, "trials = 1: standard errors are undefined (NaN)")
 	}
 	return res, nil
+}
+
+func (res *Result) partial(done int64, start time.Time) *Result {
+	res.TrialSteps = done
+	res.Wall = time.Since(start)
+	return res
+}
+
+// Interrupted reports, every 1024th step n of a block, whether ctx is done:
+// the engines' step loops call it so that a run with a huge record_every
+// still stops within a second.
+func Interrupted(ctx context.Context, n int) bool {
+	return n&1023 == 1023 && ctx.Err() != nil
 }

@@ -82,6 +82,7 @@ type redTrial struct {
 
 // redStepper holds what all trials share.
 type redStepper struct {
+	ctx    context.Context // stops a block early when done (Interrupted)
 	kind   nrq.Kind
 	mu, xi float64
 	a, s   []float64  // per block: eigenvalue, noise std
@@ -115,7 +116,7 @@ func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
 	k := len(blocks)
 	p := c.Model.Dim()
 
-	e := &redStepper{kind: c.Model.Kind, mu: c.Momentum, xi: c.Xi}
+	e := &redStepper{kind: c.Model.Kind, mu: c.Momentum, xi: c.Xi, ctx: ctx}
 	for _, b := range blocks {
 		e.a = append(e.a, b.a)
 		e.s = append(e.s, b.s)
@@ -143,12 +144,12 @@ func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
 			return func(i, n0, n1 int, out *Sample) { e.advance(&trials[i], i, n0, n1, out, sc) }
 		},
 		func(i int) error { return trials[i].dead })
-	if err != nil {
+	if res == nil {
 		return nil, err
 	}
 	res.CoordinateUpdates = res.TrialSteps * int64(p) // the full simulation's equivalent
 	res.Wall = time.Since(start)
-	return res, nil
+	return res, err
 }
 
 // redInit draws the block norms of X₀ with the law of Full's initTrial:
@@ -199,6 +200,9 @@ func (e *redStepper) advance(t *redTrial, i int, n0, n1 int, out *Sample, sc []f
 		return
 	}
 	for n := n0; n < n1; n++ {
+		if Interrupted(e.ctx, n-n0) {
+			return
+		}
 		if scale, changed := t.sched.Advance(n); changed {
 			t.apply(scale)
 		}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -57,12 +58,31 @@ type Result struct {
 }
 
 // DivergenceError reports a trial whose state became NaN/Inf or collapsed
-// to X = 0.
+// to X = 0. Trial is −1 where the engine has no trials (fokker-planck
+// evolves the law itself) or the trial is unknown.
 type DivergenceError struct {
 	Step, Trial int
 	Reason      string
 }
 
 func (e *DivergenceError) Error() string {
+	if e.Trial < 0 {
+		return fmt.Sprintf("diverged at step %d: %s", e.Step, e.Reason)
+	}
 	return fmt.Sprintf("diverged at step %d in trial %d: %s", e.Step, e.Trial, e.Reason)
+}
+
+// CheckFinite returns a *DivergenceError (Trial −1) for the first row whose
+// mean columns hold NaN or ±Inf, so that no engine writes them as if they
+// were results. The _se columns are not checked: they are NaN by design
+// for trials = 1.
+func CheckFinite(rows []Row) error {
+	for _, r := range rows {
+		for _, st := range r.Stats() {
+			if math.IsNaN(st.Mean) || math.IsInf(st.Mean, 0) {
+				return &DivergenceError{Step: r.Step, Trial: -1, Reason: fmt.Sprintf("%s became %v", st.Name, st.Mean)}
+			}
+		}
+	}
+	return nil
 }

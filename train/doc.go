@@ -8,7 +8,8 @@
 //
 // It is the only package of the module that imports GoMLX
 // (github.com/gomlx/gomlx v0.28.2). Computation runs on the backend named by
-// $GOMLX_BACKEND; the default is the pure-Go backend ("go"), which needs no
+// $GOMLX_BACKEND; the default is the pure-Go backend with sequential op
+// execution (DefaultBackend, "go:ops_sequential"), which needs no
 // C library. The XLA backend (PJRT plugins, e.g. CUDA) is compiled in with
 // the build tag "xla" and selected with GOMLX_BACKEND=xla:cuda.
 //

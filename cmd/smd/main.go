@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/alecthomas/kong"
 
@@ -20,10 +21,46 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := notifyContext()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// notifyContext returns a context cancelled, with an *interrupted cause,
+// by the first SIGINT or SIGTERM; a second one kills the process at once
+// (the default action, restored after the first).
+func notifyContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			signal.Stop(ch)
+			cancel(&interrupted{s})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel(nil) }
+}
+
+// interrupted is the cause of a context cancelled by a signal: run exits
+// with 128 + the signal number (130 for SIGINT, 143 for SIGTERM).
+type interrupted struct{ sig os.Signal }
+
+func (e *interrupted) Error() string {
+	if e.sig == syscall.SIGTERM {
+		return "interrupted by SIGTERM"
+	}
+	return "interrupted by SIGINT"
+}
+
+func (e *interrupted) code() int {
+	if s, ok := e.sig.(syscall.Signal); ok {
+		return 128 + int(s)
+	}
+	return 130
 }
 
 // Globals is what every subcommand's Run method receives.
@@ -79,8 +116,15 @@ func badInput(err error) error {
 }
 
 // run parses args, runs the subcommand and returns the exit code:
-// 0 success, 1 runtime failure, 2 bad input.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// 0 success, 1 runtime failure, 2 bad input, 130 (143) interrupted by
+// SIGINT (SIGTERM): ctx cancelled with an *interrupted cause.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
+	defer func() { // a panic never reaches the user as a stack trace
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "smd: internal error (please report): %s\n", strings.ReplaceAll(fmt.Sprint(r), "\n", " "))
+			code = 1
+		}
+	}()
 	var c cli
 	exitCode := -1
 	parser, err := kong.New(&c,
@@ -110,6 +154,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	g := &Globals{Ctx: ctx, Stdout: stdout, Stderr: stderr, Interactive: isTerminal(stderr)}
 	g.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	if err := kctx.Run(g); err != nil {
+		var in *interrupted
+		if errors.As(context.Cause(ctx), &in) && ctx.Err() != nil {
+			if errors.Is(err, context.Canceled) && err.Error() == context.Canceled.Error() {
+				err = in // the bare "context canceled" says less
+			}
+			fmt.Fprintf(stderr, "smd: %v\n", err)
+			return in.code()
+		}
 		fmt.Fprintf(stderr, "smd: %v\n", err)
 		var ue usageError
 		if errors.As(err, &ue) {

@@ -108,6 +108,9 @@ func (s *SimulateCmd) Run(g *Globals) error {
 	if err := experiment.PrepareOutDir(s.Out); err != nil {
 		return badInput(err)
 	}
+	if err := c.CheckResources(); err != nil { // before anything big is allocated
+		return err
+	}
 	if _, err := c.BuildModel(); err != nil { // reads a_file/noise_file: bad input
 		return badInput(inFile(err, name))
 	}
@@ -119,6 +122,13 @@ func (s *SimulateCmd) Run(g *Globals) error {
 			rep.Update(done)
 		},
 	})
+	if err != nil && info != nil && info.Partial { // interrupted: write the rows completed so far
+		if werr := experiment.WriteOutputs(s.Out, res, info); werr != nil {
+			return werr
+		}
+		g.Log.Warn("simulate interrupted: partial outputs written", "out", s.Out, "rows", len(res.Rows), "reason", info.PartialReason)
+		return err
+	}
 	if err != nil {
 		var fe *experiment.FieldError
 		if errors.As(err, &fe) {

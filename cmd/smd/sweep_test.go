@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,7 +19,7 @@ import (
 // the Slurm test's array tasks run this very code.
 func TestMain(m *testing.M) {
 	if os.Getenv("SMD_AS_MAIN") == "1" { // as main does
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		ctx, stop := notifyContext()
 		code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 		stop()
 		os.Exit(code)
@@ -261,7 +259,7 @@ func TestSweepInterrupt(t *testing.T) {
 	cmd.Process.Signal(os.Interrupt)
 	err = cmd.Wait()
 	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "interrupted after") {
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 || !strings.Contains(stderr.String(), "interrupted after") {
 		t.Fatalf("interrupted sweep: %v, stderr:\n%s", err, stderr.String())
 	}
 	tmp, _ := filepath.Glob(filepath.Join(out, "points", "*", ".*tmp*"))

@@ -126,6 +126,9 @@ func (t *TrainCmd) Run(g *Globals) error {
 	}
 	started := time.Now()
 	rep := progress.New(g.Stderr, g.Log, g.Interactive, "train "+t.Preset, int64(cfg.Trials*cfg.Epochs*spe), 5*time.Second)
+	// A step of the paper's networks takes seconds to minutes on a CPU;
+	// say so when none has finished for stallAfter.
+	defer rep.Watch(stallAfter)()
 	var ckpt *train.Checkpoints
 	if t.SaveCkpt > 0 {
 		ckpt = &train.Checkpoints{Dir: filepath.Join(t.Out, "checkpoints"), Every: t.SaveCkpt}
@@ -163,6 +166,11 @@ func (t *TrainCmd) Run(g *Globals) error {
 		"au_theory", fmt.Sprintf("%.4g", last.AUTheory))
 	return nil
 }
+
+// stallAfter is how long `smd train` waits for a step before reporting a
+// stall. The slowest supported case here, a batch-256 ResNet step on the
+// pure-Go backend, takes minutes (docs/train.md), hence generous.
+var stallAfter = 5 * time.Minute
 
 // checkData reports the first missing dataset file or folder.
 func checkData(cfg train.Config, dir string) error {

@@ -24,14 +24,50 @@ type Reporter struct {
 	last        time.Time
 	every       time.Duration
 	extra       string
-	shown       int64 // last value displayed, -1 before any
+	shown       int64     // last value displayed, -1 before any
+	lastCall    time.Time // last Update, displayed or not
+	lastDone    int64     // its units
 }
 
 // New returns a Reporter for a task of total units. With interactive set it
 // redraws a bar on w; otherwise it logs through log at most every `every`.
 func New(w io.Writer, log *slog.Logger, interactive bool, label string, total int64, every time.Duration) *Reporter {
 	now := time.Now()
-	return &Reporter{w: w, log: log, interactive: interactive, label: label, total: total, start: now, last: now, every: every, shown: -1}
+	return &Reporter{w: w, log: log, interactive: interactive, label: label, total: total, start: now, last: now, every: every, shown: -1, lastCall: now}
+}
+
+// Watch reports a stall: whenever no Update has come for `after`, it says
+// so (a line on a terminal, a warning log line otherwise), again every
+// `after` while the stall lasts, so that a run that stopped advancing does
+// not sit silent. The returned function stops the watch.
+func (r *Reporter) Watch(after time.Duration) (stop func()) {
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(after / 4)
+		defer tick.Stop()
+		warned := time.Time{}
+		for {
+			select {
+			case <-quit:
+				return
+			case now := <-tick.C:
+				r.mu.Lock()
+				since := now.Sub(r.lastCall)
+				if since >= after && now.Sub(warned) >= after && r.lastDone < r.total {
+					warned = now
+					if r.interactive {
+						fmt.Fprintf(r.w, "\r%s: no progress for %s (at %d/%d)\x1b[K\n", r.label, since.Round(time.Second), r.lastDone, r.total)
+					} else {
+						r.log.Warn(r.label+": stalled", "no_progress_for", since.Round(time.Second), "done", r.lastDone, "total", r.total)
+					}
+				}
+				r.mu.Unlock()
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 // SetExtra sets a short status string (e.g. "loss=0.31 au=0.014") shown with the bar.
@@ -56,6 +92,7 @@ func (r *Reporter) Update(done int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	now := time.Now()
+	r.lastCall, r.lastDone = now, done
 	minGap := r.every
 	if r.interactive {
 		minGap = 100 * time.Millisecond
