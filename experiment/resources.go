@@ -22,7 +22,8 @@ func (e *ResourceError) Error() string {
 }
 
 // MemoryEstimate returns an upper estimate, in bytes, of the memory a run
-// of c needs on method ("full", "reduced", …; "auto" counts as full) with
+// of c needs on method ("full", "reduced", …; "auto" as sim.AutoMethod
+// would resolve it, see autoReduced) with
 // dimension p, and the terms it is made of. It is computed in float64 so
 // that no product of huge counts overflows. The terms follow the engines'
 // allocations: the state of every trial (x and up to two optimizer buffers
@@ -35,9 +36,15 @@ func MemoryEstimate(c *Config, p int, method string) (float64, string) {
 	fp := float64(p)
 	trials := float64(c.Trials)
 	perTrial := 3 * fp * 8
+	model := 8 * fp * 4 // the model's per-coordinate arrays
+	if method == "auto" && c.autoReduced(p) {
+		method = "reduced"
+	}
 	switch method {
 	case "reduced", "sde-reduced", "fokker-planck":
+		// Block models are never expanded to p coordinates (nrq.NewSpectrum).
 		perTrial = 3 * float64(max(len(c.Spectrum), 2)) * 8
+		model = 8 * float64(max(len(c.Spectrum), 2)) * 4
 	}
 	state := trials * (perTrial + 256)
 	var dense float64
@@ -58,7 +65,17 @@ func MemoryEstimate(c *Config, p int, method string) (float64, string) {
 	if rows > 1<<20 {
 		what = append(what, fmt.Sprintf("%s for %g recorded rows", humanBytes(rows), float64(c.Steps)/float64(c.RecordEvery)+1))
 	}
-	return state + dense + rows + 8*fp*4, strings.Join(what, ", ")
+	return state + dense + rows + model, strings.Join(what, ", ")
+}
+
+// autoReduced reports whether sim.AutoMethod will pick the reduced engine
+// for c, judged from the config alone (before the model is built): plain
+// SGD, A given as spectrum + multiplicity, isotropic noise, and k ≤ p/4
+// distinct eigenvalues. Other cases count as full (an upper estimate).
+func (c *Config) autoReduced(p int) bool {
+	opt := c.Optimizer == "" || c.Optimizer == "sgd"
+	return opt && len(c.Spectrum) > 0 && len(c.Diagonal) == 0 && c.AFile == "" &&
+		len(c.NoiseVar) == 0 && c.NoiseFile == "" && 4*len(c.Spectrum) <= p
 }
 
 // CheckResources is the package's CheckResources for c's own dimension
