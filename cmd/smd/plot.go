@@ -16,9 +16,9 @@ import (
 type PlotCmd struct {
 	Dirs    []string `arg:"" name:"RUN_DIR" help:"Output folders of smd simulate or smd train (series.csv and run.json)."`
 	Out     string   `help:"Output image; .png or .svg (default: RUN_DIR/plot.png for one run, plot.png for several)." placeholder:"FILE"`
-	Label   []string `help:"Legend labels, one per RUN_DIR, in order (default: the folder names)." placeholder:"NAME"`
-	Theory  bool     `help:"Overlay the closed-form theory of each run's config (plain SGD on the NRQ; the √(2λη) column of a train run)." default:"true" negatable:""`
-	Columns []string `help:"Panels to draw, by series.csv column (default: risk,loss,au_rms,norm for simulate; train_loss,test_acc,rms_au,mean_norm for train)." placeholder:"COL,..."`
+	Label   []string `help:"Legend label, once per RUN_DIR, in order (default: the folder names)." placeholder:"NAME" sep:"none"`
+	Theory  bool     `help:"Overlay the closed-form theory of each run's config (plain SGD on the NRQ; the √(2λη) column of a train run). Default: ${default}." default:"true" negatable:""`
+	Columns []string `help:"Panels to draw, by series.csv column (default: risk,loss,au_rms,norm for simulate; train_loss,test_acc,rms_au,mean_norm for train)." placeholder:"COLS"`
 }
 
 // Help is shown by `smd plot --help`.

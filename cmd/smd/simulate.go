@@ -12,7 +12,7 @@ import (
 // SimulateCmd is `smd simulate`.
 type SimulateCmd struct {
 	Config  string  `help:"YAML config file (default: the embedded example, printed by --print-example)." placeholder:"FILE"`
-	Out     string  `help:"Output directory for series.csv and run.json." default:"smd-out" placeholder:"DIR"`
+	Out     string  `help:"Output directory for series.csv and run.json (default: ${default})." default:"smd-out" placeholder:"DIR"`
 	Trials  *int    `help:"Override the config's trials."`
 	Steps   *int    `help:"Override the config's steps."`
 	Seed    *uint64 `help:"Override the config's seed."`
@@ -39,6 +39,7 @@ Config keys (YAML; unknown keys are errors):
   sigma         isotropic noise: Sigma~ = sigma^2 I
   noise_var     diagonal noise: Sigma~ = diag(noise_var)
   noise_file    CSV file with a dense positive-definite Sigma~
+                (required: exactly one of sigma, noise_var, noise_file)
   eta           learning rate eta > 0                          (required)
   lambda        weight decay lambda >= 0, lambda*eta < 1     (required)
   optimizer     sgd | adamw | lion (PyTorch's SGD, AdamW; Lion)  (default sgd)
@@ -48,6 +49,7 @@ Config keys (YAML; unknown keys are errors):
                 (default adamw 0.9, 0.999; lion 0.9, 0.99)
   eps           adamw: epsilon >= 0 in m/(sqrt(v) + eps)       (default 1e-8)
   init          {std: s} for X0 ~ N(0, s^2 I), or {norm: |X0|, f0: f0}
+                                                               (required)
   steps         number of steps                                (required)
   trials        independent trials                             (default 100)
   record_every  record every k steps: rows at 0, k, 2k, ... <= steps

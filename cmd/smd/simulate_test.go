@@ -250,3 +250,29 @@ func TestStepsRecordEvery(t *testing.T) {
 		}
 	}
 }
+
+// The help texts users read are golden files (go test -run TestHelpGolden
+// -update rewrites them): a change to a flag, a default or a required key
+// shows up in review.
+func TestHelpGolden(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"simulate", "--help"}, {"plot", "--help"}} {
+		code, out, _ := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d", args, code)
+		}
+		name := filepath.Join("testdata", "help-"+strings.Join(append([]string{"smd"}, args[:len(args)-1]...), "-")+".golden")
+		if *update {
+			if err := os.WriteFile(name, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatalf("%v (run go test -run TestHelpGolden -update)", err)
+		}
+		if out != string(want) {
+			t.Errorf("%v differs from %s:\n%s", args, name, diffLines(string(want), out))
+		}
+	}
+}
