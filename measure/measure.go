@@ -101,11 +101,17 @@ type Result struct {
 	// passes included).
 	BytesRead int64
 	Notes     []string
+	// Partial, when set, says why Measure stopped early (e.g.
+	// "interrupted by SIGINT after 3 of 10 pairs"): the results are those
+	// of the pairs completed.
+	Partial string
 }
 
 // Measure reads every pair of successive checkpoints tensor by tensor and
 // returns the per-step measurements, the scale-invariance decisions and
-// the per-tensor summaries.
+// the per-tensor summaries. When ctx is cancelled (Ctrl-C) it returns,
+// with ctx's error, the results of the pairs completed (Partial set), or
+// nil if none was.
 func (r *Run) Measure(ctx context.Context, opt Options) (*Result, error) {
 	res := &Result{Run: r, Z: stattest.Z, Notes: slices.Clone(r.Notes)}
 	index := map[string]int{}
@@ -119,8 +125,20 @@ func (r *Run) Measure(ctx context.Context, opt Options) (*Result, error) {
 	m := &pairMeasurer{buf: newBuffers(), perNeuron: r.Config.PerNeuron}
 	npairs := len(r.Checkpoints) - 1
 	for i := range npairs {
+		nRows, tensors, bytesRead := len(res.Rows), slices.Clone(res.Tensors), res.BytesRead
+		stopped := func(err error) (*Result, error) { // the pairs before i only
+			if i == 0 || ctx.Err() == nil {
+				return nil, err
+			}
+			res.Rows, res.Tensors, res.BytesRead = res.Rows[:nRows], tensors, bytesRead
+			res.Partial = fmt.Sprintf("%v after %d of %d pairs", context.Cause(ctx), i, npairs)
+			res.ratios()
+			res.decide()
+			res.summarize()
+			return res, err
+		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return stopped(err)
 		}
 		ca, cb := r.Checkpoints[i], r.Checkpoints[i+1]
 		fa, err := safetensors.Open(ca.Path)
@@ -136,7 +154,7 @@ func (r *Run) Measure(ctx context.Context, opt Options) (*Result, error) {
 			if err := ctx.Err(); err != nil { // Ctrl-C between tensors of a large model
 				fa.Close()
 				fb.Close()
-				return nil, err
+				return stopped(err)
 			}
 			if !ta.DType.Decodable() {
 				note("skip "+ta.Name, "skipped tensor %q: dtype %s is not a float type (F64, F32, F16, BF16)", ta.Name, ta.DType)

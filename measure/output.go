@@ -188,10 +188,12 @@ func (res *Result) writeRun(w io.Writer, meta Meta) error {
 		SITensors   []string          `json:"scale_invariant_tensors"`
 		Notes       []string          `json:"notes"`
 		Theory      map[string]string `json:"theory"`
+		Partial     bool              `json:"partial"`
+		Reason      string            `json:"partial_reason,omitempty"`
 	}{
 		Meta: meta, Checkpoints: r.Config.Dir, Files: files, Hyper: hyper, SIRegex: si, SITol: r.Config.SITol,
 		PerNeuron: r.Config.PerNeuron, Z: res.Z, BytesRead: res.BytesRead, GBPerSecond: jsonFloat(float64(res.BytesRead) / 1e9 / meta.Wall),
-		Tensors: len(res.Tensors), SITensors: []string{}, Notes: notes,
+		Tensors: len(res.Tensors), SITensors: []string{}, Notes: notes, Partial: res.Partial != "", Reason: res.Partial,
 		Theory: map[string]string{
 			"au":          "theory.EquilibriumAU: sgd √(2ηλ/(1+μ)); adamw √(2ηλ(1−β₁)/(1+β₁)); lion √(πηλ((1−β₁)²+β₁²(1−β₂)/(1+β₂))) (docs/measure.md §3)",
 			"equilibrium": "RMS AU over the last quarter of the steps within z·SE + ηλ of theory (docs/measure.md §4)",

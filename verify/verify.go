@@ -42,6 +42,10 @@ type Report struct {
 	Wall    time.Duration
 	Rows    []Row
 	Cases   []Case
+	// Partial, when set, says why the run stopped before every check
+	// (e.g. "interrupted by SIGINT after 12 of 40 checks"): Rows are those
+	// done.
+	Partial string
 }
 
 // Failed counts the rows whose corrected formula failed.
@@ -157,22 +161,32 @@ func Grid(quick bool, seed uint64) []Case {
 }
 
 // Run simulates every case (seeds derived from seed) and evaluates every check.
+// When ctx is cancelled (Ctrl-C) it returns, with ctx's error, the report of
+// the checks done so far, Partial saying how far it got.
 func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total int)) (*Report, error) {
 	start := time.Now()
 	rep := &Report{Version: smd.Version(), Quick: quick, Seed: seed, Cases: Grid(quick, seed)}
 	nOpt := len(optCases(quick)) + 2 // + the NQM and Li–Arora runs
 	total := len(rep.Cases) + 1 + nOpt
+	stopped := func(err error) (*Report, error) {
+		if ctx.Err() == nil {
+			return nil, err
+		}
+		rep.Wall = time.Since(start)
+		rep.Partial = fmt.Sprintf("%v after %d checks (the case under way is dropped)", context.Cause(ctx), len(rep.Rows))
+		return rep, err
+	}
 	for i, c := range rep.Cases {
 		if err := c.Config.Validate(); err != nil {
 			return nil, fmt.Errorf("verify: case %s: %w", c.Name, err)
 		}
 		res, _, err := experiment.Run(ctx, c.Config, experiment.Options{})
 		if err != nil {
-			return nil, fmt.Errorf("verify: case %s: %w", c.Name, err)
+			return stopped(fmt.Errorf("verify: case %s: %w", c.Name, err))
 		}
 		rows, err := check(c, res)
 		if err != nil {
-			return nil, fmt.Errorf("verify: case %s: %w", c.Name, err)
+			return stopped(fmt.Errorf("verify: case %s: %w", c.Name, err))
 		}
 		rep.Rows = append(rep.Rows, rows...)
 		if progress != nil {
@@ -181,7 +195,7 @@ func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total
 	}
 	rows, err := corollary3(ctx, seed)
 	if err != nil {
-		return nil, err
+		return stopped(err)
 	}
 	rep.Rows = append(rep.Rows, rows...)
 	done := len(rep.Cases) + 1
@@ -194,7 +208,7 @@ func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total
 		}
 	})
 	if err != nil {
-		return nil, err
+		return stopped(err)
 	}
 	rep.Rows = append(rep.Rows, rows...)
 	if progress != nil {
@@ -614,6 +628,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "# smd verify report (%s, seed %d)\n\n%s, wall time %s. Verdict rule: |simulated − predicted| ≤ z·SE + bound, z = %.2f per value (package claim: false alarm 10⁻⁵ per check; Bonferroni along a path) "+
 		"(bounds: docs/verify.md). `printed` is the paper's formula as printed, judged by the same rule.\n\n",
 		mode, r.Seed, r.Version, r.Wall.Round(time.Millisecond), claim.Z)
+	if r.Partial != "" {
+		fmt.Fprintf(&b, "**Partial run: %s.** Only the checks done are listed.\n\n", r.Partial)
+	}
 	fmt.Fprintf(&b, "**%d checks, %d failed (corrected formulas).**\n\n", len(r.Rows), r.Failed())
 	b.WriteString("| result | eq | case | step | predicted (corrected) | printed | simulated ± SE | bound | verdict | printed verdict |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Rows {

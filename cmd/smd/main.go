@@ -172,6 +172,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	return 0
 }
 
+// interruptedBy returns the signal that cancelled ctx (an *interrupted, whose
+// message is "interrupted by SIGINT"), or nil.
+func interruptedBy(ctx context.Context) error {
+	var in *interrupted
+	if ctx.Err() != nil && errors.As(context.Cause(ctx), &in) {
+		return in
+	}
+	return nil
+}
+
 // isTerminal reports whether w is a character device (a terminal).
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

@@ -55,8 +55,8 @@ func TestSimulateEndToEnd(t *testing.T) {
 		t.Errorf("run.json: %+v", info)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("out dir holds %d entries, want series.csv and run.json only", len(entries))
+	if len(entries) != 3 {
+		t.Errorf("out dir holds %d entries, want series.csv, run.json and outdir's manifest only", len(entries))
 	}
 }
 

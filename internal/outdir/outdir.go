@@ -395,3 +395,18 @@ func WriteAtomic(path string, write func(w io.Writer) error) error {
 	}
 	return fmt.Errorf("write %s: cannot find a free temporary name in %s", path, dir)
 }
+
+// Probe checks that folder dir takes a file: it creates .smd-probe-OWNER-RAND
+// and removes it at once.
+func Probe(dir string) error {
+	name := filepath.Join(dir, ".smd-probe-"+owner+"-"+randToken())
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, unwrapPath(err))
+	}
+	f.Close()
+	if err := os.Remove(name); err != nil {
+		return fmt.Errorf("cannot remove the probe file %s: %w", name, unwrapPath(err))
+	}
+	return nil
+}
