@@ -44,8 +44,9 @@ const (
 )
 
 // WriteOutputs writes series.csv, layers.csv, run.json and the Figure 3
-// panels (PNG and SVG) of res into dir, which must exist. Each file is
-// written atomically.
+// panels (PNG and SVG) of res into dir, which must exist (smd train passes
+// the temporary folder of its output set, package internal/outdir). Each
+// file is written atomically.
 func WriteOutputs(dir string, res *Result, meta Meta) error {
 	if err := experiment.WriteAtomic(filepath.Join(dir, SeriesFile), func(w io.Writer) error { return writeSeries(w, res) }); err != nil {
 		return err
@@ -118,12 +119,14 @@ func writeRun(w io.Writer, res *Result, meta Meta) error {
 		FinalMeanAU   jsonFloat `json:"final_epoch_mean_au"`
 		FinalTheory   jsonFloat `json:"final_au_theory"`
 		Warnings      []string  `json:"warnings"`
+		Partial       bool      `json:"partial"`
+		Reason        string    `json:"partial_reason,omitempty"`
 	}{
 		Meta: meta, Config: res.Config, Seed: res.Config.Seed, Trials: res.Config.Trials, Backend: res.Backend,
 		Layers: res.Layers, StepsPerEpoch: res.StepsPerEpoch, TotalSteps: res.StepsPerEpoch * res.Config.Epochs,
 		WallSeconds: res.Wall.Seconds(), StepSeconds: res.StepSeconds,
 		FinalTestAcc: jsonFloat(last.TestAcc), FinalMeanAU: jsonFloat(last.MeanAU), FinalTheory: jsonFloat(last.AUTheory),
-		Warnings: res.Warnings,
+		Warnings: res.Warnings, Partial: res.Partial != "", Reason: res.Partial,
 	}
 	if out.Warnings == nil {
 		out.Warnings = []string{}

@@ -98,6 +98,11 @@ type Result struct {
 	StepSeconds float64
 	Backend     string
 	Warnings    []string
+	// Partial, when set, says why the run stopped early and what the
+	// result holds (e.g. "interrupted by SIGINT in trial 2 of 3: the 1
+	// finished trials"): the finished trials, all epochs, or, when no
+	// trial finished, the first trial's finished epochs.
+	Partial string
 }
 
 // trialLog is what one trial records.
@@ -110,6 +115,9 @@ type trialLog struct {
 
 // Run trains cfg.Trials networks on train, evaluating on test after every
 // epoch, and returns the trial-averaged measurements. cfg must be valid.
+// When ctx is cancelled (Ctrl-C) it returns, with ctx's error, the result
+// of the finished trials (or of the first trial's finished epochs), Partial
+// set, or nil when no epoch finished.
 func Run(ctx context.Context, cfg Config, trainSet, testSet Dataset, opt Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -153,12 +161,15 @@ func Run(ctx context.Context, cfg Config, trainSet, testSet Dataset, opt Options
 	for trial := range cfg.Trials {
 		d, err := runTrial(ctx, cfg, net, sched, trainSet, testSet, trial, total, opt, &logs[trial])
 		stepTime += d
+		if err != nil && ctx.Err() != nil {
+			return partial(ctx, res, logs, trial, sched, start), err
+		}
 		if err != nil {
 			return nil, err
 		}
 	}
 	res.StepSeconds = stepTime.Seconds() / float64(cfg.Trials*cfg.Epochs*spe)
-	aggregate(res, logs, sched)
+	aggregate(res, logs, sched, cfg.Epochs)
 	for _, m := range cfg.Milestones {
 		if m >= cfg.Epochs {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("milestone epoch %d is not reached in %d epochs", m, cfg.Epochs))
@@ -327,7 +338,32 @@ func meanSDSE(xs []float64) (mean, sd, se float64) {
 	return mean, sd, sd / math.Sqrt(float64(len(xs)))
 }
 
-func aggregate(res *Result, logs []trialLog, sched Schedule) {
+// partial is the result of a run interrupted in trial at (0-based): the
+// trials before it, or trial 0's finished epochs; nil if there are none.
+func partial(ctx context.Context, res *Result, logs []trialLog, at int, sched Schedule, start time.Time) *Result {
+	where := fmt.Sprintf("%v in trial %d of %d, epoch %d of %d", context.Cause(ctx), at+1, len(logs), len(logs[at].trainLoss)+1, res.Config.Epochs)
+	if at > 0 {
+		aggregate(res, logs[:at], sched, res.Config.Epochs)
+		res.Partial = fmt.Sprintf("%s: the %d finished trials", where, at)
+	} else {
+		l := &logs[0]
+		epochs := len(l.trainLoss)
+		if epochs == 0 {
+			return nil
+		}
+		n := 0
+		for n < len(l.measuredSteps) && l.measuredSteps[n] < epochs*res.StepsPerEpoch {
+			n++
+		}
+		l.au, l.norm, l.measuredSteps, l.etaSI = l.au[:n], l.norm[:n], l.measuredSteps[:n], l.etaSI[:n]
+		aggregate(res, logs[:1], sched, epochs)
+		res.Partial = fmt.Sprintf("%s: the first trial's %d finished epochs", where, epochs)
+	}
+	res.Wall = time.Since(start)
+	return res
+}
+
+func aggregate(res *Result, logs []trialLog, sched Schedule, epochs int) {
 	cfg := res.Config
 	nl := len(res.Layers)
 	col := func(f func(l *trialLog) float64) []float64 {
@@ -351,7 +387,7 @@ func aggregate(res *Result, logs []trialLog, sched Schedule) {
 		row.MeanNorm, _, row.MeanNormSE = meanSDSE(col(func(l *trialLog) float64 { return layerMean(l.norm[m]) }))
 		res.Measures = append(res.Measures, row)
 	}
-	for e := range cfg.Epochs {
+	for e := range epochs {
 		last := (e+1)*res.StepsPerEpoch - 1
 		hp := hyperAt(cfg, sched.Eta(last))
 		row := EpochRow{Epoch: e + 1, Step: last + 1, Eta: sched.Eta(last), AUTheory: AUTheory(hp.EtaSI, hp.LambdaSI, cfg.Momentum)}

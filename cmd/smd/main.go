@@ -156,10 +156,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	if err := kctx.Run(g); err != nil {
 		var in *interrupted
 		if errors.As(context.Cause(ctx), &in) && ctx.Err() != nil {
-			if errors.Is(err, context.Canceled) && err.Error() == context.Canceled.Error() {
-				err = in // the bare "context canceled" says less
+			msg := err.Error()
+			if m, ok := strings.CutSuffix(msg, context.Canceled.Error()); ok {
+				msg = m + in.Error() // "context canceled" says less
 			}
-			fmt.Fprintf(stderr, "smd: %v\n", err)
+			fmt.Fprintf(stderr, "smd: %s\n", msg)
 			return in.code()
 		}
 		fmt.Fprintf(stderr, "smd: %v\n", err)

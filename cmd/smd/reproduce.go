@@ -107,6 +107,7 @@ func (r *ReproduceCmd) Run(g *Globals) error {
 	var figs []*repro.Figure
 	runs := []repro.Run{}
 	var runErr error // an interrupt: the figures finished so far are written
+	files := 0
 	for _, t := range targets {
 		var total int64
 		if t.Work != nil {
@@ -129,24 +130,29 @@ func (r *ReproduceCmd) Run(g *Globals) error {
 		if rep != nil {
 			rep.Done()
 		}
+		n, err := repro.WriteFigure(g.Ctx, set.Dir(), f) // drawn at once: an interrupt then writes only the index
+		if err != nil && interruptedBy(g.Ctx) != nil {
+			runErr = err
+			break
+		}
+		if err != nil {
+			return err
+		}
+		files += n
 		figs = append(figs, f)
 		runs = append(runs, rr...)
 	}
 	partial := ""
 	if runErr != nil {
-		var done []string
-		for _, f := range figs {
-			done = append(done, f.Name)
+		done := "none"
+		if len(figs) > 0 {
+			var names []string
+			for _, f := range figs {
+				names = append(names, f.Name)
+			}
+			done = strings.Join(names, ", ")
 		}
-		partial = fmt.Sprintf("%v after %d of %d figures (finished: %s)", interruptedBy(g.Ctx), len(figs), len(targets), strings.Join(append(done, "none")[:max(1, len(done))], ", "))
-	}
-	files := 0
-	for _, f := range figs {
-		n, err := repro.WriteFigure(set.Dir(), f)
-		if err != nil {
-			return err
-		}
-		files += n
+		partial = fmt.Sprintf("%v after %d of %d figures (finished: %s)", interruptedBy(g.Ctx), len(figs), len(targets), done)
 	}
 	if err := set.WriteFile("index.html", func(w io.Writer) error {
 		if partial == "" {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -11,6 +13,8 @@ import (
 
 	"github.com/smdlab/smd"
 	"github.com/smdlab/smd/cmd/smd/internal/progress"
+	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/outdir"
 	"github.com/smdlab/smd/train"
 )
 
@@ -91,8 +95,8 @@ func (t *TrainCmd) Run(g *Globals) error {
 			return badInput(fmt.Errorf("--synthetic: %s holds CIFAR-10 files not marked synthetic; refusing to overwrite them", t.Data))
 		}
 	}
-	if st, err := os.Stat(t.Out); err == nil && !st.IsDir() {
-		return badInput(fmt.Errorf("--out: %s exists and is not a directory", t.Out))
+	if err := experiment.PrepareOutDir(t.Out); err != nil {
+		return badInput(err)
 	}
 	if t.Synthetic == 0 {
 		if err := checkData(cfg, t.Data); err != nil {
@@ -124,6 +128,11 @@ func (t *TrainCmd) Run(g *Globals) error {
 	if spe == 0 {
 		spe = trainSet.Len() / cfg.BatchSize
 	}
+	set, err := outdir.Create(t.Out) // the outputs appear together at the end (issue 12 class 6)
+	if err != nil {
+		return err
+	}
+	defer set.Discard()
 	started := time.Now()
 	rep := progress.New(g.Stderr, g.Log, g.Interactive, "train "+t.Preset, int64(cfg.Trials*cfg.Epochs*spe), 5*time.Second)
 	// A step of the paper's networks takes seconds to minutes on a CPU;
@@ -131,7 +140,7 @@ func (t *TrainCmd) Run(g *Globals) error {
 	defer rep.Watch(stallAfter)()
 	var ckpt *train.Checkpoints
 	if t.SaveCkpt > 0 {
-		ckpt = &train.Checkpoints{Dir: filepath.Join(t.Out, "checkpoints"), Every: t.SaveCkpt}
+		ckpt = &train.Checkpoints{Dir: set.Path("checkpoints"), Every: t.SaveCkpt}
 	}
 	res, err := train.Run(g.Ctx, cfg, trainSet, testSet, train.Options{
 		Checkpoints: ckpt,
@@ -140,6 +149,32 @@ func (t *TrainCmd) Run(g *Globals) error {
 			rep.Update(int64(p.Done))
 		},
 	})
+	meta := train.Meta{Version: smd.Version(), Preset: t.Preset, ConfigFile: t.Config, DataDir: t.Data, Synthetic: synthetic, Started: started.UTC()}
+	if in := interruptedBy(g.Ctx); err != nil && in != nil { // write the finished epochs and checkpoints
+		if res != nil {
+			err := train.WriteOutputs(set.Dir(), res, meta)
+			if err != nil {
+				return err
+			}
+		} else if _, serr := os.Stat(set.Path("checkpoints")); serr != nil {
+			return err // nothing finished: nothing written
+		} else if err := set.WriteFile(train.RunFile, func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(map[string]any{"meta": meta, "config": cfg, "partial": true, "partial_reason": fmt.Sprintf("%v before the first epoch finished: checkpoints only", in)})
+		}); err != nil {
+			return err
+		}
+		if err := set.Commit(); err != nil {
+			return err
+		}
+		reason := "before the first epoch finished"
+		if res != nil {
+			reason = res.Partial
+		}
+		g.Log.Warn("train interrupted: the finished epochs and checkpoints written", "out", t.Out, "reason", reason)
+		return err
+	}
 	if err != nil {
 		var de *train.DivergedError
 		if errors.As(err, &de) {
@@ -148,11 +183,10 @@ func (t *TrainCmd) Run(g *Globals) error {
 		return err
 	}
 	rep.Done()
-	if err := os.MkdirAll(t.Out, 0o755); err != nil {
+	if err := train.WriteOutputs(set.Dir(), res, meta); err != nil {
 		return err
 	}
-	meta := train.Meta{Version: smd.Version(), Preset: t.Preset, ConfigFile: t.Config, DataDir: t.Data, Synthetic: synthetic, Started: started.UTC()}
-	if err := train.WriteOutputs(t.Out, res, meta); err != nil {
+	if err := set.Commit(); err != nil {
 		return err
 	}
 	for _, w := range res.Warnings {
