@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/smdlab/smd/internal/crash"
 )
 
 // Lockstep is the ensemble driver shared by every sampling engine: it moves
@@ -52,10 +54,12 @@ func Lockstep(ctx context.Context, c *Config, finalUpdate bool, newWorker func()
 		}
 		var next atomic.Int64
 		var wg sync.WaitGroup
+		var crashed crash.Box // a worker's panic is re-raised here, in the caller's goroutine
 		for range workers {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				defer crashed.Catch()
 				advance := newWorker()
 				for {
 					i := int(next.Add(1) - 1)
@@ -67,6 +71,7 @@ func Lockstep(ctx context.Context, c *Config, finalUpdate bool, newWorker func()
 			}()
 		}
 		wg.Wait()
+		crashed.Rethrow()
 		if err := ctx.Err(); err != nil { // the block may be cut short
 			return res.partial(done, start), err
 		}

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/crash"
 )
 
 // Manifest is DIR/sweep.json: what collect needs to read a sweep folder
@@ -226,10 +227,12 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (Stats, error)
 		firstErr error
 		errOnce  sync.Once
 	)
+	crashed := crash.Box{OnPanic: cancel} // a worker's panic is re-raised in the caller's goroutine
 	for slot := range conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer crashed.Catch()
 			for {
 				k := int(next.Add(1)) - 1
 				if k >= len(todo) || ctx.Err() != nil {
@@ -238,13 +241,13 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (Stats, error)
 				p := todo[k]
 				err := runPoint(ctx, p, dir, per, func(d, t int64) {
 					mu.Lock()
+					defer mu.Unlock() // a panic in the progress callback must not leave mu locked
 					// The engine counts its own units; scale them to
 					// the point's trial-steps.
 					if t > 0 {
 						inflight[slot] = int64(float64(min(d, t)) / float64(t) * float64(p.Work()))
 					}
 					report()
-					mu.Unlock()
 				})
 				if err != nil {
 					errOnce.Do(func() {
@@ -253,14 +256,16 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (Stats, error)
 					})
 					return
 				}
-				mu.Lock()
-				inflight[slot] = 0
-				doneWork += p.Work()
-				done++
-				st.Ran++
-				st.Work += p.Work()
-				report()
-				mu.Unlock()
+				func() {
+					mu.Lock()
+					defer mu.Unlock()
+					inflight[slot] = 0
+					doneWork += p.Work()
+					done++
+					st.Ran++
+					st.Work += p.Work()
+					report()
+				}()
 				if opt.PointDone != nil {
 					opt.PointDone(p, false)
 				}
@@ -268,6 +273,7 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (Stats, error)
 		}()
 	}
 	wg.Wait()
+	crashed.Rethrow()
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = ctx.Err()
 	}

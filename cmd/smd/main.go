@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/smdlab/smd"
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/crash"
 )
 
 func main() {
@@ -121,7 +123,7 @@ func badInput(err error) error {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
 	defer func() { // a panic never reaches the user as a stack trace
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "smd: internal error (please report): %s\n", strings.ReplaceAll(fmt.Sprint(r), "\n", " "))
+			fmt.Fprintln(stderr, internalError(r, args))
 			code = 1
 		}
 	}()
@@ -171,6 +173,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		return 1
 	}
 	return 0
+}
+
+// internalError is the one line a panic r becomes: "smd: internal error:
+// VALUE, please report", and where its stack was saved (a file
+// smd-crash-*.txt in the temporary directory, with the version and the
+// arguments). A panic of a worker goroutine arrives as a *crash.Panic
+// (package internal/crash) carrying the worker's stack.
+func internalError(r any, args []string) string {
+	stack := debug.Stack()
+	if p, ok := r.(*crash.Panic); ok {
+		r, stack = p.Value, p.Stack
+	}
+	line := "smd: internal error: " + strings.Join(strings.Fields(fmt.Sprint(r)), " ") + ", please report"
+	f, err := os.CreateTemp("", "smd-crash-*.txt")
+	if err != nil {
+		return line + " (the stack could not be saved: " + err.Error() + ")"
+	}
+	fmt.Fprintf(f, "%s\nsmd %s\npanic: %v\n\n%s", smd.Version(), strings.Join(args, " "), r, stack)
+	if err := f.Close(); err != nil {
+		return line + " (the stack could not be saved: " + err.Error() + ")"
+	}
+	return line + " with the stack in " + f.Name()
 }
 
 // interruptedBy returns the signal that cancelled ctx (an *interrupted, whose

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -280,11 +281,7 @@ func (c *SweepPlotCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
-		path := filepath.Join(c.Dir, stem+"."+string(f))
-		if err := os.WriteFile(path+".tmp", b, 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(path+".tmp", path); err != nil {
+		if err := experiment.WriteAtomic(filepath.Join(c.Dir, stem+"."+string(f)), func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
 			return err
 		}
 	}
