@@ -43,7 +43,7 @@ grid: {eta: [0.1, 0.05]}
 `)
 	for _, c := range []struct {
 		name, trigger, frame string
-		args              []string
+		args                 []string
 	}{
 		{"command goroutine", `msg="simulate done"`, "cmd/smd.(*SimulateCmd).Run", []string{"simulate", "--steps", "100", "--trials", "4", "--out", filepath.Join(dir, "sim")}},
 		{"worker goroutine", `msg="sweep shard 0/1"`, "created by github.com/smdlab/smd/sweep.Run", []string{"sweep", "run", "--config", sweepCfg, "--out", filepath.Join(dir, "sweep"), "--workers", "2"}},
