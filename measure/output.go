@@ -15,11 +15,9 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/smdlab/smd/experiment"
+	smdplot "github.com/smdlab/smd/plot"
 )
 
 // Output file names (the contract of issue 9).
@@ -310,45 +308,10 @@ func (res *Result) panels() []*plot.Plot {
 	return []*plot.Plot{au, norm, eff, si}
 }
 
-func addLine(p *plot.Plot, xy plotter.XYs, c color.Color, dashed bool, name string) {
-	if len(xy) == 0 {
-		return
-	}
-	l, err := plotter.NewLine(xy)
-	if err != nil {
-		return
-	}
-	l.Color = c
-	if dashed {
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-	}
-	p.Add(l)
-	if name != "" {
-		p.Legend.Add(name, l)
-	}
-}
+var addLine = smdplot.AddLine
 
 func render(w io.Writer, panels []*plot.Plot, svg bool) error {
-	const width, height = 11 * vg.Inch, 7.5 * vg.Inch
-	var c vg.CanvasWriterTo
-	if svg {
-		c = vgsvg.New(width, height)
-	} else {
-		c = vgimg.PngCanvas{Canvas: vgimg.New(width, height)}
-	}
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	grid := [][]*plot.Plot{{panels[0], panels[1]}, {panels[2], panels[3]}}
-	canvases := plot.Align(grid, tiles, dc)
-	for i := range grid {
-		for j, p := range grid[i] {
-			p.Draw(canvases[i][j])
-		}
-	}
-	if _, err := c.WriteTo(w); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	return nil
+	return smdplot.WriteGrid(w, [][]*plot.Plot{{panels[0], panels[1]}, {panels[2], panels[3]}}, 11*vg.Inch, 7.5*vg.Inch, svg)
 }
 
 // decades labels the powers of ten of a log axis (1e-05, 0.001, 1, 100).

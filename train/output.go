@@ -3,7 +3,6 @@ package train
 import (
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
 	"image/color"
 	"io"
 	"math"
@@ -14,11 +13,9 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 
-	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/outdir"
+	smdplot "github.com/smdlab/smd/plot"
 )
 
 // Meta is what run.json records beside the resolved config.
@@ -48,19 +45,19 @@ const (
 // the temporary folder of its output set, package internal/outdir). Each
 // file is written atomically.
 func WriteOutputs(dir string, res *Result, meta Meta) error {
-	if err := experiment.WriteAtomic(filepath.Join(dir, SeriesFile), func(w io.Writer) error { return writeSeries(w, res) }); err != nil {
+	if err := outdir.WriteAtomic(filepath.Join(dir, SeriesFile), func(w io.Writer) error { return writeSeries(w, res) }); err != nil {
 		return err
 	}
-	if err := experiment.WriteAtomic(filepath.Join(dir, LayersFile), func(w io.Writer) error { return writeLayers(w, res) }); err != nil {
+	if err := outdir.WriteAtomic(filepath.Join(dir, LayersFile), func(w io.Writer) error { return writeLayers(w, res) }); err != nil {
 		return err
 	}
 	p := figure3(res, meta.Synthetic)
 	for _, f := range []string{PlotPNG, PlotSVG} {
-		if err := experiment.WriteAtomic(filepath.Join(dir, f), func(w io.Writer) error { return renderPanels(w, p, f == PlotSVG) }); err != nil {
+		if err := outdir.WriteAtomic(filepath.Join(dir, f), func(w io.Writer) error { return renderPanels(w, p, f == PlotSVG) }); err != nil {
 			return err
 		}
 	}
-	return experiment.WriteAtomic(filepath.Join(dir, RunFile), func(w io.Writer) error { return writeRun(w, res, meta) })
+	return outdir.WriteAtomic(filepath.Join(dir, RunFile), func(w io.Writer) error { return writeRun(w, res, meta) })
 }
 
 func ff(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
@@ -136,6 +133,22 @@ func writeRun(w io.Writer, res *Result, meta Meta) error {
 	return enc.Encode(out)
 }
 
+// WriteCheckpointsOnly writes the run.json of a run interrupted before its
+// first epoch finished into dir, beside its checkpoints: meta, the config
+// and "partial": true with reason.
+func WriteCheckpointsOnly(dir string, cfg Config, meta Meta, reason string) error {
+	return outdir.WriteAtomic(filepath.Join(dir, RunFile), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Meta
+			Config  Config `json:"config"`
+			Partial bool   `json:"partial"`
+			Reason  string `json:"partial_reason"`
+		}{meta, cfg, true, reason})
+	})
+}
+
 // figure3 draws the paper's Figure 3 panels for one run: training loss and
 // test accuracy per epoch, mean angular update per measured step with the
 // √(2λη/(1+μ)) line, and the mean weight norm, all against epochs.
@@ -166,20 +179,7 @@ func figure3(res *Result, synthetic bool) []*plot.Plot {
 		p.Add(plotter.NewGrid())
 		return p
 	}
-	line := func(p *plot.Plot, xy plotter.XYs, c color.Color, dashed bool, name string) {
-		l, err := plotter.NewLine(xy)
-		if err != nil {
-			return // NaN-only series: nothing to draw
-		}
-		l.Color = c
-		if dashed {
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		}
-		p.Add(l)
-		if name != "" {
-			p.Legend.Add(name, l)
-		}
-	}
+	line := smdplot.AddLine
 	blue, red := color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 214, G: 39, B: 40, A: 255}
 	loss := panel("(a) train loss", "loss")
 	line(loss, epochs(func(r EpochRow) float64 { return r.TrainLoss }), blue, false, "")
@@ -200,24 +200,5 @@ func figure3(res *Result, synthetic bool) []*plot.Plot {
 
 // renderPanels lays out four panels on a 2×2 grid as PNG or SVG.
 func renderPanels(w io.Writer, panels []*plot.Plot, svg bool) error {
-	const width, height = 10 * vg.Inch, 7 * vg.Inch
-	var c vg.CanvasWriterTo
-	if svg {
-		c = vgsvg.New(width, height)
-	} else {
-		c = vgimg.PngCanvas{Canvas: vgimg.New(width, height)}
-	}
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	grid := [][]*plot.Plot{{panels[0], panels[1]}, {panels[2], panels[3]}}
-	canvases := plot.Align(grid, tiles, dc)
-	for i := range grid {
-		for j, p := range grid[i] {
-			p.Draw(canvases[i][j])
-		}
-	}
-	if _, err := c.WriteTo(w); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	return nil
+	return smdplot.WriteGrid(w, [][]*plot.Plot{{panels[0], panels[1]}, {panels[2], panels[3]}}, 10*vg.Inch, 7*vg.Inch, svg)
 }

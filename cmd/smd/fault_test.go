@@ -8,7 +8,6 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -27,12 +26,7 @@ import (
 // process was still running when killed.
 func killSmd(t *testing.T, parent string, delay time.Duration, args ...string) bool {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), "SMD_AS_MAIN=1", "GOMAXPROCS=1")
+	cmd := smdCommand(t, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -64,12 +58,7 @@ func killSmd(t *testing.T, parent string, delay time.Duration, args ...string) b
 // smdBinary runs the test binary as smd on one core to its end.
 func smdBinary(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), "SMD_AS_MAIN=1", "GOMAXPROCS=1")
+	cmd := smdCommand(t, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	cmd.Run()
@@ -80,14 +69,11 @@ func smdBinary(t *testing.T, args ...string) (int, string) {
 // files its manifest lists (plus keep), no temporary, each complete.
 func checkSet(t *testing.T, out string, keep []string, check func(names []string)) {
 	t.Helper()
-	ents, err := os.ReadDir(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	all, _ := filepath.Glob(filepath.Join(out, "*")) // sorted; * matches dot files too
 	var names []string
-	for _, e := range ents {
-		if e.Name() != outdir.Manifest && !slices.Contains(keep, e.Name()) {
-			names = append(names, e.Name())
+	for _, p := range all {
+		if n := filepath.Base(p); n != outdir.Manifest && !slices.Contains(keep, n) {
+			names = append(names, n)
 		}
 	}
 	manifest, err := os.ReadFile(filepath.Join(out, outdir.Manifest))

@@ -144,12 +144,7 @@ func (s *syncBuffer) String() string {
 // exit code, stderr and the time from the signal to the exit.
 func signalSmd(t *testing.T, sig syscall.Signal, ready func(stderr string) bool, args ...string) (int, string, time.Duration) {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), "SMD_AS_MAIN=1", "GOMAXPROCS=1")
+	cmd := smdCommand(t, args...)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -171,13 +166,26 @@ func signalSmd(t *testing.T, sig syscall.Signal, ready func(stderr string) bool,
 	}
 	sent := time.Now()
 	cmd.Process.Signal(sig)
-	err = <-done
+	err := <-done
 	took := time.Since(sent)
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		t.Fatal(err)
 	}
 	return cmd.ProcessState.ExitCode(), stderr.String(), took
+}
+
+// smdCommand is the test binary as smd (TestMain, SMD_AS_MAIN=1) on one
+// core.
+func smdCommand(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "SMD_AS_MAIN=1", "GOMAXPROCS=1")
+	return cmd
 }
 
 // after returns a ready function that holds d after its creation.
@@ -269,12 +277,7 @@ func TestReproduceInterrupt(t *testing.T) {
 // and the checkpoints saved so far, and exits 130. Before, it wrote nothing
 // and exited 1.
 func TestTrainInterrupt(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "tiny.yaml")
-	if err := os.WriteFile(cfg, []byte("batch_size: 8\nmeasure_every: 1\ntest_samples: 16\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "out")
+	dir, cfg, data, out := tinyTrain(t, "batch_size: 8\nmeasure_every: 1\ntest_samples: 16\n")
 	// Ready when the checkpoint of step 4 exists: two epochs of 2 steps done.
 	epoch2Done := func(string) bool {
 		m, _ := filepath.Glob(filepath.Join(dir, ".smd-tmp-*-out", "checkpoints", "trial-0", "step-0000004.safetensors"))

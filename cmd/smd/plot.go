@@ -86,7 +86,7 @@ func (p *PlotCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	if err := experiment.WriteAtomic(out, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+	if err := writeAtomic(out, b); err != nil {
 		return err
 	}
 	g.Log.Info("plot done", "out", out, "runs", len(runs), "panels", len(panels))
@@ -100,4 +100,10 @@ func plotErr(err error) error {
 		return badInput(errors.New(strings.TrimPrefix(err.Error(), runplot.ErrInput.Error()+": ")))
 	}
 	return err
+}
+
+// writeAtomic writes b as the file path, atomically (experiment.WriteAtomic):
+// an image that lives beside other files, not in an output set of its own.
+func writeAtomic(path string, b []byte) error {
+	return experiment.WriteAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }

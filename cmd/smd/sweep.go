@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -281,7 +280,7 @@ func (c *SweepPlotCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
-		if err := experiment.WriteAtomic(filepath.Join(c.Dir, stem+"."+string(f)), func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		if err := writeAtomic(filepath.Join(c.Dir, stem+"."+string(f)), b); err != nil {
 			return err
 		}
 	}

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -158,11 +156,7 @@ func (t *TrainCmd) Run(g *Globals) error {
 			}
 		} else if _, serr := os.Stat(set.Path("checkpoints")); serr != nil {
 			return err // nothing finished: nothing written
-		} else if err := set.WriteFile(train.RunFile, func(w io.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(map[string]any{"meta": meta, "config": cfg, "partial": true, "partial_reason": fmt.Sprintf("%v before the first epoch finished: checkpoints only", in)})
-		}); err != nil {
+		} else if err := train.WriteCheckpointsOnly(set.Dir(), cfg, meta, fmt.Sprintf("%v before the first epoch finished: checkpoints only", in)); err != nil {
 			return err
 		}
 		if err := set.Commit(); err != nil {
@@ -225,26 +219,18 @@ func checkData(cfg train.Config, dir string) error {
 
 func loadData(cfg train.Config, dir string) (trainSet, testSet train.Dataset, err error) {
 	if cfg.Dataset == train.DataFashionMNIST {
-		tr, err := train.LoadFashionMNIST(dir, true)
-		if err != nil {
-			return nil, nil, err
-		}
-		te, err := train.LoadFashionMNIST(dir, false)
+		tr, te, err := train.LoadSplits(train.LoadFashionMNIST, dir)
 		if err != nil {
 			return nil, nil, err
 		}
 		return tr, te, nil
 	}
 	if cfg.Dataset == train.DataCIFAR10 {
-		tr, err := train.LoadCIFAR(dir, true)
+		tr, te, err := train.LoadSplits(train.LoadCIFAR, dir)
 		if err != nil {
 			return nil, nil, err
 		}
 		tr.Augment = cfg.Augment
-		te, err := train.LoadCIFAR(dir, false)
-		if err != nil {
-			return nil, nil, err
-		}
 		return tr, te, nil
 	}
 	tr, err := train.LoadFolder(filepath.Join(dir, "train"), cfg.ImageSize)

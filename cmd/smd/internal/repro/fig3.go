@@ -103,11 +103,7 @@ func buildFig3(ctx context.Context, o Options, progress func(int64)) (*Figure, [
 		if err != nil {
 			return nil, nil, err
 		}
-		trainSet, err := train.LoadFashionMNIST(dir, true)
-		if err != nil {
-			return nil, nil, err
-		}
-		testSet, err := train.LoadFashionMNIST(dir, false)
+		trainSet, testSet, err := train.LoadSplits(train.LoadFashionMNIST, dir)
 		if err != nil {
 			return nil, nil, err
 		}
