@@ -79,7 +79,29 @@ var (
 	zigRatio [zigLayers]float64     // zigX[i+1]/zigX[i]
 	zigF     [zigLayers + 1]float64 // e^{−zigX[i]²/2}, the density at the edges
 	zigFast  [2 * zigLayers]zigEntry
+	zigSq    [zigLayers]zigSqueeze
 )
+
+// zigSqueeze holds the straight-line bounds of layer i's wedge, |x| in
+// [lo, hi] = [zigX[i+1], zigX[i]], on which f(x) = e^{−x²/2} is convex
+// (lo ≥ 1) or concave (hi ≤ 1): there the chord c through the edges and
+// the tangents t_lo, t_hi at them bracket f,
+//
+//	convex:  max(t_lo, t_hi) ≤ f ≤ c,   concave: c ≤ f ≤ min(t_lo, t_hi),
+//
+// with c(x) = f(lo) + k(x − lo), t_e(x) = f(e)(1 − e(x − e)). A wedge
+// point decided by the bounds with a relative margin squeezeMargin gets
+// the same answer as the exact test, which then runs only between them
+// (and in the one layer where f's inflexion point x = 1 lies).
+type zigSqueeze struct {
+	lo, hi, flo, fhi, k float64
+	curv                int8 // +1 convex, −1 concave, 0 neither
+}
+
+// squeezeMargin is far above the bounds' and pmath.Exp's rounding errors
+// (a few ulp, ~1e-15 relative) and far below what costs speed: a point
+// within it of a bound is decided by the exact test.
+const squeezeMargin = 1e-9
 
 // zigEntry is the fast path's look-up for one (sign, layer) pair, indexed
 // by the low 9 bits of a 64-bit output (bits 0–7 the layer i, bit 8 the
@@ -104,6 +126,17 @@ func init() {
 	}
 	for i, x := range zigX {
 		zigF[i] = pmath.Exp(-0.5 * x * x)
+	}
+	for i := 1; i < zigLayers; i++ {
+		lo, hi := zigX[i+1], zigX[i]
+		q := zigSqueeze{lo: lo, hi: hi, flo: zigF[i+1], fhi: zigF[i], k: (zigF[i] - zigF[i+1]) / (hi - lo)}
+		switch {
+		case lo >= 1:
+			q.curv = 1
+		case hi <= 1:
+			q.curv = -1
+		}
+		zigSq[i] = q
 	}
 	for j := range zigFast {
 		i := j & 0xff
@@ -203,10 +236,43 @@ func (r *Rand) normSlow(i uint64, u float64) (float64, bool) {
 	// lies below the density f(x) = e^{−x²/2}: one exp, the edges' values
 	// from the table zigF.
 	x := u * zigX[i]
-	if zigF[i+1]+r.Float64()*(zigF[i]-zigF[i+1]) < pmath.Exp(-0.5*x*x) {
+	y := zigF[i+1] + r.Float64()*(zigF[i]-zigF[i+1])
+	if acc, sure := zigSq[i].decide(math.Abs(x), y); sure {
+		if acc {
+			return x, true
+		}
+		return 0, false
+	}
+	if y < pmath.Exp(-0.5*x*x) {
 		return x, true
 	}
 	return 0, false
+}
+
+// decide reports whether the wedge point (ax, y) lies below f(ax), when
+// the straight-line bounds of zigSqueeze settle it (sure); otherwise the
+// exact test must.
+func (q *zigSqueeze) decide(ax, y float64) (accept, sure bool) {
+	c := q.flo + q.k*(ax-q.lo)
+	t := q.fhi * (1 - q.hi*(ax-q.hi))
+	tl := q.flo * (1 - q.lo*(ax-q.lo))
+	switch q.curv {
+	case 1: // max(t, tl) ≤ f ≤ c
+		if y >= c*(1+squeezeMargin) {
+			return false, true
+		}
+		if y < max(t, tl)*(1-squeezeMargin) {
+			return true, true
+		}
+	case -1: // c ≤ f ≤ min(t, tl)
+		if y < c*(1-squeezeMargin) {
+			return true, true
+		}
+		if y >= min(t, tl)*(1+squeezeMargin) {
+			return false, true
+		}
+	}
+	return false, false
 }
 
 // ChiSquare returns a χ² deviate with k degrees of freedom (k ≥ 0, real):
