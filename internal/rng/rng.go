@@ -44,16 +44,8 @@ func splitmix(x uint64) uint64 {
 
 // Uint64 returns a uniformly distributed 64-bit value.
 func (r *Rand) Uint64() uint64 {
-	s0, s1, s2, s3 := r.s0, r.s1, r.s2, r.s3
-	out := bits.RotateLeft64(s0+s3, 23) + s0
-	t := s1 << 17
-	s2 ^= s0
-	s3 ^= s1
-	s1 ^= s2
-	s0 ^= s3
-	s2 ^= t
-	s3 = bits.RotateLeft64(s3, 45)
-	r.s0, r.s1, r.s2, r.s3 = s0, s1, s2, s3
+	st, out := r.Stream().Next()
+	r.SetStream(st)
 	return out
 }
 
@@ -162,9 +154,8 @@ func zigSplit(u uint64) (uint64, float64) {
 func (r *Rand) Norm() float64 {
 	for {
 		u := r.Uint64()
-		z := &zigFast[u&0x1ff]
-		if m := u >> 12; m < z.t {
-			return float64(int64(m)) * z.xs
+		if v, ok := ZigFast(u); ok {
+			return v
 		}
 		if v, ok := r.normSlow(zigSplit(u)); ok {
 			return v
@@ -178,42 +169,69 @@ func (r *Rand) Norm() float64 {
 // 52-bit magnitude (bits 12–63), so the fast path (≈ 98.9 % of draws) is a
 // table load, an integer compare and a multiply. A rejected candidate goes
 // to the slow path (wedge or tail test, then a fresh Norm if that rejects
-// too), so every slot holds an exact, independent N(0, 1) draw.
+// too), so every slot holds an exact, independent N(0, 1) draw. Engines
+// that fuse the draws into their own loops use the same steps: Stream,
+// Next, ZigFast, NormRejected.
 func (r *Rand) FillNorm(dst []float64) {
-	s0, s1, s2, s3 := r.s0, r.s1, r.s2, r.s3
-	tab := &zigFast
-	k := 0
-	for {
+	st := r.Stream()
+	for k := range dst {
 		var u uint64
-		for ; k < len(dst); k++ {
-			u = bits.RotateLeft64(s0+s3, 23) + s0
-			t := s1 << 17
-			s2 ^= s0
-			s3 ^= s1
-			s1 ^= s2
-			s0 ^= s3
-			s2 ^= t
-			s3 = bits.RotateLeft64(s3, 45)
-			z := &tab[u&0x1ff]
-			m := u >> 12
-			if m >= z.t {
-				break
-			}
-			dst[k] = float64(int64(m)) * z.xs
-		}
-		if k == len(dst) {
-			break
-		}
-		r.s0, r.s1, r.s2, r.s3 = s0, s1, s2, s3
-		v, ok := r.normSlow(zigSplit(u))
+		st, u = st.Next()
+		v, ok := ZigFast(u)
 		if !ok {
-			v = r.Norm()
+			r.SetStream(st)
+			v = r.NormRejected(u)
+			st = r.Stream()
 		}
 		dst[k] = v
-		k++
-		s0, s1, s2, s3 = r.s0, r.s1, r.s2, r.s3
 	}
-	r.s0, r.s1, r.s2, r.s3 = s0, s1, s2, s3
+	r.SetStream(st)
+}
+
+// Stream is a generator's state as a value, for a hot loop that keeps it
+// in registers: st := r.Stream(); st, u = st.Next() …; r.SetStream(st)
+// before anything else draws from r.
+type Stream struct {
+	s0, s1, s2, s3 uint64
+}
+
+// Stream returns r's state.
+func (r *Rand) Stream() Stream { return Stream{r.s0, r.s1, r.s2, r.s3} }
+
+// SetStream sets r's state to s.
+func (r *Rand) SetStream(s Stream) { r.s0, r.s1, r.s2, r.s3 = s.s0, s.s1, s.s2, s.s3 }
+
+// Next returns the state after one step and the step's output (the same
+// as Rand.Uint64).
+func (s Stream) Next() (Stream, uint64) {
+	out := bits.RotateLeft64(s.s0+s.s3, 23) + s.s0
+	t := s.s1 << 17
+	s.s2 ^= s.s0
+	s.s3 ^= s.s1
+	s.s1 ^= s.s2
+	s.s0 ^= s.s3
+	s.s2 ^= t
+	s.s3 = bits.RotateLeft64(s.s3, 45)
+	return s, out
+}
+
+// ZigFast is the ziggurat's fast path for the output u: the normal deviate
+// and true, or false when u is rejected and NormRejected must finish it.
+func ZigFast(u uint64) (float64, bool) {
+	z := &zigFast[u&0x1ff]
+	m := u >> 12
+	return float64(int64(m)) * z.xs, m < z.t
+}
+
+// NormRejected returns the deviate for an output u that ZigFast rejected,
+// r holding the state after u: the slow path's wedge or tail test, then a
+// fresh Norm if that rejects too.
+func (r *Rand) NormRejected(u uint64) float64 {
+	v, ok := r.normSlow(zigSplit(u))
+	if !ok {
+		v = r.Norm()
+	}
+	return v
 }
 
 // normSlow handles the rare rejections of the ziggurat: the base layer's
