@@ -44,8 +44,10 @@ func BenchmarkStepDiagNRQ(b *testing.B) {
 	e.prepare()
 	b.ReportAllocs()
 	b.ResetTimer()
+	t.rnd.FillNorm(sc.z)
+	sA, sN := sums(t.x, e.a, e.sw, sc.z)
 	for b.Loop() {
-		e.stepDiagNRQ(t, sc, nil)
+		sA, sN, _ = e.stepDiagNRQ(t, sc.z, sA, sN, nil, true)
 	}
 	b.ReportMetric(float64(p)*float64(b.N)/b.Elapsed().Seconds(), "coord-updates/s")
 }

@@ -171,7 +171,7 @@ func (r *Rand) Norm() float64 {
 // to the slow path (wedge or tail test, then a fresh Norm if that rejects
 // too), so every slot holds an exact, independent N(0, 1) draw. Engines
 // that fuse the draws into their own loops use the same steps: Stream,
-// Next, ZigFast, NormRejected.
+// Stream.Next, ZigFast and Rand.Rejected.
 func (r *Rand) FillNorm(dst []float64) {
 	st := r.Stream()
 	for k := range dst {
@@ -179,9 +179,7 @@ func (r *Rand) FillNorm(dst []float64) {
 		st, u = st.Next()
 		v, ok := ZigFast(u)
 		if !ok {
-			r.SetStream(st)
-			v = r.NormRejected(u)
-			st = r.Stream()
+			st, v = r.Rejected(st, u)
 		}
 		dst[k] = v
 	}
@@ -223,15 +221,17 @@ func ZigFast(u uint64) (float64, bool) {
 	return float64(int64(m)) * z.xs, m < z.t
 }
 
-// NormRejected returns the deviate for an output u that ZigFast rejected,
-// r holding the state after u: the slow path's wedge or tail test, then a
-// fresh Norm if that rejects too.
-func (r *Rand) NormRejected(u uint64) float64 {
+// Rejected returns the deviate for an output u that ZigFast rejected, s
+// being r's state after u held by the caller, and the state after it: the
+// slow path's wedge or tail test, then a fresh Norm if that rejects too.
+// r ends in the returned state.
+func (r *Rand) Rejected(s Stream, u uint64) (Stream, float64) {
+	r.SetStream(s)
 	v, ok := r.normSlow(zigSplit(u))
 	if !ok {
 		v = r.Norm()
 	}
-	return v
+	return r.Stream(), v
 }
 
 // normSlow handles the rare rejections of the ziggurat: the base layer's
