@@ -477,41 +477,13 @@ func (e *stepper) stepDiagNRQMomentum(t *trial, sc *scratch, r *Sample) bool {
 //
 //	tan Δ = η‖b − (b·X̃)X̃‖ / (‖X‖ − η·b·X̃).
 func (e *stepper) stepGeneric(t *trial, sc *scratch, r *Sample) bool {
-	m := e.m
-	x, xt, g, w := t.x, sc.xt, sc.v, sc.w
-	b := t.b // nil without momentum: then z (free once C·ε is in w) holds the update
+	x, xt, g := t.x, sc.xt, sc.v
+	b := t.b // nil without momentum: then z (free once g is formed) holds the update
 	if b == nil {
 		b = sc.z
 	}
 	norm := math.Sqrt(t.n2)
-	inv := 1 / norm
-	for i, xi := range x {
-		xt[i] = xi * inv
-	}
-	t.rnd.FillNorm(sc.z)
-	m.MulNoise(w, sc.z)
-	var loss float64
-	if m.Kind == nrq.NRQ {
-		m.MulA(g, xt)
-		loss = dot(xt, g) / 2
-		for i := range g {
-			g[i] += w[i]
-		}
-		c := dot(xt, g)
-		for i := range g {
-			g[i] = (g[i] - c*xt[i]) * inv
-		}
-	} else {
-		m.MulA(g, x)
-		loss = dot(x, g) / 2
-		for i := range g {
-			g[i] += w[i]
-		}
-	}
-	var f float64
-	if r != nil {
-		f = m.Alignment(x)
-	}
+	loss, f := e.gradient(t, sc, r != nil) // g in sc.v, X̃ in sc.xt
 	lambda, mu, eta := t.lambda, e.mu, t.eta
 	par := 0.0
 	for i := range b {
