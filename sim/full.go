@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/smdlab/smd/internal/ensemble"
 	"github.com/smdlab/smd/internal/rng"
 	"github.com/smdlab/smd/nrq"
 )
@@ -98,10 +99,10 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 			trials[i].zk = k // empty: the first step fills it
 		}
 	}
-	res, err := Lockstep(ctx, c, true,
-		func() func(i, n0, n1 int, out *Sample) {
+	res, err := lockstep(ctx, c, true,
+		func() func(i, n0, n1 int, out *ensemble.Sample) {
 			sc := newScratch(p)
-			return func(i, n0, n1 int, out *Sample) { eng.advance(&trials[i], sc, i, n0, n1, out) }
+			return func(i, n0, n1 int, out *ensemble.Sample) { eng.advance(&trials[i], sc, i, n0, n1, out) }
 		},
 		func(i int) error { return trials[i].dead })
 	if res == nil {
@@ -168,18 +169,18 @@ func (e *stepper) prepare() {
 }
 
 // advance runs trial t (index i) over steps [n0, n1), recording at n0.
-func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *Sample) {
+func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *ensemble.Sample) {
 	if t.dead != nil {
 		return
 	}
 	for n := n0; n < n1; n++ {
-		if Interrupted(e.ctx, n-n0) {
+		if ensemble.Interrupted(e.ctx, n-n0) {
 			return
 		}
 		if scale, changed := t.sched.Advance(n); changed {
 			t.apply(scale)
 		}
-		var r *Sample
+		var r *ensemble.Sample
 		if n == n0 {
 			r = out
 			if e.observe != nil {
@@ -253,7 +254,7 @@ func alive(n2 float64) bool {
 // are computed only when r is non-nil. math.FMA is not used: in the
 // portable (GOAMD64=v1) build each call carries a CPU check and a fallback
 // call that make the compiler spill the loop's registers (measured slower).
-func (e *stepper) stepDiagNRQ(t *trial, sc *scratch, r *Sample) bool {
+func (e *stepper) stepDiagNRQ(t *trial, sc *scratch, r *ensemble.Sample) bool {
 	x := t.x
 	p := len(x)
 	a, s := e.a[:p], e.s[:p]
@@ -412,7 +413,7 @@ func updateIso(x, a, z []float64, alpha, beta, es float64) float64 {
 // buffer's parts along and across X̃ are μq + λ‖X‖ and μ(b − qX̃) + g, so
 //
 //	tan Δ = η‖μ(b − qX̃) + g‖ / (‖X‖ − η(μq + λ‖X‖)).
-func (e *stepper) stepDiagNRQMomentum(t *trial, sc *scratch, r *Sample) bool {
+func (e *stepper) stepDiagNRQMomentum(t *trial, sc *scratch, r *ensemble.Sample) bool {
 	x, z, b := t.x, sc.z, t.b
 	a, s := e.a[:len(x)], e.s[:len(x)]
 	z, b = z[:len(x)], b[:len(x)]
@@ -464,7 +465,7 @@ func (e *stepper) stepDiagNRQMomentum(t *trial, sc *scratch, r *Sample) bool {
 // cancellation:
 //
 //	tan Δ = η‖b − (b·X̃)X̃‖ / (‖X‖ − η·b·X̃).
-func (e *stepper) stepGeneric(t *trial, sc *scratch, r *Sample) bool {
+func (e *stepper) stepGeneric(t *trial, sc *scratch, r *ensemble.Sample) bool {
 	m := e.m
 	x, xt, g, w := t.x, sc.xt, sc.v, sc.w
 	b := t.b // nil without momentum: then z (free once C·ε is in w) holds the update
