@@ -156,10 +156,7 @@ func simulateCLI(t *testing.T, args ...string) ([]byte, string) {
 	if code != 0 {
 		t.Fatalf("smd simulate %v: exit %d: %s", args, code, stderr)
 	}
-	csv, err := os.ReadFile(filepath.Join(out, "series.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	csv := readFile(t, filepath.Join(out, "series.csv"))
 	return csv, summaryRe.FindString(stderr)
 }
 
@@ -170,9 +167,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(artifactDir(t), name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, path, png)
 	t.Logf("screenshot: %s (look at it when you change the page)", path)
 }
 
@@ -197,9 +192,7 @@ func TestExploreBrowser(t *testing.T) {
 	sum := waitRuns(t, ctx, 1)
 	pageCSV, pageYAML := link(t, ctx, "export-csv"), link(t, ctx, "download-config")
 	cfg := filepath.Join(t.TempDir(), "explore.yaml")
-	if err := os.WriteFile(cfg, pageYAML, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, cfg, pageYAML)
 	cliCSV, cliSum := simulateCLI(t, "--config", cfg)
 	if !bytes.Equal(pageCSV, cliCSV) {
 		t.Errorf("the page's series.csv (%d bytes) differs from smd simulate's (%d bytes) for its own config:\n%s", len(pageCSV), len(cliCSV), firstDiff(pageCSV, cliCSV))
@@ -243,9 +236,7 @@ func TestExploreBrowser(t *testing.T) {
 	if !bytes.Contains(y2, []byte("\nlambda: 0.004\n")) {
 		t.Errorf("config after changing λ:\n%s", y2)
 	}
-	if err := os.WriteFile(cfg, y2, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, cfg, y2)
 	cliCSV2, cliSum2 := simulateCLI(t, "--config", cfg)
 	if csv2 := link(t, ctx, "export-csv"); !bytes.Equal(csv2, cliCSV2) || sum2 != cliSum2 || sum2 == sum {
 		t.Errorf("after changing λ: summary %q (before %q), smd simulate %q; csv equal: %v", sum2, sum, cliSum2, bytes.Equal(csv2, cliCSV2))
@@ -372,9 +363,7 @@ func TestExploreRunEqualsSimulate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(t.TempDir(), "explore.yaml")
-	if err := os.WriteFile(cfg, y, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, cfg, y)
 	csv, sum := simulateCLI(t, "--config", cfg)
 	if !bytes.Equal(out.CSV, csv) || out.Summary != sum || out.Method != "reduced" {
 		t.Errorf("explore.Run: method %s, summary %q, csv equal %v; smd simulate: summary %q", out.Method, out.Summary, bytes.Equal(out.CSV, csv), sum)

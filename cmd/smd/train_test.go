@@ -39,13 +39,9 @@ func TestTrainBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	badKey := filepath.Join(t.TempDir(), "bad.yaml")
-	if err := os.WriteFile(badKey, []byte("eta: 0.1\nlearning_rate: 3\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, badKey, "eta: 0.1\nlearning_rate: 3\n")
 	badEta := filepath.Join(t.TempDir(), "eta.yaml")
-	if err := os.WriteFile(badEta, []byte("eta: -1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, badEta, "eta: -1\n")
 	for _, c := range []struct {
 		name string
 		args []string
@@ -93,9 +89,7 @@ func TestTrainBadInput(t *testing.T) {
 func TestTrainEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "tiny.yaml")
-	if err := os.WriteFile(cfg, []byte("batch_size: 8\nmeasure_every: 2\ntest_samples: 16\nmilestones: [1]\nrescale: true\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, cfg, "batch_size: 8\nmeasure_every: 2\ntest_samples: 16\nmilestones: [1]\nrescale: true\n")
 	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "out")
 	code, _, stderr := runSmd(t, "train", "--preset", "cifar10-small", "--config", cfg, "--synthetic", "16",
 		"--data", data, "--out", out, "--epochs", "2", "--steps-per-epoch", "3", "--trials", "2")
