@@ -160,6 +160,16 @@ func simulateCLI(t *testing.T, args ...string) ([]byte, string) {
 	return csv, summaryRe.FindString(stderr)
 }
 
+// setInput types value into the page's input name and fires its change
+// event, as a user leaving the field does.
+func setInput(name, value string) []chromedp.Action[chromedp.Void] {
+	sel := `input[name="` + name + `"]`
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.SetValue(chromedp.CSS(sel), value),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('` + sel + `').dispatchEvent(new Event("change", {bubbles: true}))`),
+	}
+}
+
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
@@ -217,10 +227,7 @@ func TestExploreBrowser(t *testing.T) {
 
 	// 2. Change a control (λ): it reruns, the URL holds it, and the rerun
 	// equals the CLI on the new config.
-	if err := chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.CSS(`input[name="lambda"]`), "0.004"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="lambda"]').dispatchEvent(new Event("change", {bubbles: true}))`),
-	); err != nil {
+	if err := chromedp.Do(ctx, setInput("lambda", "0.004")...); err != nil {
 		t.Fatal(err)
 	}
 	sum2 := waitRuns(t, ctx, 2)
@@ -251,10 +258,7 @@ func TestExploreBrowser(t *testing.T) {
 	// going back reruns to the same numbers.
 	setLambda := func(v string) {
 		t.Helper()
-		if err := chromedp.Do(ctx,
-			chromedp.SetValue(chromedp.CSS(`input[name="lambda"]`), v),
-			chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="lambda"]').dispatchEvent(new Event("change", {bubbles: true}))`),
-		); err != nil {
+		if err := chromedp.Do(ctx, setInput("lambda", v)...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -274,11 +278,7 @@ func TestExploreBrowser(t *testing.T) {
 
 	// 3. Pin it, change the seed: the URL holds both views; opening it
 	// restores the controls, the pinned run and the same numbers.
-	if err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS("#pin")),
-		chromedp.SetValue(chromedp.CSS(`input[name="seed"]`), "7"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="seed"]').dispatchEvent(new Event("change", {bubbles: true}))`),
-	); err != nil {
+	if err := chromedp.Do(ctx, append([]chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#pin"))}, setInput("seed", "7")...)...); err != nil {
 		t.Fatal(err)
 	}
 	sum3 := waitRuns(t, ctx, 4)
