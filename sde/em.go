@@ -100,20 +100,13 @@ func (e EM) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 		t.sch = newSchedule(c)
 		emInit(m, c.Init, t)
 	}
-	res, err := lockstep(ctx, c,
+	return lockstep(ctx, c, start, sub, p,
 		func() func(i, n0, n1 int, out *ensemble.Sample) {
 			buf := make([]float64, 4*p)
 			sc := &emScratch{z: buf[:p], v: buf[p : 2*p], xt: buf[2*p : 3*p], w: buf[3*p:]}
 			return func(i, n0, n1 int, out *ensemble.Sample) { sh.advance(&trials[i], i, n0, n1, out, sc) }
 		},
 		func(i int) error { return trials[i].dead })
-	if res == nil {
-		return nil, err
-	}
-	res.TrialSteps *= int64(sub)
-	res.CoordinateUpdates = res.TrialSteps * int64(p)
-	res.Wall = time.Since(start)
-	return res, err
 }
 
 // emInit draws X₀ with the law of the discrete engines' initialisation.

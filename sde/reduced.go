@@ -129,17 +129,11 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 			}
 		}
 	}
-	res, err := lockstep(ctx, c,
+	return lockstep(ctx, c, start, sub, 0,
 		func() func(i, n0, n1 int, out *ensemble.Sample) {
 			return func(i, n0, n1 int, out *ensemble.Sample) { advance(&trials[i], n0, n1, out) }
 		},
 		func(i int) error { return trials[i].dead })
-	if res == nil {
-		return nil, err
-	}
-	res.TrialSteps *= int64(sub)
-	res.Wall = time.Since(start)
-	return res, err
 }
 
 // normSqReason says how M = ‖X‖² left (0, MaxFloat64].

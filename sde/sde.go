@@ -1,12 +1,10 @@
 package sde
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
 
-	"github.com/smdlab/smd/internal/ensemble"
 	"github.com/smdlab/smd/internal/pmath"
 	"github.com/smdlab/smd/nrq"
 	"github.com/smdlab/smd/sim"
@@ -140,12 +138,3 @@ func isRecord(c *sim.Config, n int) bool { return n%c.RecordEvery == 0 }
 
 // lastRecord returns the last recorded step.
 func lastRecord(c *sim.Config) int { return c.Steps - c.Steps%c.RecordEvery }
-
-// lockstep runs c's trials through the shared driver, as sim's engines do
-// (ensemble.Lockstep); the last recorded step only records.
-func lockstep(ctx context.Context, c *sim.Config, newWorker func() func(i, n0, n1 int, out *ensemble.Sample), failed func(i int) error) (*sim.Result, error) {
-	spec := ensemble.Spec[sim.Row]{Trials: c.Trials, Workers: c.Workers, Record: c.RecordSteps(),
-		Params: c.ParamsAt, OnRecord: c.OnRecord, Progress: c.Progress}
-	res, err := ensemble.Lockstep(ctx, spec, newWorker, failed)
-	return (*sim.Result)(res), err
-}

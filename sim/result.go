@@ -1,12 +1,9 @@
 package sim
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"time"
-
-	"github.com/smdlab/smd/internal/ensemble"
 )
 
 // Row is one recorded step: means over trials and their standard errors
@@ -58,15 +55,6 @@ type Result struct {
 	CoordinateUpdates int64
 	Wall              time.Duration
 	Warnings          []string
-}
-
-// lockstep runs c's trials through the shared driver ensemble.Lockstep
-// (docs/design.md, "Ensembles"); sde's engines build the same Spec.
-func lockstep(ctx context.Context, c *Config, finalUpdate bool, newWorker func() func(i, n0, n1 int, out *ensemble.Sample), failed func(i int) error) (*Result, error) {
-	spec := ensemble.Spec[Row]{Trials: c.Trials, Workers: c.Workers, Record: c.RecordSteps(), FinalUpdate: finalUpdate,
-		Params: c.ParamsAt, OnRecord: c.OnRecord, Progress: c.Progress}
-	res, err := ensemble.Lockstep(ctx, spec, newWorker, failed)
-	return (*Result)(res), err
 }
 
 // DivergenceError reports a trial whose state became NaN/Inf or collapsed
