@@ -34,10 +34,12 @@ seeds: [1, 2]
 `
 
 // A point's series.csv is byte-identical to `smd simulate` on the point's
-// config; run.json records the same resolved config.
+// config; run.json records the same resolved config. (Plumbing, not
+// physics: 30 trials of 4000 steps.)
 func TestSweepPointIsSimulate(t *testing.T) {
 	dir := t.TempDir()
-	cfg := writeFile(t, filepath.Join(dir, "s.yaml"), strings.Replace(sweepContract, "trials: 100", "trials: 30", 1))
+	small := strings.NewReplacer("trials: 100", "trials: 30", "steps: 20000", "steps: 4000").Replace(sweepContract)
+	cfg := writeFile(t, filepath.Join(dir, "s.yaml"), small)
 	out := filepath.Join(dir, "out")
 	if code, _, stderr := runCLI(t, "sweep", "run", "--config", cfg, "--out", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -51,7 +53,7 @@ func TestSweepPointIsSimulate(t *testing.T) {
 		t.Fatalf("point 5 is %v", p.Params)
 	}
 	one := writeFile(t, filepath.Join(dir, "one.yaml"), `{spectrum: [1, 2], multiplicity: [1, 99], sigma: 1, eta: 0.05, lambda: 0.001,
-       init: {std: 0.84}, steps: 20000, trials: 30, method: reduced, seed: 2}`)
+       init: {std: 0.84}, steps: 4000, trials: 30, method: reduced, seed: 2}`)
 	simOut := filepath.Join(dir, "sim")
 	if code, _, stderr := runCLI(t, "simulate", "--config", one, "--out", simOut, "--workers", "1"); code != 0 {
 		t.Fatalf("simulate exit %d: %s", code, stderr)
@@ -214,7 +216,10 @@ func TestSweepSlurm(t *testing.T) {
 // resumes: it runs only the points not yet written.
 func TestSweepInterrupt(t *testing.T) {
 	dir := t.TempDir()
-	cfg := writeFile(t, filepath.Join(dir, "s.yaml"), strings.Replace(sweepContract, "trials: 100", "trials: 400", 1))
+	// The contract's points take ≈ 0.1 s each on one worker: the interrupt,
+	// sent within 20 ms of the first point's run.json, lands with six or
+	// seven points to go.
+	cfg := writeFile(t, filepath.Join(dir, "s.yaml"), sweepContract)
 	out := filepath.Join(dir, "out")
 	exe, err := os.Executable()
 	if err != nil {
