@@ -32,7 +32,7 @@ var _ sim.Engine = EM{}
 
 // emShared is what all trials share.
 type emShared struct {
-	ctx     context.Context // stops a block early when done (sim.Interrupted)
+	ctx     context.Context // stops a block early when done (ensemble.Interrupted)
 	m       *nrq.Model
 	a, s    []float64   // diagonal A and noise std, or nil
 	target  []int       // diagonal A: target coordinates

@@ -144,7 +144,7 @@ func initTrial(m *nrq.Model, in Init, t *trial, sc *scratch) {
 
 // stepper holds what is shared by all trials.
 type stepper struct {
-	ctx    context.Context // stops a block early when done (Interrupted)
+	ctx    context.Context // stops a block early when done (ensemble.Interrupted)
 	m      *nrq.Model
 	mu, xi float64
 	a, s   []float64 // diagonal A and noise std (fast path), else nil

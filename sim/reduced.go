@@ -83,7 +83,7 @@ type redTrial struct {
 
 // redStepper holds what all trials share.
 type redStepper struct {
-	ctx    context.Context // stops a block early when done (Interrupted)
+	ctx    context.Context // stops a block early when done (ensemble.Interrupted)
 	kind   nrq.Kind
 	mu, xi float64
 	a, s   []float64  // per block: eigenvalue, noise std
