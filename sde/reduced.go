@@ -115,10 +115,13 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 					th = t.th + drift*dt + d*sq*t.rnd.Norm()
 				}
 				// Reflect at the ends: the group of θ ↦ −θ, θ ↦ π − θ has
-				// period π.
-				th = math.Mod(math.Abs(th), math.Pi)
-				if th > math.Pi/2 {
-					th = math.Pi - th
+				// period π. Inside (0, π/2] the reflection is the identity
+				// (math.Mod, slow, is skipped; the bits are the same).
+				if !(th > 0 && th <= math.Pi/2) {
+					th = math.Mod(math.Abs(th), math.Pi)
+					if th > math.Pi/2 {
+						th = math.Pi - th
+					}
 				}
 				if math.IsNaN(th) {
 					t.dead = &sim.DivergenceError{Step: n, Trial: t.idx, Reason: "θ became NaN"}
