@@ -270,18 +270,26 @@ func (c *Config) Theory(steps []int) (*Overlay, error) {
 		return nil, err
 	}
 	o := &Overlay{Steps: steps}
+	// The limits depend on (η, λ) alone, which change only at schedule
+	// events: each distinct pair's quadratures run once.
+	type limit struct{ risk, loss float64 }
+	limits := map[[2]float64]limit{}
 	for _, n := range steps {
 		pn := tp
 		ph := s.At(float64(n))
 		pn.Eta, pn.Lambda = ph.Eta, ph.Lambda
-		r, err := pn.StationaryRisk()
-		if err != nil {
-			return nil, err
+		lim, ok := limits[[2]float64{pn.Eta, pn.Lambda}]
+		if !ok {
+			var err error
+			if lim.risk, err = pn.StationaryRisk(); err != nil {
+				return nil, err
+			}
+			if lim.loss, err = pn.StationaryLoss(); err != nil {
+				return nil, err
+			}
+			limits[[2]float64{pn.Eta, pn.Lambda}] = lim
 		}
-		l, err := pn.StationaryLoss()
-		if err != nil {
-			return nil, err
-		}
+		r, l := lim.risk, lim.loss
 		t := float64(n)
 		o.NormPath = append(o.NormPath, path.Norm(t))
 		o.AUPath = append(o.AUPath, path.AU(t))

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/internal/safetensors"
 	"github.com/smdlab/smd/internal/stattest"
 	"github.com/smdlab/smd/theory"
@@ -378,7 +379,8 @@ func (res *Result) summarize() {
 			au[i] = row.AU
 			sq += row.AU * row.AU
 		}
-		t.MeanAU, t.MeanAUSE = meanSE(au)
+		e := claim.Mean(au)
+		t.MeanAU, t.MeanAUSE = e.Mean, e.SE
 		t.RMSAU = math.Sqrt(sq / float64(len(rows)))
 		last := rows[len(rows)-1]
 		if !t.SI || last.hyp.WeightDecay == 0 {
@@ -416,26 +418,11 @@ func equilibrium(rows []Row, z float64) string {
 	if len(q) < 2 {
 		return ""
 	}
-	mq, se := meanSE(q)
+	e := claim.Mean(q)
+	mq, se := e.Mean, e.SE
 	r := math.Sqrt(mq)
 	if math.Abs(r-1) <= z*se/(2*r)+bias {
 		return "true"
 	}
 	return "false"
-}
-
-// meanSE returns the mean of x and its standard error (NaN for one value).
-func meanSE(x []float64) (mean, se float64) {
-	for _, v := range x {
-		mean += v
-	}
-	mean /= float64(len(x))
-	if len(x) < 2 {
-		return mean, math.NaN()
-	}
-	ss := 0.0
-	for _, v := range x {
-		ss += (v - mean) * (v - mean)
-	}
-	return mean, math.Sqrt(ss / float64(len(x)-1) / float64(len(x)))
 }

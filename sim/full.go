@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/smdlab/smd/internal/ensemble"
 	"github.com/smdlab/smd/internal/rng"
 	"github.com/smdlab/smd/nrq"
 )
@@ -80,10 +81,10 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 	}
 	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi, opt: c.optName(), b1: c.Beta1, b2: c.Beta2, eps: c.Eps, observe: c.Observe, ctx: ctx}
 	eng.prepare()
-	res, err := Lockstep(ctx, c, true,
-		func() func(i, n0, n1 int, out *Sample) {
+	res, err := lockstep(ctx, c, true,
+		func() func(i, n0, n1 int, out *ensemble.Sample) {
 			sc := newScratch(p)
-			return func(i, n0, n1 int, out *Sample) { eng.advance(&trials[i], sc, i, n0, n1, out) }
+			return func(i, n0, n1 int, out *ensemble.Sample) { eng.advance(&trials[i], sc, i, n0, n1, out) }
 		},
 		func(i int) error { return trials[i].dead })
 	if res == nil {
@@ -125,7 +126,7 @@ func initTrial(m *nrq.Model, in Init, t *trial, sc *scratch) {
 
 // stepper holds what is shared by all trials.
 type stepper struct {
-	ctx    context.Context // stops a block early when done (Interrupted)
+	ctx    context.Context // stops a block early when done (ensemble.Interrupted)
 	m      *nrq.Model
 	mu, xi float64
 	a, s   []float64 // diagonal A and noise std (fast path), else nil
@@ -160,7 +161,7 @@ func (e *stepper) prepare() {
 }
 
 // advance runs trial t (index i) over steps [n0, n1), recording at n0.
-func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *Sample) {
+func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *ensemble.Sample) {
 	if t.dead != nil {
 		return
 	}
@@ -169,13 +170,13 @@ func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *Sample)
 		return
 	}
 	for n := n0; n < n1; n++ {
-		if Interrupted(e.ctx, n-n0) {
+		if ensemble.Interrupted(e.ctx, n-n0) {
 			return
 		}
 		if scale, changed := t.sched.Advance(n); changed {
 			t.apply(scale)
 		}
-		var r *Sample
+		var r *ensemble.Sample
 		if n == n0 {
 			r = out
 			if e.observe != nil {
@@ -238,14 +239,14 @@ var fusePasses = true
 // as in separate passes, so the output is the same bit for bit
 // (TestFusedPassesAreExact); the noise stays in the worker's scratch, and
 // a block starts from fresh draws.
-func (e *stepper) advanceDiagNRQ(t *trial, sc *scratch, i, n0, n1 int, out *Sample) {
+func (e *stepper) advanceDiagNRQ(t *trial, sc *scratch, i, n0, n1 int, out *ensemble.Sample) {
 	x := t.x
 	p := len(x)
 	a, s, z := e.a[:p], e.sw[:p], sc.z[:p]
 	ready := false // z holds step n's noise and sA, sN its sums
 	var sA, sN float64
 	for n := n0; n < n1; n++ {
-		if Interrupted(e.ctx, n-n0) {
+		if ensemble.Interrupted(e.ctx, n-n0) {
 			return
 		}
 		if scale, changed := t.sched.Advance(n); changed {
@@ -254,7 +255,7 @@ func (e *stepper) advanceDiagNRQ(t *trial, sc *scratch, i, n0, n1 int, out *Samp
 				sA, sN = sums(x, a, s, z)
 			}
 		}
-		var r *Sample
+		var r *ensemble.Sample
 		if n == n0 {
 			r = out
 			if e.observe != nil {
@@ -299,7 +300,7 @@ func (e *stepper) advanceDiagNRQ(t *trial, sc *scratch, i, n0, n1 int, out *Samp
 // used: in the portable (GOAMD64=v1) build each call carries a CPU check
 // and a fallback call that make the compiler spill the loop's registers
 // (measured slower).
-func (e *stepper) stepDiagNRQ(t *trial, z []float64, sA, sN float64, r *Sample, next bool) (nA, nN float64, ok bool) {
+func (e *stepper) stepDiagNRQ(t *trial, z []float64, sA, sN float64, r *ensemble.Sample, next bool) (nA, nN float64, ok bool) {
 	x := t.x
 	norm := math.Sqrt(t.n2)
 	inv := 1 / norm
@@ -424,7 +425,7 @@ func sweep(x, a, s, z []float64, alpha, beta, ei float64, rnd *rng.Rand, next bo
 // buffer's parts along and across X̃ are μq + λ‖X‖ and μ(b − qX̃) + g, so
 //
 //	tan Δ = η‖μ(b − qX̃) + g‖ / (‖X‖ − η(μq + λ‖X‖)).
-func (e *stepper) stepDiagNRQMomentum(t *trial, sc *scratch, r *Sample) bool {
+func (e *stepper) stepDiagNRQMomentum(t *trial, sc *scratch, r *ensemble.Sample) bool {
 	x, z, b := t.x, sc.z, t.b
 	a, s := e.a[:len(x)], e.s[:len(x)]
 	z, b = z[:len(x)], b[:len(x)]
@@ -476,7 +477,7 @@ func (e *stepper) stepDiagNRQMomentum(t *trial, sc *scratch, r *Sample) bool {
 // cancellation:
 //
 //	tan Δ = η‖b − (b·X̃)X̃‖ / (‖X‖ − η·b·X̃).
-func (e *stepper) stepGeneric(t *trial, sc *scratch, r *Sample) bool {
+func (e *stepper) stepGeneric(t *trial, sc *scratch, r *ensemble.Sample) bool {
 	x, xt, g := t.x, sc.xt, sc.v
 	b := t.b // nil without momentum: then z (free once g is formed) holds the update
 	if b == nil {

@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -71,14 +72,8 @@ func (sw *Sweep) Prepare(dir string) error {
 // balanced in trial-steps.
 func (sw *Sweep) Shard(i, n int) []*Point {
 	pts := slices.Clone(sw.Points)
-	slices.SortFunc(pts, func(a, b *Point) int {
-		if a.Work() != b.Work() {
-			if a.Work() > b.Work() {
-				return -1
-			}
-			return 1
-		}
-		return cmpString(a.ID, b.ID)
+	slices.SortFunc(pts, func(a, b *Point) int { // the most work first, then by ID
+		return cmp.Or(cmp.Compare(b.Work(), a.Work()), cmp.Compare(a.ID, b.ID))
 	})
 	load := make([]int64, n)
 	var out []*Point
@@ -94,18 +89,8 @@ func (sw *Sweep) Shard(i, n int) []*Point {
 			out = append(out, p)
 		}
 	}
-	slices.SortFunc(out, func(a, b *Point) int { return cmpString(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b *Point) int { return cmp.Compare(a.ID, b.ID) })
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // PointDir is DIR/points/ID.

@@ -22,6 +22,15 @@ type Dataset interface {
 	Fill(x []float32, labels []int32, idx []int, rng *rand.Rand) error
 }
 
+// checkFill checks Fill's buffers: per floats and one label for each of
+// the images idx.
+func checkFill(x []float32, labels []int32, idx []int, per int) error {
+	if len(x) != len(idx)*per || len(labels) != len(idx) {
+		return fmt.Errorf("train: Fill: %d floats/%d labels for %d images", len(x), len(labels), len(idx))
+	}
+	return nil
+}
+
 // ErrMissingData reports a dataset file or folder that is not there; the
 // error's text names it.
 var ErrMissingData = errors.New("dataset file not found")
@@ -141,8 +150,8 @@ func (c *CIFAR) Pixel(i, ch, row, col int) uint8 {
 // statistics.
 func (c *CIFAR) Fill(x []float32, labels []int32, idx []int, rng *rand.Rand) error {
 	const per = 3 * cifarPixels
-	if len(x) != len(idx)*per || len(labels) != len(idx) {
-		return fmt.Errorf("train: Fill: %d floats/%d labels for %d images", len(x), len(labels), len(idx))
+	if err := checkFill(x, labels, idx, per); err != nil {
+		return err
 	}
 	for k, i := range idx {
 		labels[k] = int32(c.labels[i])

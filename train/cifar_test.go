@@ -37,17 +37,7 @@ func TestCIFARReader(t *testing.T) {
 	dir := t.TempDir()
 	const n = 3
 	writeCIFARFiles(t, dir, n)
-	if err := CheckCIFAR(dir); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := LoadCIFAR(dir, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	te, err := LoadCIFAR(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, te := loadSplits(t, dir, CheckCIFAR, LoadCIFAR)
 	if tr.Len() != 5*n || te.Len() != n {
 		t.Fatalf("Len: train %d test %d, want %d %d", tr.Len(), te.Len(), 5*n, n)
 	}

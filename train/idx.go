@@ -233,8 +233,8 @@ func (m *MNIST) Subset(n int) *MNIST {
 // augmentation: rng is ignored.
 func (m *MNIST) Fill(x []float32, labels []int32, idx []int, _ *rand.Rand) error {
 	const per = mnistSide * mnistSide
-	if len(x) != len(idx)*per || len(labels) != len(idx) {
-		return fmt.Errorf("train: Fill: %d floats/%d labels for %d images", len(x), len(labels), len(idx))
+	if err := checkFill(x, labels, idx, per); err != nil {
+		return err
 	}
 	for k, i := range idx {
 		labels[k] = int32(m.labels[i])

@@ -75,17 +75,7 @@ func TestIDXReader(t *testing.T) {
 	for _, gzipped := range []bool{false, true} {
 		dir := t.TempDir()
 		writeMNISTFiles(t, dir, 7, 3, gzipped)
-		if err := CheckFashionMNIST(dir); err != nil {
-			t.Fatal(err)
-		}
-		tr, err := LoadFashionMNIST(dir, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		te, err := LoadFashionMNIST(dir, false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tr, te := loadSplits(t, dir, CheckFashionMNIST, LoadFashionMNIST)
 		if tr.Len() != 7 || te.Len() != 3 || tr.Classes() != 10 {
 			t.Fatalf("gzip %v: Len %d, %d; Classes %d", gzipped, tr.Len(), te.Len(), tr.Classes())
 		}
@@ -225,15 +215,7 @@ func skipWithoutFashionMNIST(t *testing.T) {
 // 6 000 and 1 000 per class (the dataset is balanced), and pixel statistics
 // equal to the normalization constants to their 4 printed digits.
 func TestFashionMNISTReal(t *testing.T) {
-	skipWithoutFashionMNIST(t)
-	tr, err := LoadFashionMNIST(FashionMNISTDebianDir, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	te, err := LoadFashionMNIST(FashionMNISTDebianDir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, te := fashionMNIST(t)
 	if tr.Len() != 60000 || te.Len() != 10000 {
 		t.Fatalf("Len: %d, %d; want 60000, 10000", tr.Len(), te.Len())
 	}

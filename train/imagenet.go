@@ -88,8 +88,8 @@ func (f *Folder) Dims() (h, w, c int) { return f.Size, f.Size, 3 }
 // Fill decodes, crops, resizes and normalizes images idx, in parallel.
 func (f *Folder) Fill(x []float32, labels []int32, idx []int, rng *rand.Rand) error {
 	per := f.Size * f.Size * 3
-	if len(x) != len(idx)*per || len(labels) != len(idx) {
-		return fmt.Errorf("train: Fill: %d floats/%d labels for %d images", len(x), len(labels), len(idx))
+	if err := checkFill(x, labels, idx, per); err != nil {
+		return err
 	}
 	// Draw the augmentation in order so results do not depend on scheduling.
 	type aug struct {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/smdlab/smd/claim"
 )
 
 // ErrDiverged is wrapped by a DivergedError.
@@ -316,25 +317,9 @@ func evaluate(net *Net, set Dataset, cfg Config) (loss, acc float64, err error) 
 	return lossSum / float64(n), correct / float64(n), nil
 }
 
-// meanSD returns the mean of xs and their sample standard deviation (NaN
-// for fewer than two values).
-func meanSD(xs []float64) (mean, sd float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, math.NaN()
-	}
-	for _, x := range xs {
-		sd += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(sd / float64(len(xs)-1))
-}
-
-// meanSDSE is meanSD with the standard error of the mean, sd/√n.
+// meanSDSE is claim.MeanSD with the standard error of the mean, sd/√n.
 func meanSDSE(xs []float64) (mean, sd, se float64) {
-	mean, sd = meanSD(xs)
+	mean, sd = claim.MeanSD(xs)
 	return mean, sd, sd / math.Sqrt(float64(len(xs)))
 }
 
@@ -379,9 +364,9 @@ func aggregate(res *Result, logs []trialLog, sched Schedule, epochs int) {
 		hp := hyperAt(cfg, sched.Eta(step))
 		row.AUTheory = AUTheory(hp.EtaSI, hp.LambdaSI, cfg.Momentum)
 		for k := range nl {
-			row.AU[k], _ = meanSD(col(func(l *trialLog) float64 { return l.au[m][k] }))
-			row.Norm[k], _ = meanSD(col(func(l *trialLog) float64 { return l.norm[m][k] }))
-			row.EffLR[k], _ = meanSD(col(func(l *trialLog) float64 { return row.EtaSI / (l.norm[m][k] * l.norm[m][k]) }))
+			row.AU[k], _ = claim.MeanSD(col(func(l *trialLog) float64 { return l.au[m][k] }))
+			row.Norm[k], _ = claim.MeanSD(col(func(l *trialLog) float64 { return l.norm[m][k] }))
+			row.EffLR[k], _ = claim.MeanSD(col(func(l *trialLog) float64 { return row.EtaSI / (l.norm[m][k] * l.norm[m][k]) }))
 		}
 		row.MeanAU, row.MeanAUSD, row.MeanAUSE = meanSDSE(col(func(l *trialLog) float64 { return layerMean(l.au[m]) }))
 		row.MeanNorm, _, row.MeanNormSE = meanSDSE(col(func(l *trialLog) float64 { return layerMean(l.norm[m]) }))
@@ -420,7 +405,7 @@ func aggregate(res *Result, logs []trialLog, sched Schedule, epochs int) {
 		row.MeanNorm, row.MeanNormSD, row.MeanNormSE = meanSDSE(col(func(l *trialLog) float64 {
 			return epochMean(l, func(m int) float64 { return layerMean(l.norm[m]) })
 		}))
-		row.MeanEffectLR, _ = meanSD(col(func(l *trialLog) float64 {
+		row.MeanEffectLR, _ = claim.MeanSD(col(func(l *trialLog) float64 {
 			return epochMean(l, func(m int) float64 {
 				s := 0.0
 				for _, nv := range l.norm[m] {

@@ -25,12 +25,8 @@ import (
 // waits (10⁹ trial-steps).
 func interruptConfig(t *testing.T, recordEvery string) string {
 	t.Helper()
-	cfg := filepath.Join(t.TempDir(), "long.yaml")
 	body := "spectrum: [1, 2]\nmultiplicity: [1, 3]\nsigma: 1\neta: 0.1\nlambda: 0.001\ninit: {std: 1}\nsteps: 250000000\ntrials: 4\nmethod: full\nrecord_every: " + recordEvery + "\n"
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return writeFile(t, filepath.Join(t.TempDir(), "long.yaml"), body)
 }
 
 // An interrupted simulate stops within a second — also inside one huge
@@ -108,7 +104,7 @@ func waitCatches(t *testing.T, pid int, sig syscall.Signal) {
 		return
 	}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		b, _ := os.ReadFile(status)
+		b := readFile(t, status)
 		for _, line := range strings.Split(string(b), "\n") {
 			if mask, ok := strings.CutPrefix(line, "SigCgt:"); ok {
 				if m, err := strconv.ParseUint(strings.TrimSpace(mask), 16, 64); err == nil && m&(1<<(sig-1)) != 0 {

@@ -38,7 +38,7 @@ func (w *panicWriter) Write(p []byte) (int, error) {
 func TestPanicIsOneLine(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("TMPDIR", dir) // where the stack file goes
-	sweepCfg := sweepFile(t, filepath.Join(dir, "s.yaml"), `base: {spectrum: [1, 2], sigma: 1, eta: 0.1, lambda: 0.001, init: {std: 1}, steps: 100, trials: 4}
+	sweepCfg := writeFile(t, filepath.Join(dir, "s.yaml"), `base: {spectrum: [1, 2], sigma: 1, eta: 0.1, lambda: 0.001, init: {std: 1}, steps: 100, trials: 4}
 grid: {eta: [0.1, 0.05]}
 `)
 	for _, c := range []struct {

@@ -37,13 +37,35 @@ func csvColumn(t *testing.T, dir, name string) []float64 {
 	}
 	var out []float64
 	for _, r := range recs[1:] {
-		v, err := strconv.ParseFloat(r[k], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := parseNum(t, r[k])
 		out = append(out, v)
 	}
 	return out
+}
+
+// loadRuns loads the runs in dirs as `smd plot` does.
+func loadRuns(t *testing.T, dirs ...string) []*runplot.Run {
+	t.Helper()
+	var runs []*runplot.Run
+	for _, d := range dirs {
+		r, err := runplot.Load(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, r)
+	}
+	return runs
+}
+
+// loadPanels loads the runs in dirs and lays out plot's panels (with the
+// theory curves if theory).
+func loadPanels(t *testing.T, theory bool, dirs ...string) []runplot.Panel {
+	t.Helper()
+	panels, err := runplot.Panels(loadRuns(t, dirs...), nil, theory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return panels
 }
 
 func equalFloats(a, b []float64) bool {
@@ -115,25 +137,15 @@ func TestPlotOneRun(t *testing.T) {
 	if code, _, stderr := runCLI(t, "plot", dir); code != 0 {
 		t.Fatalf("plot exit %d: %s", code, stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "plot.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readFile(t, filepath.Join(dir, "plot.png"))
 	if _, err := png.DecodeConfig(bytes.NewReader(b)); err != nil {
 		t.Errorf("plot.png: %v", err)
 	}
-	r, err := runplot.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	panels, err := runplot.Panels([]*runplot.Run{r}, nil, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	panels := loadPanels(t, true, dir)
 	checkPanels(t, []string{dir}, panels)
 	checkTheoryAU(t, dir, panels[2])
 	// --no-theory draws the data alone.
-	panels, _ = runplot.Panels([]*runplot.Run{r}, nil, false)
+	panels = loadPanels(t, false, dir)
 	for _, p := range panels {
 		for _, s := range p.Series {
 			if s.Theory {
@@ -160,14 +172,7 @@ func TestPlotThreeRuns(t *testing.T) {
 	if err != nil || !bytes.Contains(b, []byte("<svg")) {
 		t.Fatalf("%s: %v, %d bytes", out, err, len(b))
 	}
-	var runs []*runplot.Run
-	for _, d := range dirs {
-		r, err := runplot.Load(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		runs = append(runs, r)
-	}
+	runs := loadRuns(t, dirs...)
 	panels, err := runplot.Panels(runs, nil, true)
 	if err != nil {
 		t.Fatal(err)
@@ -198,11 +203,11 @@ func TestPlotBadInput(t *testing.T) {
 	os.Mkdir(empty, 0o755)
 	nojson := filepath.Join(tmp, "nojson")
 	os.Mkdir(nojson, 0o755)
-	b, _ := os.ReadFile(filepath.Join(good, "series.csv"))
-	os.WriteFile(filepath.Join(nojson, "series.csv"), b, 0o644)
+	b := readFile(t, filepath.Join(good, "series.csv"))
+	writeFile(t, filepath.Join(nojson, "series.csv"), b)
 	badcsv := filepath.Join(tmp, "badcsv")
 	os.Mkdir(badcsv, 0o755)
-	os.WriteFile(filepath.Join(badcsv, "series.csv"), []byte("step,risk,risk_se\n0,1,0\n1,x,0\n"), 0o644)
+	writeFile(t, filepath.Join(badcsv, "series.csv"), "step,risk,risk_se\n0,1,0\n1,x,0\n")
 	out := filepath.Join(tmp, "out.png")
 	for _, tc := range []struct {
 		args []string
@@ -238,19 +243,12 @@ func TestPlotTrainRun(t *testing.T) {
 	hdr := "epoch,step,eta,train_loss,train_loss_sd,train_loss_se,test_loss,test_loss_sd,test_loss_se,test_acc,test_acc_sd,test_acc_se,mean_au,mean_au_sd,mean_au_se,rms_au,rms_au_sd,rms_au_se,au_theory,mean_norm,mean_norm_sd,mean_norm_se,mean_eff_lr\n"
 	rows := "1,10,0.1,2.1,0.1,0.05,2.2,0.1,0.05,0.3,0.01,0.005,0.02,0.001,0.0005,0.021,0.001,0.0005,0.0141,3,0.1,0.05,0.011\n" +
 		"2,20,0.1,1.5,0.1,0.05,1.7,0.1,0.05,0.5,0.01,0.005,0.015,0.001,0.0005,0.016,0.001,0.0005,0.0141,2.5,0.1,0.05,0.016\n"
-	os.WriteFile(filepath.Join(dir, "series.csv"), []byte(hdr+rows), 0o644)
-	os.WriteFile(filepath.Join(dir, "run.json"), []byte(`{"config":{"lr":0.1,"weight_decay":0.001}}`), 0o644)
+	writeFile(t, filepath.Join(dir, "series.csv"), hdr+rows)
+	writeFile(t, filepath.Join(dir, "run.json"), `{"config":{"lr":0.1,"weight_decay":0.001}}`)
 	if code, _, stderr := runCLI(t, "plot", dir); code != 0 {
 		t.Fatalf("plot exit %d: %s", code, stderr)
 	}
-	r, err := runplot.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	panels, err := runplot.Panels([]*runplot.Run{r}, nil, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	panels := loadPanels(t, true, dir)
 	var cols []string
 	for _, p := range panels {
 		cols = append(cols, p.Column)

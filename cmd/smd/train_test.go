@@ -39,13 +39,9 @@ func TestTrainBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	badKey := filepath.Join(t.TempDir(), "bad.yaml")
-	if err := os.WriteFile(badKey, []byte("eta: 0.1\nlearning_rate: 3\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, badKey, "eta: 0.1\nlearning_rate: 3\n")
 	badEta := filepath.Join(t.TempDir(), "eta.yaml")
-	if err := os.WriteFile(badEta, []byte("eta: -1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, badEta, "eta: -1\n")
 	for _, c := range []struct {
 		name string
 		args []string
