@@ -68,7 +68,7 @@ func (c *Config) BuildModel() (*nrq.Model, error) {
 		case me.Part == nrq.PartNoise:
 			field = "sigma"
 		}
-		return nil, &FieldError{Field: field, Msg: me.Reason}
+		return nil, &FieldError{Line: lineOf(c.keyLines, field), Field: field, Msg: me.Reason}
 	}
 	if err != nil {
 		return nil, err
@@ -83,7 +83,7 @@ func (c *Config) readSym(field, name string) (*mat.SymDense, error) {
 		path = filepath.Join(c.Dir, path)
 	}
 	fail := func(format string, a ...any) error {
-		return &FieldError{Field: field, Msg: fmt.Sprintf("%s: ", path) + fmt.Sprintf(format, a...)}
+		return &FieldError{Line: lineOf(c.keyLines, field), Field: field, Msg: fmt.Sprintf("%s: ", path) + fmt.Sprintf(format, a...)}
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -178,3 +178,45 @@ func TestMemoryEstimate(t *testing.T) {
 		t.Error("an exabyte run was not refused")
 	}
 }
+
+// Class 9 of issue 12: every problem of a config at once, one line each
+// (file:line: field: reason), in file order; semantic errors carry the line
+// of their key (or of the enclosing key); an unclosed bracket is reported
+// on its own line (yaml.v3 prints the line before for parser errors).
+func TestAllErrorsAtOnce(t *testing.T) {
+	yml := "spectrum: [1, .nan]\nsigma: -1\neta: 0\nlambda: 0.001\ninit: {std: 1}\nsteps: 100.5\ntrials: 0\nfoo: 1\n" +
+		"schedule:\n  - {step: 10, lr_exp: -2}\n"
+	_, err := Parse([]byte(yml), "m.yaml", "")
+	want := []string{
+		"m.yaml:1: spectrum[1]: must be a finite number, got NaN",
+		"m.yaml:2: sigma: must be a finite number ≥ 0, got -1",
+		"m.yaml:3: eta: must be a finite number > 0, got 0",
+		"m.yaml:6: steps: want a whole number, got \"100.5\"",
+		"m.yaml:7: trials: must be ≥ 1, got 0",
+		"m.yaml:8: foo: unknown key in the config (known keys: a_file, beta1, beta2, diagonal, eps, eta, init, lambda, method, model, momentum, multiplicity, noise_file, noise_var, optimizer, record_every, schedule, seed, sigma, spectrum, steps, tail_xi, trials)",
+		"m.yaml:10: schedule[0].lr_exp: must be a finite number > 0, got -2",
+	}
+	if err == nil || err.Error() != strings.Join(want, "\n") {
+		t.Errorf("got\n%v\nwant\n%s", err, strings.Join(want, "\n"))
+	}
+	if !errors.Is(err, ErrConfig) {
+		t.Errorf("%v does not wrap ErrConfig", err)
+	}
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "spectrum[1]" {
+		t.Errorf("errors.As finds %v, want the first (spectrum[1])", fe)
+	}
+	for _, c := range []struct{ yml, want string }{
+		{"spectrum: [1, 2]\nsigma: 1\neta: [0.1\nlambda: 0\n", "u.yaml:3: YAML syntax error: did not find expected ',' or ']'"},
+		{"[1, 2\n", "u.yaml:1: YAML syntax error: did not find expected ',' or ']'"},
+		{"a: {b: 1\n", "u.yaml:1: YAML syntax error: did not find expected ',' or '}'"},
+		// a value holding a newline and a backtick stays on one line
+		{"0\n\n`", "u.yaml:1: want a mapping, got str \"0\\n`\""},
+		// a nested null is not also "init: required"
+		{"spectrum: [1, 2]\nsigma: 1\neta: 0.1\nlambda: 0\ninit:\n  std: null\nsteps: 10\n", "u.yaml:6: init.std: value is null: give a value, or leave the key out for its default"},
+	} {
+		if _, err := Parse([]byte(c.yml), "u.yaml", ""); err == nil || err.Error() != c.want {
+			t.Errorf("%q: got %v, want %s", c.yml, err, c.want)
+		}
+	}
+}

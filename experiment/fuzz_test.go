@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// FuzzParse: the config parser never panics; every error is one line and
-// bad input (wraps ErrConfig); an accepted config validates again and has
+// FuzzParse: the config parser never panics; every error is bad input
+// (wraps ErrConfig), made of *FieldErrors of one line each; an accepted config validates again and has
 // no fractional or null integer field left to chance. Seed corpus: every
 // YAML under testdata/ and cmd/smd/testdata/bad/. Run longer by hand with
 //
@@ -28,8 +28,17 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data, "fuzz.yaml", "testdata")
 		if err != nil {
-			if msg := err.Error(); strings.Contains(msg, "\n") {
-				t.Errorf("two-line error %q", msg)
+			fes := fieldErrors(err)
+			if len(fes) == 0 {
+				t.Errorf("error %v is not a *FieldError", err)
+			}
+			for _, fe := range fes {
+				if msg := fe.Error(); strings.Contains(msg, "\n") {
+					t.Errorf("two-line error %q", msg)
+				}
+			}
+			if n := strings.Count(err.Error(), "\n") + 1; n != len(fes) {
+				t.Errorf("%d errors in %d lines: %q", len(fes), n, err.Error())
 			}
 			if !errors.Is(err, ErrConfig) {
 				t.Errorf("error %v is not bad input (ErrConfig)", err)
