@@ -75,6 +75,8 @@ type Config struct {
 	// keyLines maps each key path of the parsed file to its line, for the
 	// errors found after Parse (BuildModel's matrix files).
 	keyLines map[string]int
+	// built caches the model BuildModel built (set by Parse).
+	built *modelCache
 
 	// recordDefaulted marks a RecordEvery that Parse defaulted (the YAML
 	// has no record_every): SetSteps recomputes it for the new steps.
@@ -299,7 +301,7 @@ func Parse(data []byte, name, dir string) (*Config, error) {
 			errs = append(errs, fe)
 		}
 	}
-	c.keyLines = k.lines
+	c.keyLines, c.built = k.lines, &modelCache{}
 	if err := joinErrors(errs); err != nil {
 		if fes, ok := err.(FieldErrors); ok {
 			sortByLine(fes)

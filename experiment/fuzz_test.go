@@ -1,7 +1,9 @@
 package experiment
 
 import (
+	"bytes"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,6 +52,47 @@ func FuzzParse(f *testing.F) {
 		}
 		if c.Trials < 1 || c.Steps < 0 || c.RecordEvery < 1 {
 			t.Errorf("accepted trials %d, steps %d, record_every %d", c.Trials, c.Steps, c.RecordEvery)
+		}
+	})
+}
+
+// FuzzParseSym: the matrix-file reader never panics and never reads past
+// its limits; what it accepts is a square symmetric matrix of finite
+// numbers. Seed corpus: the CSV files under testdata/ and
+// cmd/smd/testdata/bad/. Run longer by hand with
+//
+//	go test ./experiment -run '^$' -fuzz FuzzParseSym -fuzztime 5m
+func FuzzParseSym(f *testing.F) {
+	for _, pat := range []string{"testdata/*.csv", "../cmd/smd/testdata/bad/*.csv"} {
+		files, _ := filepath.Glob(pat)
+		for _, name := range files {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(b, 0)
+			f.Add(b, 4)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, p int) {
+		p = max(p, 0) % 64
+		a, err := parseSym(bytes.NewReader(data), p, int64(len(data)), 1<<20)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("two-line error %q", err)
+			}
+			return
+		}
+		n := a.SymmetricDim()
+		if n < 1 || (p > 0 && n != p) {
+			t.Errorf("accepted a %d×%d matrix for p = %d", n, n, p)
+		}
+		for i := range n {
+			for j := range n {
+				if v := a.At(i, j); math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Errorf("entry (%d,%d) = %v", i, j, v)
+				}
+			}
 		}
 	})
 }
