@@ -640,12 +640,7 @@ func (c *Config) Validate() error {
 		if len(c.Multiplicity) != len(c.Spectrum) {
 			add(bad("multiplicity", "has %d entries but spectrum has %d", len(c.Multiplicity), len(c.Spectrum)))
 		}
-		for i, m := range c.Multiplicity {
-			if m < 1 {
-				add(bad(fmt.Sprintf("multiplicity[%d]", i), "must be ≥ 1, got %d", m))
-				break
-			}
-		}
+		add(sim.CheckMultiplicity(c.Multiplicity))
 	} else if len(c.Multiplicity) > 0 {
 		add(bad("multiplicity", "only goes with spectrum"))
 	}
@@ -705,7 +700,9 @@ func (c *Config) Validate() error {
 		add(bad("init", "required: {std: σ̃} or {norm: ‖X₀‖, f0: f₀}"))
 	}
 	stepsOK := add(sim.CheckCount("steps", c.Steps))
-	add(sim.CheckCount("trials", c.Trials))
+	if add(sim.CheckCount("trials", c.Trials)) && stepsOK {
+		add(sim.CheckWork(c.Steps, c.Trials))
+	}
 	add(sim.CheckCount("record_every", c.RecordEvery))
 	if !validMethod(c.Method) {
 		add(bad("method", "must be one of %s, got %q", strings.Join(Methods, ", "), c.Method))
@@ -803,6 +800,9 @@ func (c *Config) dimFromLists() int {
 	}
 	p := 0
 	for _, m := range c.Multiplicity {
+		if m < 1 || p > sim.MaxCount-m { // invalid: reported by Validate
+			return 0
+		}
 		p += m
 	}
 	return p

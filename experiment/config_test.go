@@ -220,3 +220,36 @@ func TestAllErrorsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// Issue 12, class 4: counts near the integer limits are refused in
+// validation, naming the field, instead of overflowing a loop (steps near
+// 2⁶³ with record_every 2⁶² wrapped the record-step counter and looped for
+// ever while memory grew), a sum of multiplicities (p) or the int64 count
+// of trial-steps. The largest accepted counts still validate.
+func TestCountLimits(t *testing.T) {
+	base := "spectrum: [1, 2]\nsigma: 1\neta: 0.1\nlambda: 0.001\ninit: {std: 1}\nmethod: reduced\n"
+	for _, c := range []struct{ yml, field string }{
+		{"steps: 9223372036854775807\nrecord_every: 4611686018427387904\ntrials: 1\n", "steps"},
+		{"steps: 9007199254740993\ntrials: 1\n", "steps"},
+		{"steps: 10\ntrials: 9007199254740993\n", "trials"},
+		{"steps: 10\nrecord_every: 9223372036854775807\ntrials: 1\n", "record_every"},
+		{"steps: 4294967296\ntrials: 4294967296\n", "steps"}, // 2^64 trial-steps
+		{"steps: 10\ntrials: 1\nmultiplicity: [9007199254740992, 1]\n", "multiplicity[1]"},
+		{"steps: 10\ntrials: 1\nmultiplicity: [1, 9223372036854775807]\n", "multiplicity[1]"},
+		{"steps: 10\ntrials: 1\nschedule: [{step: 9223372036854775807, lr_divide: 2}]\n", "schedule[0].step"},
+	} {
+		_, err := Parse([]byte(base+c.yml), "big.yaml", "")
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field {
+			t.Errorf("%q: got %v, want an error of %s", c.yml, err, c.field)
+		}
+	}
+	for _, yml := range []string{
+		"steps: 9007199254740991\ntrials: 1\nrecord_every: 9007199254740992\n",
+		"steps: 10\ntrials: 1\nmultiplicity: [9007199254740991, 1]\n",
+	} {
+		if _, err := Parse([]byte(base+yml), "big.yaml", ""); err != nil {
+			t.Errorf("%q: %v", yml, err)
+		}
+	}
+}

@@ -123,10 +123,52 @@ func CheckInit(in Init) error {
 	return nil
 }
 
-// CheckCount: a count (steps, trials, record_every) is ≥ 1.
+// MaxCount bounds every count of a run (steps, trials, record_every, a
+// schedule event's step, a multiplicity and p = Σ multiplicities): 2⁵³, the
+// largest range of integers a float64 holds exactly, so that no step
+// counter (n += record_every, n ≤ steps + 1), no sum of multiplicities and
+// no float64 made of a count overflows or rounds (issue 12, class 4: steps
+// near 2⁶³ with a huge record_every wrapped n and looped for ever).
+const MaxCount = 1 << 53
+
+// MaxTrialSteps bounds trials × (steps + 1), the run's int64 count of
+// trial-steps (times up to 8 sub-steps in the SDE engines: still < 2⁶³):
+// 2⁵³ trial-steps take over ten years at 2·10⁷ per second.
+const MaxTrialSteps = 1 << 53
+
+// CheckCount: a count (steps, trials, record_every) is in [1, MaxCount].
 func CheckCount(field string, n int) error {
 	if n < 1 {
 		return bad(field, "must be ≥ 1, got %d", n)
+	}
+	if n > MaxCount {
+		return bad(field, "must be ≤ 2^53 = %d, got %d", MaxCount, n)
+	}
+	return nil
+}
+
+// CheckWork: trials × (steps + 1) ≤ MaxTrialSteps (steps and trials valid
+// counts already; the product is taken in float64, exact here).
+func CheckWork(steps, trials int) error {
+	if w := float64(trials) * float64(steps+1); w > MaxTrialSteps {
+		return bad("steps", "trials × (steps + 1) = %.4g trial-steps is more than 2^53 (the run's counters; over ten years of computing)", w)
+	}
+	return nil
+}
+
+// CheckMultiplicity: each multiplicity is in [1, MaxCount] and so is their
+// sum p (summed without overflow).
+func CheckMultiplicity(mult []int) error {
+	p := 0
+	for i, m := range mult {
+		f := fmt.Sprintf("multiplicity[%d]", i)
+		if m < 1 {
+			return bad(f, "must be ≥ 1, got %d", m)
+		}
+		if m > MaxCount || p > MaxCount-m {
+			return bad(f, "p = Σ multiplicity must be ≤ 2^53 = %d (got %d after %d)", MaxCount, m, p)
+		}
+		p += m
 	}
 	return nil
 }
@@ -147,8 +189,8 @@ func CheckSchedule(eta, lambda float64, events []Event) error {
 	prev := -1
 	for i, e := range events {
 		f := fmt.Sprintf("schedule[%d]", i)
-		if e.Step < 0 {
-			return bad(f+".step", "must be ≥ 0, got %d", e.Step)
+		if e.Step < 0 || e.Step > MaxCount {
+			return bad(f+".step", "must be in [0, 2^53], got %d", e.Step)
 		}
 		if e.Step <= prev {
 			return bad(f+".step", "steps must increase strictly, got %d after %d", e.Step, prev)
