@@ -699,6 +699,9 @@ func (c *Config) Validate() error {
 	default:
 		add(bad("init", "required: {std: σ̃} or {norm: ‖X₀‖, f0: f₀}"))
 	}
+	if p := c.dimFromLists(); p > 0 && etaOK && len(errs) == 0 {
+		add(c.checkScale(p))
+	}
 	stepsOK := add(sim.CheckCount("steps", c.Steps))
 	if add(sim.CheckCount("trials", c.Trials)) && stepsOK {
 		add(sim.CheckWork(c.Steps, c.Trials))
@@ -792,6 +795,43 @@ func (c *Config) validateOptimizer() error {
 }
 
 func validMethod(m string) bool { return slices.Contains(Methods, m) }
+
+// checkScale applies sim.CheckScale to a config whose A and noise are
+// lists (a_file and noise_file: not checked before they are read), naming
+// diagonal or noise_var where they hold the offending value.
+func (c *Config) checkScale(p int) error {
+	a := 0.0
+	for _, v := range append(slices.Clone(c.Spectrum), c.Diagonal...) {
+		a = math.Max(a, v)
+	}
+	s := 0.0
+	if c.Sigma != nil {
+		s = *c.Sigma * *c.Sigma
+		if math.IsInf(s, 0) {
+			return &FieldError{Field: "sigma", Msg: fmt.Sprintf("σ = %g: σ² overflows", *c.Sigma)}
+		}
+	}
+	for _, v := range c.NoiseVar {
+		s = math.Max(s, v)
+	}
+	in := sim.Init{}
+	if c.Init.Std != nil {
+		in.Std = *c.Init.Std
+	} else if c.Init.Norm != nil {
+		in.Norm = *c.Init.Norm
+	}
+	err := fromSim(sim.CheckScale(p, a, s, *c.Eta, in))
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		switch {
+		case fe.Field == "spectrum" && len(c.Diagonal) > 0:
+			fe.Field = "diagonal"
+		case fe.Field == "sigma" && len(c.NoiseVar) > 0:
+			fe.Field = "noise_var"
+		}
+	}
+	return err
+}
 
 // dimFromLists returns p when it follows from spectrum/diagonal, else 0.
 func (c *Config) dimFromLists() int {

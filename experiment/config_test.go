@@ -253,3 +253,46 @@ func TestCountLimits(t *testing.T) {
 		}
 	}
 }
+
+// Issue 12, class 8: σ, std, an eigenvalue or an initial norm near the
+// float64 limits is refused in validation naming the field (each of these
+// failed at step 0 as "X became NaN" or "‖X‖ overflowed"), while values
+// inside sim.CheckScale's range run: both engines complete a few steps.
+func TestScaleLimits(t *testing.T) {
+	cfg := func(sp, sigma, init string) string {
+		return "spectrum: " + sp + "\n" + sigma + "\neta: 0.1\nlambda: 0.001\ninit: " + init + "\nsteps: 5\ntrials: 2\n"
+	}
+	for _, c := range []struct{ yml, field string }{
+		{cfg("[1, 2]", "sigma: 1e308", "{std: 1}"), "sigma"},
+		{cfg("[1, 2]", "sigma: 1e150", "{std: 1}"), "sigma"},
+		{cfg("[1, 2]", "noise_var: [1, 1e300]", "{std: 1}"), "noise_var"},
+		{cfg("[1, 2]", "sigma: 1", "{std: 1e200}"), "init.std"},
+		{cfg("[1, 2]", "sigma: 1", "{std: 1e-200}"), "init.std"},
+		{cfg("[1, 2]", "sigma: 1", "{norm: 1e-320, f0: 0.5}"), "init.norm"},
+		{cfg("[1, 2]", "sigma: 1", "{norm: 1e155, f0: 0.5}"), "init.norm"},
+		{cfg("[1, 1e308]", "sigma: 1", "{std: 1}"), "spectrum"},
+		{"diagonal: [1, 1e300]\nsigma: 1\neta: 0.1\nlambda: 0\ninit: {std: 1}\nsteps: 5\n", "diagonal"},
+	} {
+		_, err := Parse([]byte(c.yml), "s.yaml", "")
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field {
+			t.Errorf("%q: got %v, want an error of %s", c.yml, err, c.field)
+		}
+	}
+	for _, yml := range []string{
+		cfg("[1, 2]", "sigma: 1e140", "{std: 1}"),
+		cfg("[1, 2]", "sigma: 1", "{std: 1e-140}"),
+		cfg("[1, 2]", "sigma: 1", "{std: 1e100}"),
+		cfg("[1, 1e100]", "sigma: 1", "{std: 1}"),
+	} {
+		for _, m := range []string{"full", "reduced"} {
+			c, err := Parse([]byte(yml+"method: "+m+"\n"), "s.yaml", "")
+			if err != nil {
+				t.Fatalf("%q: %v", yml, err)
+			}
+			if _, _, err := Run(context.Background(), c, Options{Workers: 1}); err != nil {
+				t.Errorf("%s %q: %v", m, yml, err)
+			}
+		}
+	}
+}
