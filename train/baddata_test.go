@@ -1,0 +1,66 @@
+package train
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// Issue 12, class 10: a dataset that is there but unusable is ErrBadData
+// (bad input, exit 2 in smd train) naming the file, found when the dataset
+// is opened: a label out of range (with the record's index), a directory or
+// FIFO in place of a batch file (a FIFO used to block ReadFile), an image
+// whose header does not decode.
+func TestBadDataFoundAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	rec := make([]byte, cifarRecord)
+	b := append(append([]byte{}, rec...), rec...)
+	b[cifarRecord] = 10 // record 1's label
+	for _, f := range CIFARTrainFiles {
+		if err := os.WriteFile(filepath.Join(dir, f), rec, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, CIFARTrainFiles[2]), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	check := func(err error, want string) {
+		t.Helper()
+		if !errors.Is(err, ErrBadData) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("got %v, want an ErrBadData with %q", err, want)
+		}
+	}
+	_, err := LoadCIFAR(dir, true)
+	check(err, CIFARTrainFiles[2]+": record 1 has label 10, want 0–9")
+
+	batch := filepath.Join(dir, CIFARTrainFiles[0])
+	os.Remove(batch)
+	if err := os.Mkdir(batch, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	check(CheckCIFAR(dir), CIFARTrainFiles[0]+": is a directory, not a data file")
+	_, err = LoadCIFAR(dir, true)
+	check(err, CIFARTrainFiles[0]+": is a directory, not a data file")
+	os.Remove(batch)
+	if err := syscall.Mkfifo(batch, 0o644); err == nil {
+		_, err = LoadCIFAR(dir, true) // blocked for ever before
+		check(err, CIFARTrainFiles[0]+": is not a regular file")
+		_, err = ReadIDX(batch)
+		check(err, "is not a regular file")
+	}
+
+	img := filepath.Join(dir, "img", "n01")
+	if err := os.MkdirAll(img, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// a JPEG start-of-image marker followed by garbage
+	if err := os.WriteFile(filepath.Join(img, "a.jpg"), append([]byte{0xff, 0xd8}, bytes.Repeat([]byte{7}, 100)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = LoadFolder(filepath.Join(dir, "img"), 8)
+	check(err, "a.jpg: not a readable image")
+}
