@@ -64,3 +64,32 @@ func TestBadDataFoundAtOpen(t *testing.T) {
 	_, err = LoadFolder(filepath.Join(dir, "img"), 8)
 	check(err, "a.jpg: not a readable image")
 }
+
+// Issue 12, class 4: counts near the integer limits are refused by
+// Validate, naming the field, instead of overflowing trials × epochs ×
+// steps per epoch (the progress total and the step counter).
+func TestCountLimits(t *testing.T) {
+	for _, c := range []struct {
+		field string
+		set   func(c *Config)
+	}{
+		{"epochs", func(c *Config) { c.Epochs = 1 << 40 }},
+		{"trials", func(c *Config) { c.Trials = 1<<62 + 1 }},
+		{"batch_size", func(c *Config) { c.BatchSize = 1 << 50 }},
+		{"epochs", func(c *Config) { c.Epochs, c.Trials, c.StepsPerEpoch = 1<<20, 1<<20, 1<<20 }},
+		{"milestones", func(c *Config) { c.Milestones = []int{1 << 60} }},
+	} {
+		cfg, err := Preset("cifar10-small")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.set(&cfg)
+		if err := cfg.Validate(); err == nil || !strings.HasPrefix(err.Error(), c.field+": ") {
+			t.Errorf("got %v, want an error of %s", err, c.field)
+		}
+	}
+	cfg, _ := Preset("cifar10-small")
+	if err := cfg.CheckTotal(1 << 62); err == nil {
+		t.Errorf("CheckTotal(2^62) passed")
+	}
+}
