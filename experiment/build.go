@@ -126,6 +126,13 @@ func (c *Config) SimConfig() (*sim.Config, error) {
 	if m.Dim() < 2 {
 		return nil, &FieldError{Field: "spectrum", Msg: fmt.Sprintf("p = %d: NRQ needs p ≥ 2", m.Dim())}
 	}
+	if c.AFile != "" || c.NoiseFile != "" { // the lists were checked by Validate
+		eigs := m.Eigenvalues() // a dense model holds p of them already
+		p := m.Dim()
+		if err := c.scaleError(sim.CheckScale(p, eigs[p-1], m.TraceNoise()/float64(p), *c.Eta, c.simInit())); err != nil {
+			return nil, err
+		}
+	}
 	sc := &sim.Config{
 		Model: m, Eta: *c.Eta, Lambda: *c.Lambda, Momentum: c.Momentum,
 		Steps: c.Steps, Trials: c.Trials, RecordEvery: c.RecordEvery,

@@ -797,7 +797,7 @@ func (c *Config) validateOptimizer() error {
 func validMethod(m string) bool { return slices.Contains(Methods, m) }
 
 // checkScale applies sim.CheckScale to a config whose A and noise are
-// lists (a_file and noise_file: not checked before they are read), naming
+// lists (a_file and noise_file: checked by SimConfig once read), naming
 // diagonal or noise_var where they hold the offending value.
 func (c *Config) checkScale(p int) error {
 	a := 0.0
@@ -814,21 +814,38 @@ func (c *Config) checkScale(p int) error {
 	for _, v := range c.NoiseVar {
 		s = math.Max(s, v)
 	}
-	in := sim.Init{}
-	if c.Init.Std != nil {
-		in.Std = *c.Init.Std
-	} else if c.Init.Norm != nil {
-		in.Norm = *c.Init.Norm
+	return c.scaleError(sim.CheckScale(p, a, s, *c.Eta, c.simInit()))
+}
+
+// simInit is the config's init as a sim.Init.
+func (c *Config) simInit() sim.Init {
+	switch {
+	case c.Init.Std != nil:
+		return sim.Init{Std: *c.Init.Std}
+	case c.Init.Norm != nil && c.Init.F0 != nil:
+		return sim.Init{Norm: *c.Init.Norm, F0: *c.Init.F0}
 	}
-	err := fromSim(sim.CheckScale(p, a, s, *c.Eta, in))
+	return sim.Init{}
+}
+
+// scaleError names, in an error of sim.CheckScale, the config key that
+// holds A (spectrum, diagonal, a_file) or the noise (sigma, noise_var,
+// noise_file), with its line.
+func (c *Config) scaleError(err error) error {
+	err = fromSim(err)
 	var fe *FieldError
 	if errors.As(err, &fe) {
 		switch {
 		case fe.Field == "spectrum" && len(c.Diagonal) > 0:
 			fe.Field = "diagonal"
+		case fe.Field == "spectrum" && c.AFile != "":
+			fe.Field = "a_file"
 		case fe.Field == "sigma" && len(c.NoiseVar) > 0:
 			fe.Field = "noise_var"
+		case fe.Field == "sigma" && c.NoiseFile != "":
+			fe.Field = "noise_file"
 		}
+		fe.Line = lineOf(c.keyLines, fe.Field)
 	}
 	return err
 }

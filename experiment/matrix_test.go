@@ -131,3 +131,32 @@ func TestMatrixReadOnce(t *testing.T) {
 		t.Errorf("a changed config reused the old model")
 	}
 }
+
+// Issue 12, class 8 for matrix files: an eigenvalue of a_file or a noise
+// variance of noise_file near the float64 limit is refused, naming the key
+// and its line, when the file is read (before the run), not at step 0.
+func TestMatrixFileScale(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{"a.csv": "1, 0\n0, 1e300\n", "n.csv": "1e300, 0\n0, 1\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ yml, want string }{
+		{"a_file: a.csv\nsigma: 1\n", "m.yaml:1: a_file: the largest eigenvalue"},
+		{"spectrum: [1, 2]\nnoise_file: n.csv\n", "m.yaml:2: noise_file: the noise variance"},
+	} {
+		cfg, err := Parse([]byte(c.yml+"eta: 0.1\nlambda: 0\ninit: {std: 1}\nsteps: 5\ntrials: 2\n"), "m.yaml", dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = cfg.SimConfig()
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			fe.File = "m.yaml"
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("got %v, want %s…", err, c.want)
+		}
+	}
+}
