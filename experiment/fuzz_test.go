@@ -56,13 +56,13 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzParseSym: the matrix-file reader never panics and never reads past
+// FuzzReadMatrix: the matrix-file reader never panics and never reads past
 // its limits; what it accepts is a square symmetric matrix of finite
 // numbers. Seed corpus: the CSV files under testdata/ and
 // cmd/smd/testdata/bad/. Run longer by hand with
 //
-//	go test ./experiment -run '^$' -fuzz FuzzParseSym -fuzztime 5m
-func FuzzParseSym(f *testing.F) {
+//	go test ./experiment -run '^$' -fuzz FuzzReadMatrix -fuzztime 5m
+func FuzzReadMatrix(f *testing.F) {
 	for _, pat := range []string{"testdata/*.csv", "../cmd/smd/testdata/bad/*.csv"} {
 		files, _ := filepath.Glob(pat)
 		for _, name := range files {

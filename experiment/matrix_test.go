@@ -160,3 +160,25 @@ func TestMatrixFileScale(t *testing.T) {
 		}
 	}
 }
+
+// A matrix file whose dense copies exceed the machine's memory is a
+// *ResourceError (exit 1, like any run too big) from its first row: one row
+// of p = 3·10⁵ numbers (600 kB) would need 4·8p² ≈ 2.6 TiB.
+func TestMatrixFileTooBig(t *testing.T) {
+	if availableMemory() == 0 {
+		t.Skip("available memory unknown here")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.csv"), []byte(strings.Repeat("0,", 299999)+"0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse([]byte("a_file: a.csv\nsigma: 1\neta: 0.1\nlambda: 0\ninit: {std: 1}\nsteps: 5\n"), "m.yaml", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.BuildModel()
+	var re *ResourceError
+	if !errors.As(err, &re) || !strings.HasPrefix(err.Error(), "a_file: "+filepath.Join(dir, "a.csv")+": this run needs about 2.62 TiB") {
+		t.Errorf("got %v, want a *ResourceError naming a_file", err)
+	}
+}
