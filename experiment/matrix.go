@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -51,7 +50,7 @@ func (c *Config) readSym(field, name string, p int) (*mat.SymDense, error) {
 		return nil, fail("%v", err)
 	}
 	// O_NONBLOCK: a FIFO swapped in after the Stat does not block the open.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := os.OpenFile(path, openMatrixFlags, 0)
 	if err != nil {
 		return nil, fail("%v", unwrapPathErr(err))
 	}
