@@ -241,74 +241,111 @@ func unwrapPathErr(err error) error {
 // is used in error messages; dir resolves relative file names. Every
 // problem found is reported at once (a FieldErrors, one line each, in file
 // order), each with the line of its key where the key is in the file: the
-// unknown, repeated, null or fractional keys and the type errors, then the
-// semantic errors of Validate for every field that has no error yet.
+// unknown, repeated, null or fractional keys and the type errors
+// (DecodeYAML), then the semantic errors of Validate for every field that
+// has no error yet.
 func Parse(data []byte, name, dir string) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlSyntaxError(name, data, err)
-	}
 	c := &Config{Dir: dir}
-	k := keys{name: name, present: map[string]bool{}, fields: map[int]string{}, lines: map[string]int{}}
-	var errs, typeErrs []error
-	if len(doc.Content) > 0 {
-		root := doc.Content[0]
-		k.check(root, reflect.TypeOf(*c), "")
-		errs = append(errs, k.errs...)
-		if err := root.Decode(c); err != nil {
-			typeErrs = typeErrors(name, err, k.fields)
-		}
+	d, err := decodeYAML(data, name, c)
+	if err != nil {
+		return nil, err // a syntax error: nothing else is known
 	}
-	c.applyDefaults(k.present)
-	// Type errors, then semantic ones, only for fields that have no error
-	// yet (nor an enclosing or enclosed field: `init.std: null` is not
-	// also "init: required"); none after an error of the whole document.
-	var said []string
-	whole := false
-	note := func(fe *FieldError) bool {
-		if whole {
-			return false
-		}
-		for _, f := range said {
-			if related(f, fe.Field) {
-				return false
-			}
-		}
-		said = append(said, fe.Field)
-		whole = whole || fe.Field == ""
-		return true
-	}
-	for _, err := range k.errs {
-		for _, fe := range fieldErrors(err) {
-			note(fe)
-		}
-	}
-	for _, err := range typeErrs {
-		for _, fe := range fieldErrors(err) {
-			if note(fe) {
-				errs = append(errs, fe)
-			}
-		}
-	}
+	c.applyDefaults(d.present)
 	for _, fe := range fieldErrors(c.Validate()) {
 		if fe.File == "" {
 			fe.File = name
 			if fe.Line == 0 {
-				fe.Line = lineOf(k.lines, fe.Field)
+				fe.Line = lineOf(d.lines, fe.Field)
 			}
 		}
-		if note(fe) {
-			errs = append(errs, fe)
-		}
+		d.report(fe)
 	}
-	c.keyLines, c.built = k.lines, &modelCache{}
-	if err := joinErrors(errs); err != nil {
-		if fes, ok := err.(FieldErrors); ok {
-			sortByLine(fes)
-		}
+	c.keyLines, c.built = d.lines, &modelCache{}
+	if err := d.err(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// DecodeYAML decodes the YAML data into v, a pointer to a struct with yaml
+// tags (fields absent from the data keep v's values), and reports every
+// problem at once, as Parse does: a syntax error (on its own line), or the
+// unknown, repeated, null and fractional keys and yaml.v3's type errors, a
+// FieldErrors of one *FieldError per line, each with its line and field,
+// in file order; file is the name they start with ("" for none). It is the
+// YAML layer of every smd config (experiment, train).
+func DecodeYAML(data []byte, file string, v any) error {
+	d, err := decodeYAML(data, file, v)
+	if err != nil {
+		return err
+	}
+	return d.err()
+}
+
+// decoded is what decodeYAML learnt of a config file: the keys present, the
+// line of each key, and the errors reported so far.
+type decoded struct {
+	present map[string]bool
+	lines   map[string]int
+	errs    []error
+	said    []string // fields with an error
+	whole   bool     // an error of the whole document: no more
+}
+
+// report adds fe unless its field, or an enclosing or enclosed one, has an
+// error already (`init.std: null` is not also "init: required"), or the
+// whole document has one; it reports whether fe was added.
+func (d *decoded) report(fe *FieldError) bool {
+	if d.whole {
+		return false
+	}
+	for _, f := range d.said {
+		if related(f, fe.Field) {
+			return false
+		}
+	}
+	d.said = append(d.said, fe.Field)
+	d.whole = fe.Field == ""
+	d.errs = append(d.errs, fe)
+	return true
+}
+
+// err returns the errors reported, sorted by line.
+func (d *decoded) err() error {
+	err := joinErrors(d.errs)
+	if fes, ok := err.(FieldErrors); ok {
+		sortByLine(fes)
+	}
+	return err
+}
+
+// decodeYAML: DecodeYAML's work; a syntax error is returned at once, the
+// other errors are in the result.
+func decodeYAML(data []byte, name string, v any) (*decoded, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlSyntaxError(name, data, err)
+	}
+	k := keys{name: name, present: map[string]bool{}, fields: map[int]string{}, lines: map[string]int{}}
+	d := &decoded{present: k.present, lines: k.lines}
+	if len(doc.Content) == 0 {
+		return d, nil
+	}
+	root := doc.Content[0]
+	k.check(root, reflect.TypeOf(v), "")
+	for _, err := range k.errs {
+		for _, fe := range fieldErrors(err) {
+			d.report(fe)
+		}
+	}
+	if err := root.Decode(v); err != nil {
+		for _, err := range typeErrors(name, err, k.fields) {
+			for _, fe := range fieldErrors(err) {
+				d.report(fe)
+			}
+		}
+	}
+	return d, nil
 }
 
 // related reports whether fields a and b are the same, or one holds the

@@ -3,6 +3,7 @@ package train
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +91,35 @@ func TestCountLimits(t *testing.T) {
 	cfg, _ := Preset("cifar10-small")
 	if err := cfg.CheckTotal(1 << 62); err == nil {
 		t.Errorf("CheckTotal(2^62) passed")
+	}
+}
+
+// Issue 12, classes 3 and 9 for train configs: ReadConfig takes whole
+// numbers only for integer keys (epochs: 2.5 was read as 2), refuses null,
+// and reports every problem at once, one line each with its line number.
+func TestReadConfigAllErrors(t *testing.T) {
+	base, err := Preset("cifar10-small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ReadConfig(strings.NewReader("epochs: 2.5\ntrials: ~\nfoo: 1\nbatch_size: big\n"), base)
+	want := []string{
+		`line 1: epochs: want a whole number, got "2.5"`,
+		`line 2: trials: value is null: give a value, or leave the key out for its default`,
+		`line 3: foo: unknown key in the config`,
+		`line 4: batch_size: want a whole number, got str "big"`,
+	}
+	lines := strings.Split(fmt.Sprint(err), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("got %d lines, want %d: %v", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("line %d: got %q, want %q…", i+1, lines[i], w)
+		}
+	}
+	c, err := ReadConfig(strings.NewReader("epochs: 1e1\n"), base)
+	if err != nil || c.Epochs != 10 || c.Trials != base.Trials {
+		t.Errorf("epochs: 1e1 gave %d epochs (trials %d), %v", c.Epochs, c.Trials, err)
 	}
 }

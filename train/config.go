@@ -1,14 +1,11 @@
 package train
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/smdlab/smd/experiment"
 )
 
 // Dataset names accepted by Config.Dataset.
@@ -174,21 +171,19 @@ func Preset(name string) (Config, error) {
 var PresetNames = []string{"cifar10-resnet18", "imagenet-resnet50", "cifar10-small", "fashion-mlp"}
 
 // ReadConfig decodes YAML from r over base (fields absent from the YAML keep
-// base's values). Unknown keys are errors.
+// base's values). Every problem is reported at once, one line each with its
+// line number (experiment.DecodeYAML, the one YAML layer of smd's configs):
+// unknown or repeated keys, null values, fractions for integer keys (2.5
+// epochs used to be read as 2), type errors.
 func ReadConfig(r io.Reader, base Config) (Config, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return base, err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	c := base
 	c.Milestones = append([]int(nil), base.Milestones...)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		// One line: yaml's type errors come as an indented list.
-		msg := strings.ReplaceAll(err.Error(), "yaml: unmarshal errors:\n", "")
-		fields := strings.Fields(strings.ReplaceAll(msg, "\n", "; "))
-		return base, fmt.Errorf("config: %s", strings.Join(fields, " "))
+	if err := experiment.DecodeYAML(data, "", &c); err != nil {
+		return base, err
 	}
 	return c, nil
 }
