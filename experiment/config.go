@@ -288,23 +288,45 @@ type decoded struct {
 	present map[string]bool
 	lines   map[string]int
 	errs    []error
-	said    []string // fields with an error
-	whole   bool     // an error of the whole document: no more
+	said    map[string]bool // fields with an error
+	above   map[string]bool // the enclosing fields of those
+	whole   bool            // an error of the whole document: no more
+}
+
+// parents returns the fields enclosing f, innermost first
+// ("schedule[0].lr_exp": "schedule[0]", "schedule").
+func parents(f string) []string {
+	var ps []string
+	for {
+		i := strings.LastIndexAny(f, ".[")
+		if i <= 0 {
+			return ps
+		}
+		f = f[:i]
+		ps = append(ps, f)
+	}
 }
 
 // report adds fe unless its field, or an enclosing or enclosed one, has an
 // error already (`init.std: null` is not also "init: required"), or the
 // whole document has one; it reports whether fe was added.
 func (d *decoded) report(fe *FieldError) bool {
-	if d.whole {
+	if d.whole || d.said[fe.Field] || d.above[fe.Field] { // the same field, or one inside it
 		return false
 	}
-	for _, f := range d.said {
-		if related(f, fe.Field) {
+	ps := parents(fe.Field)
+	for _, p := range ps { // a field enclosing it
+		if d.said[p] {
 			return false
 		}
 	}
-	d.said = append(d.said, fe.Field)
+	if d.said == nil {
+		d.said, d.above = map[string]bool{}, map[string]bool{}
+	}
+	d.said[fe.Field] = true
+	for _, p := range ps {
+		d.above[p] = true
+	}
 	d.whole = fe.Field == ""
 	d.errs = append(d.errs, fe)
 	return true
@@ -346,15 +368,6 @@ func decodeYAML(data []byte, name string, v any) (*decoded, error) {
 		}
 	}
 	return d, nil
-}
-
-// related reports whether fields a and b are the same, or one holds the
-// other ("init" and "init.std", "schedule" and "schedule[0].lr_exp").
-func related(a, b string) bool {
-	under := func(x, y string) bool { // x is y or inside it
-		return x == y || strings.HasPrefix(x, y+".") || strings.HasPrefix(x, y+"[")
-	}
-	return under(a, b) || under(b, a)
 }
 
 // sortByLine orders errors by line, those with no line (a missing key) last.
