@@ -169,7 +169,7 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 		Program: "smd simulate", Version: smd.Version(), Config: c, Seed: c.Seed,
 		Method: method, Workers: min(workers, c.Trials), CPUs: runtime.NumCPU(),
 		Started: started.UTC(), WallSec: wall, P: sc.Model.Dim(), Steps: res.TrialSteps,
-		StepsPS: float64(res.TrialSteps) / wall, CoordPS: float64(res.CoordinateUpdates) / wall,
+		StepsPS: float64(res.TrialSteps) / wall, CoordPS: float64(res.TrialSteps) * float64(sc.Model.Dim()) / wall, // not the int64 CoordinateUpdates: trial-steps × p overflows it for the reduced engine's huge p
 		Warnings: append([]string{}, res.Warnings...),
 	}
 	if c.RecordEvery > c.Steps {

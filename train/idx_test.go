@@ -246,3 +246,32 @@ func TestFashionMNISTReal(t *testing.T) {
 		t.Errorf("pixel mean %.5f std %.5f, want %.4f %.4f", mean, std, fashionMean, fashionStd)
 	}
 }
+
+// FuzzParseIDX: the IDX parser never panics, every error is one line and
+// an ErrBadData, and what it accepts has as many data bytes as its
+// dimensions say. Seed corpus: the well-formed and malformed files of
+// TestIDXMalformed. Run longer by hand with
+//
+//	go test ./train -run '^$' -fuzz FuzzParseIDX -fuzztime 5m
+func FuzzParseIDX(f *testing.F) {
+	good := idxBytes([]int{2, 3}, []byte{1, 2, 3, 4, 5, 6})
+	for _, b := range [][]byte{good, good[:9], idxBytes([]int{2, 0}, nil), idxBytes([]int{1 << 16, 1 << 16}, nil), append(append([]byte{}, good...), 9)} {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		x, err := parseIDX("f.idx", bytes.NewReader(b))
+		if err != nil {
+			if !errors.Is(err, ErrBadData) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q: want one line, an ErrBadData", err)
+			}
+			return
+		}
+		n := 1
+		for _, d := range x.Dims {
+			n *= d
+		}
+		if n != len(x.Data) || n < 1 {
+			t.Errorf("dims %v, %d data bytes", x.Dims, len(x.Data))
+		}
+	})
+}

@@ -143,6 +143,9 @@ func Run(ctx context.Context, cfg Config, trainSet, testSet Dataset, opt Options
 	if spe == 0 {
 		spe = trainSet.Len() / cfg.BatchSize
 	}
+	if err := cfg.CheckTotal(spe); err != nil {
+		return nil, err
+	}
 	net, err := NewNet(backend, arch, cfg.BatchSize, h, w, c, cfg.Momentum)
 	if err != nil {
 		return nil, err

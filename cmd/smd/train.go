@@ -110,7 +110,7 @@ func (t *TrainCmd) Run(g *Globals) error {
 	}
 	trainSet, testSet, err := loadData(cfg, t.Data)
 	if err != nil {
-		if errors.Is(err, train.ErrMissingData) {
+		if errors.Is(err, train.ErrMissingData) || errors.Is(err, train.ErrBadData) {
 			return badInput(fmt.Errorf("--data: %w", err))
 		}
 		return err
