@@ -160,7 +160,7 @@ func Grid(quick bool, seed uint64) []Case {
 func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total int)) (*Report, error) {
 	start := time.Now()
 	rep := &Report{Version: smd.Version(), Quick: quick, Seed: seed, Cases: Grid(quick, seed)}
-	nOpt := len(optCases(quick)) + 2 // + the NQM and Li–Arora runs
+	nOpt := len(optCases(quick)) + 3 // + the NQM, Li–Arora and Kunin runs
 	total := len(rep.Cases) + 1 + nOpt
 	for i, c := range rep.Cases {
 		if err := c.Config.Validate(); err != nil {
@@ -193,6 +193,11 @@ func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total
 			progress(done+k, total)
 		}
 	})
+	if err != nil {
+		return nil, err
+	}
+	rep.Rows = append(rep.Rows, rows...)
+	rows, err = kuninRows(ctx, seed)
 	if err != nil {
 		return nil, err
 	}
