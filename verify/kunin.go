@@ -36,8 +36,8 @@ func kuninCases() []kuninCase {
 // level of its Jensen bound; the identity is exact per trajectory.
 const kuninTrials = 100
 
-// kuninRows checks the heavy-ball norm dynamics of docs/derivations.md §12
-// on each kuninCase, with ‖X_n‖² and the step energy K_n = ‖X_{n+1} − X_n‖²
+// kuninCaseRows checks the heavy-ball norm dynamics of docs/derivations.md
+// §12 on kuninCase kc, with ‖X_n‖² and the step energy K_n = ‖X_{n+1} − X_n‖²
 // taken from every trajectory through sim.Config.Observe:
 //
 //   - the exact identity (12.1), trajectory by trajectory (bound: rounding);
@@ -50,18 +50,6 @@ const kuninTrials = 100
 //     field, derived a priori); printed: the overdamped form (12.4).
 //
 // Paths are checked at every step with z = claim.ZFor(steps + 1).
-func kuninRows(ctx context.Context, seed uint64) ([]Row, error) {
-	var rows []Row
-	for i, kc := range kuninCases() {
-		r, err := kuninCaseRows(ctx, kc, kuninTrials, seed+uint64(200+i))
-		if err != nil {
-			return nil, fmt.Errorf("verify: case %s: %w", kc.name, err)
-		}
-		rows = append(rows, r...)
-	}
-	return rows, nil
-}
-
 func kuninCaseRows(ctx context.Context, kc kuninCase, trials int, seed uint64) ([]Row, error) {
 	o := theory.Optimizer{Name: theory.SGD, Momentum: kc.mu}
 	g2 := float64(kc.p - 1) // E‖g‖² at unit norm: A = I, σ = 1
