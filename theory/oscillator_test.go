@@ -3,7 +3,6 @@ package theory
 import (
 	"fmt"
 	"math"
-	"math/cmplx"
 	"testing"
 )
 
@@ -54,17 +53,22 @@ func TestHeavyBallNormRoots(t *testing.T) {
 			t.Fatal(err)
 		}
 		le := c.eta * c.lambda
+		// |a·x² + b·x + c| for complex x = (re, im).
+		res := func(a, b, c, re, im float64) float64 {
+			return math.Hypot(a*(re*re-im*im)+b*re+c, 2*a*re*im+b*im)
+		}
 		for j := range 2 {
-			if !cmplx.IsInf(d[j]) {
-				r := cmplx.Exp(d[j])
-				if res := r*r - complex(1+c.mu-2*le, 0)*r + complex(c.mu, 0); cmplx.Abs(res) > 1e-14 {
-					t.Errorf("%+v: discrete root %v: residual %v", c, r, res)
+			if !math.IsInf(real(d[j]), -1) {
+				m := math.Exp(real(d[j]))
+				re, im := m*math.Cos(imag(d[j])), m*math.Sin(imag(d[j]))
+				if r := res(1, -(1 + c.mu - 2*le), c.mu, re, im); r > 1e-14 {
+					t.Errorf("%+v: discrete root %v: residual %v", c, complex(re, im), r)
 				}
 			} else if c.mu != 0 {
 				t.Errorf("%+v: infinite exponent with μ ≠ 0", c)
 			}
-			if res := complex((1+c.mu)/2, 0)*s[j]*s[j] + complex(1-c.mu, 0)*s[j] + complex(2*le, 0); cmplx.Abs(res) > 1e-14 {
-				t.Errorf("%+v: continuous root %v: residual %v", c, s[j], res)
+			if r := res((1+c.mu)/2, 1-c.mu, 2*le, real(s[j]), imag(s[j])); r > 1e-14 {
+				t.Errorf("%+v: continuous root %v: residual %v", c, s[j], r)
 			}
 		}
 		if real(d[0]) < real(d[1]) || real(s[0]) < real(s[1]) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/experiment"
 	"github.com/smdlab/smd/sim"
 	"github.com/smdlab/smd/theory"
@@ -198,34 +197,4 @@ func kuninCaseRows(ctx context.Context, kc kuninCase, trials int, seed uint64) (
 		fmt.Sprintf("each trajectory's K_n drives the continuous form; SE of the paired differences; bound: the oscillator's error on the mean field (a priori, largest %.2g %% of N₀ − N_∞). "+
 			"Largest |sim − form|/(N₀ − N_∞): oscillator %.2g %%, overdamped (printed) %.2g %%", 100*aprioriRel, 100*oscRel, 100*overRel)))
 	return rows, nil
-}
-
-// worstPath fills r from a path check at every index n:
-// |sim − pred| ≤ z·se + bound with z = claim.ZFor(len(sim)), and the same
-// for printed (nil: none) with its own SE; r reports the worst index. The
-// bound gets 10⁻¹² relative for rounding (at step 0 every trial starts
-// from the same ‖X₀‖², SE 0).
-func worstPath(r Row, sim, se, pred, printed, printedSE, bound []float64, detail string) Row {
-	z := claim.ZFor(len(sim))
-	r.Pass, r.PrintedPass, r.Printed = true, true, math.NaN()
-	w := -1.0
-	for n := range sim {
-		b := bound[n] + 1e-12*math.Abs(pred[n])
-		r.Pass = r.Pass && claim.Agree("", claim.Estimate{Mean: sim[n], SE: se[n]}, pred[n], b, z).OK()
-		if printed != nil {
-			r.PrintedPass = r.PrintedPass && claim.Agree("", claim.Estimate{Mean: sim[n], SE: printedSE[n]}, printed[n], b, z).OK()
-		}
-		if score := math.Abs(sim[n]-pred[n]) / (z*se[n] + b); score > w {
-			w = score
-			r.Step, r.Predicted, r.Simulated, r.SE, r.Bound = n, pred[n], sim[n], se[n], b
-			if printed != nil {
-				r.Printed = printed[n]
-			}
-		}
-	}
-	if printed == nil {
-		r.PrintedPass = r.Pass
-	}
-	r.Detail = fmt.Sprintf("worst of %d steps: |diff|/(z·SE + bound) = %.3f, z = %.2f. %s", len(sim), w, z, detail)
-	return r
 }

@@ -499,6 +499,36 @@ func stationaryRows(c Case, last sim.Row, p theory.Params) ([]Row, error) {
 	return rows, nil
 }
 
+// worstPath fills r from a path check at every index n:
+// |sim − pred| ≤ z·se + bound with z = claim.ZFor(len(sim)), and the same
+// for printed (nil: none) with its own SE; r reports the worst index. The
+// bound gets 10⁻¹² relative for rounding (at step 0 every trial starts
+// from the same ‖X₀‖², SE 0).
+func worstPath(r Row, sim, se, pred, printed, printedSE, bound []float64, detail string) Row {
+	z := claim.ZFor(len(sim))
+	r.Pass, r.PrintedPass, r.Printed = true, true, math.NaN()
+	w := -1.0
+	for n := range sim {
+		b := bound[n] + 1e-12*math.Abs(pred[n])
+		r.Pass = r.Pass && claim.Agree("", claim.Estimate{Mean: sim[n], SE: se[n]}, pred[n], b, z).OK()
+		if printed != nil {
+			r.PrintedPass = r.PrintedPass && claim.Agree("", claim.Estimate{Mean: sim[n], SE: printedSE[n]}, printed[n], b, z).OK()
+		}
+		if score := math.Abs(sim[n]-pred[n]) / (z*se[n] + b); score > w {
+			w = score
+			r.Step, r.Predicted, r.Simulated, r.SE, r.Bound = n, pred[n], sim[n], se[n], b
+			if printed != nil {
+				r.Printed = printed[n]
+			}
+		}
+	}
+	if printed == nil {
+		r.PrintedPass = r.Pass
+	}
+	r.Detail = fmt.Sprintf("worst of %d steps: |diff|/(z·SE + bound) = %.3f, z = %.2f. %s", len(sim), w, z, detail)
+	return r
+}
+
 // theorem1Rows checks Theorem 1's bounds (eqs 18–21) along the path, with
 // Δ_t from Lemma 1 on the eq 17 path and ε(t) from the simulation's tail
 // column (its upper confidence limit). Discretization bound: a relative h
