@@ -54,6 +54,14 @@ func (o Optimizer) Validate() error {
 	return nil
 }
 
+// check validates o and the (η, λ) an equilibrium needs.
+func (o Optimizer) check(eta, lambda float64) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	return checkEtaLambda(eta, lambda)
+}
+
 func checkEtaLambda(eta, lambda float64) error {
 	switch {
 	case !(eta > 0) || math.IsInf(eta, 0):
@@ -88,10 +96,7 @@ func checkEtaLambda(eta, lambda float64) error {
 // (sign(v) ≈ √(2/π) v/σ_v for Gaussian v), which LionEquilibriumAUArcsin
 // does without.
 func EquilibriumAU(o Optimizer, eta, lambda float64) (float64, error) {
-	if err := o.Validate(); err != nil {
-		return 0, err
-	}
-	if err := checkEtaLambda(eta, lambda); err != nil {
+	if err := o.check(eta, lambda); err != nil {
 		return 0, err
 	}
 	switch o.Name {
@@ -126,10 +131,7 @@ func lionS(b1, b2 float64) float64 {
 // update follows the norm: Δ ∝ ‖X‖⁻² (sgd) or ‖X‖⁻¹ (adamw, lion).
 // Derivations: docs/derivations.md §10.
 func EquilibriumTime(o Optimizer, eta, lambda float64) (float64, error) {
-	if err := o.Validate(); err != nil {
-		return 0, err
-	}
-	if err := checkEtaLambda(eta, lambda); err != nil {
+	if err := o.check(eta, lambda); err != nil {
 		return 0, err
 	}
 	if o.Name == SGD {
@@ -152,10 +154,7 @@ func EquilibriumTime(o Optimizer, eta, lambda float64) (float64, error) {
 // adamw and lion, c for sgd. Leading order in ηλ; the hypotheses of
 // EquilibriumAU apply. Derivation: docs/derivations.md §10.
 func EquilibriumNormSq(o Optimizer, eta, lambda float64, c int, grad2 float64) (float64, error) {
-	if err := o.Validate(); err != nil {
-		return 0, err
-	}
-	if err := checkEtaLambda(eta, lambda); err != nil {
+	if err := o.check(eta, lambda); err != nil {
 		return 0, err
 	}
 	switch o.Name {
@@ -236,10 +235,7 @@ func lionDiffusion(b1, b2, gamma float64) float64 {
 // (docs/derivations.md §10).
 func LionEquilibriumAUArcsin(b1, b2, eta, lambda float64) (float64, error) {
 	o := Optimizer{Name: Lion, Beta1: b1, Beta2: b2}
-	if err := o.Validate(); err != nil {
-		return 0, err
-	}
-	if err := checkEtaLambda(eta, lambda); err != nil {
+	if err := o.check(eta, lambda); err != nil {
 		return 0, err
 	}
 	_, d := LionDiffusion(b1, b2)

@@ -36,6 +36,8 @@ func TestQuickVerify(t *testing.T) {
 		"stationary risk r* (leading term)":      "p100",
 		"limiting risk bounds r̲* ≤ r ≤ r̄* + ε": "p100",
 		"loss bounds through f":                  "p100",
+		// Kunin's continuous form without its inertia term (12.4).
+		"Kunin oscillator (12.3): E‖X_n‖² given the step energies": "kunin-μ0.9",
 	}
 	seen := map[string]bool{}
 	for _, r := range rep.Rows {
@@ -54,7 +56,7 @@ func TestQuickVerify(t *testing.T) {
 	// Every result named by issue 3 appears.
 	for _, want := range []string{"AU limit √(E Δ²)", "norm path E‖X_t‖²", "AU path √(E Δ_t²)", "stationary tail",
 		"risk lower bound along the path", "risk upper bound along the path", "escape after LR decay", "no escape with rescale",
-		"Corollary 3 transform"} {
+		"Corollary 3 transform", "heavy-ball norm identity (12.1)", "heavy-ball E‖X_n‖² transient"} {
 		found := false
 		for _, r := range rep.Rows {
 			if strings.HasPrefix(r.Result, want) {
