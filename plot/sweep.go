@@ -93,9 +93,9 @@ func (g *SweepGrid) Range() (lo, hi float64) {
 	return lo, hi
 }
 
-// SweepHeat draws a grid as a heat map (dark: low, bright: high) with
-// contour lines at a quarter, half and three quarters of its range, which
-// the title states (the heat map has no colour bar).
+// SweepHeat draws a grid as a heat map (dark: low, bright: high) with a
+// colour bar labelled title and contour lines at a quarter, half and three
+// quarters of its range, which the title states.
 func SweepHeat(title, xlabel, ylabel string, g *SweepGrid) *Panel {
 	lo, hi := g.Range()
 	var cs []float64
@@ -104,7 +104,7 @@ func SweepHeat(title, xlabel, ylabel string, g *SweepGrid) *Panel {
 	}
 	return &Panel{
 		Title:  fmt.Sprintf("%s (%.3g … %.3g; contours at ¼, ½, ¾)", title, lo, hi),
-		XLabel: xlabel, YLabel: ylabel, Heat: g, Contours: cs,
+		XLabel: xlabel, YLabel: ylabel, Heat: g, Contours: cs, ColorBar: title,
 		XMin: edge(g.Xs, false), XMax: edge(g.Xs, true), YMin: edge(g.Ys, false), YMax: edge(g.Ys, true),
 	}
 }
