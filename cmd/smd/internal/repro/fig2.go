@@ -129,7 +129,7 @@ func fig2Row(gr experiment.Fig2Group, crs []experiment.Fig2Run) ([]*Panel, error
 	}
 	checks, err := experiment.CheckFig2(gr, crs)
 	for k := range out {
-		out[k].Measured, out[k].Verdict = checks[k].Measured, checks[k].Verdict
+		out[k].Claims, out[k].Measured, out[k].Verdict = checks[k].Claims, checks[k].Notes, checks[k].Verdict
 	}
 	return out, err
 }
