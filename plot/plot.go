@@ -367,6 +367,16 @@ func Bytes(rows []Row, w, h vg.Length, f Format) ([]byte, error) {
 	return BytesTitled("", rows, w, h, f)
 }
 
+// Encode renders rows on a w × h canvas and writes the image to dst.
+func Encode(dst io.Writer, rows []Row, w, h vg.Length, f Format) error {
+	wt, err := render("", rows, w, h, f)
+	if err != nil {
+		return err
+	}
+	_, err = wt.WriteTo(dst)
+	return err
+}
+
 // BytesTitled is Bytes with a figure title centred above the rows (e.g.
 // what differs between the overlaid runs).
 func BytesTitled(title string, rows []Row, w, h vg.Length, f Format) ([]byte, error) {
@@ -707,3 +717,24 @@ func logBracket(min, max float64) (float64, float64) {
 	}
 	return min, max
 }
+
+// Faded returns c with opacity alpha in [0, 1] (bands drawn behind data).
+func Faded(c color.Color, alpha float64) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: uint8(math.Round(255 * alpha))}
+}
+
+// SEBand is the ± 1 SE band of the curve (x, y) with standard errors se, in
+// Colors[c] at 20% opacity, without a legend entry; points whose SE is NaN
+// (one trial) are left out.
+func SEBand(x, y, se []float64, c int) Curve {
+	hi, lo := make([]float64, len(y)), make([]float64, len(y))
+	for j := range y {
+		hi[j], lo[j] = y[j]+se[j], y[j]-se[j]
+	}
+	return Curve{X: x, Y: hi, Lo: lo, RGB: BandColor(c)}
+}
+
+// BandColor is the colour of SEBand's bands in Colors[c] (for a legend
+// entry: Curve{Label: …, Lo: []float64{}, RGB: BandColor(c)}).
+func BandColor(c int) color.Color { return Faded(Curve{Color: c}.color(), 50.0/255) }

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -441,11 +440,7 @@ func Rows(panels []Panel) []plot.Row {
 			if s.Theory || s.SE == nil {
 				continue
 			}
-			hi, lo := make([]float64, len(s.Y)), make([]float64, len(s.Y))
-			for j := range s.Y {
-				hi[j], lo[j] = s.Y[j]+s.SE[j], s.Y[j]-s.SE[j]
-			}
-			p.Curves = append(p.Curves, plot.Curve{X: s.X, Y: hi, Lo: lo, RGB: faded(plot.Colors[s.Run%len(plot.Colors)])})
+			p.Curves = append(p.Curves, plot.SEBand(s.X, s.Y, s.SE, s.Run))
 		}
 		for _, s := range pd.Series {
 			if s.Theory {
@@ -463,7 +458,7 @@ func Rows(panels []Panel) []plot.Row {
 			}
 		}
 		if first && k == 0 {
-			p.Curves = append(p.Curves, plot.Curve{Label: "band: ± 1 SE over trials", Lo: []float64{}, RGB: faded(plot.Colors[6])})
+			p.Curves = append(p.Curves, plot.Curve{Label: "band: ± 1 SE over trials", Lo: []float64{}, RGB: plot.BandColor(6)})
 			for _, q := range panels {
 				if q.TheoryName != "" {
 					p.Curves = append(p.Curves, plot.Curve{Label: "dashed: theory of the run's config", RGB: plot.Colors[6], Dash: plot.Dashed, Theory: true, Width: 1.3})
@@ -488,10 +483,4 @@ func Render(runs []*Run, panels []Panel, f plot.Format) ([]byte, error) {
 	lines := strings.Count(Title(runs), "\n")
 	w, h := plot.Inches(13), plot.Inches(0.4+0.22*float64(lines)+3.6*float64(len(rows)))
 	return plot.BytesTitled(Title(runs), rows, w, h, f)
-}
-
-// faded returns c at 20% opacity (SE bands drawn behind the data).
-func faded(c color.Color) color.Color {
-	r, g, b, _ := c.RGBA()
-	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 50}
 }
