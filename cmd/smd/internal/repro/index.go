@@ -25,7 +25,7 @@ table.claims th{background:#f4f4f4;position:sticky;top:0}
 table.claims tr.first td{border-top:2px solid #bbb}
 table.claims td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
 table.claims small{color:#666}
-table.claims td.panel{white-space:nowrap}
+table.claims td.panel,table.claims td.verdict{white-space:nowrap}
 @media (max-width:700px){
  table.claims thead{display:none}
  table.claims tr{display:block;border-bottom:1px solid #ccc;padding:0.3em 0}
