@@ -202,7 +202,10 @@ func (p *Panel) build() (*gplot.Plot, *plotter.HeatMap, error) {
 	var h *plotter.HeatMap
 	if p.Heat != nil {
 		h = plotter.NewHeatMap(p.Heat, heatColors().Palette(255))
-		h.Rasterized = true
+		// A raster is small in SVG but stretches cells evenly: only for
+		// evenly spaced grids (gonum's HeatMap.Rasterized).
+		h.Rasterized = uniform(p.Heat)
+		h.NaN = NaNColor
 		g.Add(h)
 		if len(p.Contours) > 0 {
 			c := plotter.NewContour(p.Heat, p.Contours, palette.Heat(1, 1))
@@ -313,6 +316,25 @@ func (p *Panel) build() (*gplot.Plot, *plotter.HeatMap, error) {
 		g.Add(l)
 	}
 	return g, h, nil
+}
+
+// uniform reports whether g's columns and rows are evenly spaced (to a
+// relative 1e-6 of the range).
+func uniform(g Grid) bool {
+	c, r := g.Dims()
+	even := func(n int, at func(int) float64) bool {
+		if n < 3 {
+			return true
+		}
+		step, tol := (at(n-1)-at(0))/float64(n-1), 1e-6*math.Abs(at(n-1)-at(0))
+		for i := 1; i < n; i++ {
+			if math.Abs(at(i)-at(i-1)-step) > tol {
+				return false
+			}
+		}
+		return true
+	}
+	return even(c, g.X) && even(r, g.Y)
 }
 
 // legend collects the legend entries of panels, one per distinct label, in
@@ -555,6 +577,10 @@ func equalize(g *gplot.Plot, c draw.Canvas) {
 		}
 	}
 }
+
+// NaNColor fills heat-map cells without a value (e.g. a sweep point not
+// run): a mid grey, which the dark-to-white colour map never takes.
+var NaNColor color.Color = color.Gray{Y: 150}
 
 // heatColors is the colour map of heat maps: dark low, bright high.
 func heatColors() palette.ColorMap { return moreland.ExtendedBlackBody() }

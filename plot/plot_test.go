@@ -184,3 +184,20 @@ func TestSpan(t *testing.T) {
 		t.Errorf("cell widths %v and %v pt: want a difference of 200 pt", w0, w1)
 	}
 }
+
+// A heat map is rasterised only on an evenly spaced grid: a raster
+// stretches its cells evenly, which would misplace those of a sweep over
+// 0.01, 0.02, 0.05, 0.1.
+func TestUniform(t *testing.T) {
+	if !uniform(rampGrid{}) {
+		t.Error("0, 1, 2, 3: not uniform")
+	}
+	g := &SweepGrid{Xs: []float64{0.01, 0.02, 0.05, 0.1}, Ys: []float64{1, 2, 3}, Vals: [][]float64{{1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}}}
+	if uniform(g) {
+		t.Error("0.01, 0.02, 0.05, 0.1: uniform")
+	}
+	_, h, err := (&Panel{Heat: g}).build()
+	if err != nil || h.Rasterized {
+		t.Errorf("sweep grid: rasterised %v (%v)", h.Rasterized, err)
+	}
+}
