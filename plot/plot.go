@@ -188,6 +188,7 @@ func (p *Panel) build() (*gplot.Plot, *plotter.HeatMap, error) {
 		a.Label.TextStyle.Font.Size = fontSize
 		a.Tick.Label.Font.Size = fontSize - 2
 	}
+	g.X.Tick.Marker, g.Y.Tick.Marker = plainTicks{}, plainTicks{}
 	if p.LogX {
 		g.X.Scale, g.X.Tick.Marker = gplot.LogScale{}, gplot.LogTicks{Prec: -1}
 	}
@@ -666,6 +667,19 @@ func drawColorBar(c draw.Canvas, h *plotter.HeatMap, contours []float64, label s
 
 // Inches converts inches to a vg.Length (for callers that size figures).
 func Inches(x float64) vg.Length { return vg.Length(x) * vg.Inch }
+
+// plainTicks is gonum's default ticks labelled with %g: 2500, not 2500.00.
+type plainTicks struct{}
+
+func (plainTicks) Ticks(min, max float64) []gplot.Tick {
+	ts := gplot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', -1, 64)
+		}
+	}
+	return ts
+}
 
 // logTicks labels a log axis at 1, 2 and 5 times powers of ten when it
 // spans less than two decades (gonum's LogTicks would leave it bare), else

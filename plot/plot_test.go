@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"strings"
 	"testing"
 
 	gplot "gonum.org/v1/plot"
@@ -199,5 +200,15 @@ func TestUniform(t *testing.T) {
 	_, h, err := (&Panel{Heat: g}).build()
 	if err != nil || h.Rasterized {
 		t.Errorf("sweep grid: rasterised %v (%v)", h.Rasterized, err)
+	}
+}
+
+// Linear axes label ticks with %g (gonum's default gives 2500.00 when its
+// step is a decimal).
+func TestPlainTicks(t *testing.T) {
+	for _, tk := range (plainTicks{}).Ticks(0, 2808) {
+		if strings.Contains(tk.Label, ".") {
+			t.Errorf("label %q", tk.Label)
+		}
 	}
 }
