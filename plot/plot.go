@@ -668,14 +668,21 @@ func drawColorBar(c draw.Canvas, h *plotter.HeatMap, contours []float64, label s
 // Inches converts inches to a vg.Length (for callers that size figures).
 func Inches(x float64) vg.Length { return vg.Length(x) * vg.Inch }
 
-// plainTicks is gonum's default ticks labelled with %g: 2500, not 2500.00.
+// plainTicks is gonum's default ticks, labelled as integers when every
+// label is one (2500, not 2500.00); otherwise gonum's labels, which share
+// their decimals (0.50, 0.75, 1.00).
 type plainTicks struct{}
 
 func (plainTicks) Ticks(min, max float64) []gplot.Tick {
 	ts := gplot.DefaultTicks{}.Ticks(min, max)
+	for _, t := range ts {
+		if t.Label != "" && (t.Value != math.Trunc(t.Value) || math.Abs(t.Value) >= 1e15) {
+			return ts
+		}
+	}
 	for i := range ts {
 		if ts[i].Label != "" {
-			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', -1, 64)
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', -1, 64)
 		}
 	}
 	return ts

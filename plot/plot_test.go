@@ -203,12 +203,21 @@ func TestUniform(t *testing.T) {
 	}
 }
 
-// Linear axes label ticks with %g (gonum's default gives 2500.00 when its
-// step is a decimal).
+// Linear axes label integer ticks as integers (gonum's default gives
+// 2500.00) and keep shared decimals otherwise (0.50, 0.75, 1.00).
 func TestPlainTicks(t *testing.T) {
-	for _, tk := range (plainTicks{}).Ticks(0, 2808) {
-		if strings.Contains(tk.Label, ".") {
-			t.Errorf("label %q", tk.Label)
+	labels := func(min, max float64) (out []string) {
+		for _, tk := range (plainTicks{}).Ticks(min, max) {
+			if tk.Label != "" {
+				out = append(out, tk.Label)
+			}
 		}
+		return out
+	}
+	if got := strings.Join(labels(0, 2808), " "); got != "0 2500" {
+		t.Errorf("[0, 2808]: %q", got)
+	}
+	if got := strings.Join(labels(0.49, 1.01), " "); got != "0.50 0.75 1.00" {
+		t.Errorf("[0.49, 1.01]: %q", got)
 	}
 }
