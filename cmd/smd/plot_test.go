@@ -210,6 +210,13 @@ func TestPlotBadInput(t *testing.T) {
 	badcsv := filepath.Join(tmp, "badcsv")
 	os.Mkdir(badcsv, 0o755)
 	os.WriteFile(filepath.Join(badcsv, "series.csv"), []byte("step,risk,risk_se\n0,1,0\n1,x,0\n"), 0o644)
+	sweepDir, measureDir := filepath.Join(tmp, "sw"), filepath.Join(tmp, "m")
+	for d, files := range map[string][]string{sweepDir: {"sweep.json"}, measureDir: {"tensors.csv", "layers.csv", "run.json"}} {
+		os.Mkdir(d, 0o755)
+		for _, f := range files {
+			os.WriteFile(filepath.Join(d, f), []byte("{}"), 0o644)
+		}
+	}
 	out := filepath.Join(tmp, "out.png")
 	for _, tc := range []struct {
 		args []string
@@ -219,6 +226,8 @@ func TestPlotBadInput(t *testing.T) {
 		{[]string{empty}, "empty: not a run folder (no series.csv)"},
 		{[]string{good, nojson}, "nojson: not a run folder (no run.json)"},
 		{[]string{badcsv}, `series.csv: line 3: column risk: "x" is not a number`},
+		{[]string{sweepDir}, "sw: a sweep folder: draw it with smd sweep plot"},
+		{[]string{measureDir}, "m: an smd measure folder: smd measure drew it, " + filepath.Join(measureDir, "measure.png")},
 		{[]string{"--columns", "nope", good}, `good: series.csv has no column "nope"`},
 		{[]string{"--label", "a", "--label", "b", good}, "--label: 2 labels for 1 run folders"},
 		{[]string{"--out", filepath.Join(tmp, "x.jpg"), good}, "the extension must be .png or .svg"},

@@ -66,6 +66,16 @@ func Load(dir string) (*Run, error) {
 		return nil, inputErr("%s: not a folder (smd plot takes the output folders of smd simulate or smd train)", dir)
 	}
 	r := &Run{Dir: dir, Label: filepath.Base(filepath.Clean(dir))}
+	if _, err := os.Stat(filepath.Join(dir, "series.csv")); err != nil {
+		// Folders of other commands, with the command that draws them.
+		has := func(name string) bool { _, err := os.Stat(filepath.Join(dir, name)); return err == nil }
+		switch {
+		case has("sweep.json"):
+			return nil, inputErr("%s: a sweep folder: draw it with smd sweep plot %s (or smd plot on its points/<id> folders)", dir, dir)
+		case has("tensors.csv") && has("layers.csv"):
+			return nil, inputErr("%s: an smd measure folder: smd measure drew it, %s", dir, filepath.Join(dir, "measure.png"))
+		}
+	}
 	if err := r.readSeries(filepath.Join(dir, "series.csv")); err != nil {
 		return nil, err
 	}
