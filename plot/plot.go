@@ -274,9 +274,20 @@ func (p *Panel) build() (*gplot.Plot, *plotter.HeatMap, error) {
 		l.LineStyle = c.style()
 		g.Add(l)
 	}
+	// A log axis without positive data (an empty panel: no point was
+	// plotted) would make gonum panic: draw it linear.
+	for _, ax := range []struct {
+		log bool
+		a   *gplot.Axis
+	}{{p.LogX, &g.X}, {p.LogY, &g.Y}} {
+		if ax.log && (!(ax.a.Min > 0) || math.IsInf(ax.a.Min, 0) || math.IsInf(ax.a.Max, 0)) {
+			ax.a.Scale, ax.a.Tick.Marker = gplot.LinearScale{}, plainTicks{}
+		}
+	}
+	_, logY := g.Y.Scale.(gplot.LogScale)
 	// A little room above and below the data, so that lines along the
 	// range's ends stay visible (multiplicative on a log axis).
-	if p.LogY && g.Y.Min > 0 {
+	if logY {
 		// Out to the nearest labelled ticks, so that two labels
 		// bracket every plotted value.
 		// A value on a labelled tick is bracketed by it; room is
@@ -289,7 +300,7 @@ func (p *Panel) build() (*gplot.Plot, *plotter.HeatMap, error) {
 			hi *= 1.04
 		}
 		g.Y.Min, g.Y.Max = lo, hi
-	} else if !p.LogY && p.Heat == nil {
+	} else if !logY && p.Heat == nil {
 		d := 0.03 * (g.Y.Max - g.Y.Min)
 		g.Y.Min, g.Y.Max = g.Y.Min-d, g.Y.Max+d
 	}

@@ -221,3 +221,17 @@ func TestPlainTicks(t *testing.T) {
 		t.Errorf("[0.49, 1.01]: %q", got)
 	}
 }
+
+// A log axis with nothing positive to show (no curve, or only NaN and
+// zeros: e.g. smd measure on one pair) is drawn linear instead of making
+// gonum panic.
+func TestLogAxisWithoutData(t *testing.T) {
+	for _, p := range []*Panel{
+		{LogX: true, LogY: true},
+		{LogY: true, Curves: []Curve{{X: []float64{0, 1}, Y: []float64{math.NaN(), 0}}}},
+	} {
+		if _, err := Bytes([]Row{{p}}, Inches(3), Inches(2), PNG); err != nil {
+			t.Error(err)
+		}
+	}
+}
