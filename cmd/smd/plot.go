@@ -28,7 +28,11 @@ smd simulate, risk, loss, angular update sqrt(E Delta^2) and weight norm
 (log axes as in Figure 2), with +-1 SE bands from the _se columns and, where
 the config is plain SGD on the NRQ with sigma, the theory of that config
 (Theorem 2's limiting risk and loss, Lemma 1's AU on the eq 17 norm path,
-the eq 17 norm path) dashed on top. For smd train: train loss, test accuracy,
+the eq 17 norm path) dashed on top; a dense a_file through its eigenvalues
+(looked for in the run folder, then the current directory). Where there is
+no theory (noise_file, noise_var, another optimizer) or no Theorem 2 (more
+than two distinct eigenvalues: AU and norm paths only), stderr and a line
+under the title say why. For smd train: train loss, test accuracy,
 RMS angular update with sqrt(2 lambda eta), mean weight norm. Several folders
 overlay with a legend; the title lists the config keys that differ.
 
@@ -81,6 +85,11 @@ func (p *PlotCmd) Run(g *Globals) error {
 	panels, err := runplot.Panels(runs, cols, p.Theory)
 	if err != nil {
 		return plotErr(err)
+	}
+	for _, r := range runs {
+		for _, n := range r.Notes {
+			g.Log.Warn(n)
+		}
 	}
 	b, err := runplot.Render(runs, panels, f)
 	if err != nil {

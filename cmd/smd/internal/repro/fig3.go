@@ -231,9 +231,7 @@ func fig3Row(row train.Fig3Row, ss []experiment.Fig3Series, checks [4]experiment
 		if k == 2 {
 			p.Curves = append(p.Curves, plot.Curve{Label: "dotted: √(2λη)", RGB: plot.Colors[6], Dash: plot.Dotted, Theory: true, Width: 1.4})
 		}
-		for _, c := range checks[k].Claims {
-			po.Measured = append(po.Measured, c.String())
-		}
+		po.Claims = checks[k].Claims
 		po.Measured = append(po.Measured, checks[k].Notes...)
 		po.Measured = append(po.Measured, fig3Summary(ss, k)...)
 		po.Verdict = checks[k].Verdict

@@ -36,9 +36,13 @@ type Series struct {
 
 // Panel is one panel: its drawing, data and caption.
 type Panel struct {
-	Stem     string // file stem, e.g. "fig2a"
-	Label    string // "(a)"
-	Claim    string
+	Stem  string // file stem, e.g. "fig2a"
+	Label string // "(a)"
+	Claim string
+	// Claims are the checks behind the verdict, one row each of the
+	// figure's table in index.html.
+	Claims []claim.Claim
+	// Measured are further numbers, context rather than checks.
 	Measured []string
 	Verdict  claim.Verdict // claim.None: an illustration
 	Plot     *plot.Panel
@@ -51,7 +55,10 @@ type Panel struct {
 }
 
 // Class is the CSS class of the verdict.
-func (p *Panel) Class() string { return strings.ReplaceAll(p.Verdict.String(), " ", "") }
+func (p *Panel) Class() string { return verdictClass(p.Verdict) }
+
+// verdictClass is the CSS class of a verdict: its name without spaces.
+func verdictClass(v claim.Verdict) string { return strings.ReplaceAll(v.String(), " ", "") }
 
 // Figure is one figure: rows of panels and the size of the combined image.
 type Figure struct {
