@@ -3,7 +3,6 @@ package experiment
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync"
 
 	"github.com/smdlab/smd/nrq"
@@ -90,7 +89,7 @@ func (c *Config) buildModel() (*nrq.Model, error) {
 			return nil, rerr
 		}
 		if a.SymmetricDim() >= bigMatrix {
-			slog.Info("decomposing a_file (eigendecomposition, O(p³))", "p", a.SymmetricDim())
+			c.log().Info("decomposing a_file (eigendecomposition, O(p³))", "p", a.SymmetricDim())
 		}
 		m, err = nrq.NewDense(kind, a, noise)
 	}

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -71,6 +72,9 @@ type Config struct {
 
 	// Dir is the directory relative file names are resolved against.
 	Dir string `yaml:"-" json:"-"`
+	// Log receives the progress of reading and decomposing a big matrix
+	// file (nil: slog.Default()); smd's commands give it their logger.
+	Log *slog.Logger `yaml:"-" json:"-"`
 
 	// keyLines maps each key path of the parsed file to its line, for the
 	// errors found after Parse (BuildModel's matrix files).
@@ -898,6 +902,14 @@ func (c *Config) scaleError(err error) error {
 		fe.Line = lineOf(c.keyLines, fe.Field)
 	}
 	return err
+}
+
+// log returns the logger for progress lines (Log, else slog.Default()).
+func (c *Config) log() *slog.Logger {
+	if c.Log != nil {
+		return c.Log
+	}
+	return slog.Default()
 }
 
 // dimFromLists returns p when it follows from spectrum/diagonal, else 0.

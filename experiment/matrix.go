@@ -62,7 +62,7 @@ func (c *Config) readSym(field, name string, p int) (*mat.SymDense, error) {
 	if err := regularFile(st); err != nil {
 		return nil, fail("%v", err)
 	}
-	r := &countingReader{r: f, size: st.Size(), name: field, path: path, last: time.Now()}
+	r := &countingReader{r: f, size: st.Size(), name: field, path: path, last: time.Now(), log: c.log()}
 	a, err := parseSym(r, p, st.Size(), availableMemory())
 	var re *ResourceError
 	if errors.As(err, &re) { // too big for this machine: a resource refusal, as for a run (exit 1)
@@ -229,13 +229,14 @@ type countingReader struct {
 	name, path string
 	last       time.Time
 	logged     bool
+	log        *slog.Logger
 }
 
 func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	c.done += int64(n)
 	if c.size >= 8*bigMatrix*bigMatrix && time.Since(c.last) >= 5*time.Second || !c.logged && c.size >= 8*bigMatrix*bigMatrix {
-		slog.Info("reading "+c.name, "file", c.path, "read", humanBytes(float64(c.done)), "of", humanBytes(float64(c.size)))
+		c.log.Info("reading "+c.name, "file", c.path, "read", humanBytes(float64(c.done)), "of", humanBytes(float64(c.size)))
 		c.last, c.logged = time.Now(), true
 	}
 	return n, err

@@ -3,6 +3,7 @@ package experiment
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -179,5 +180,23 @@ func TestMatrixFileTooBig(t *testing.T) {
 	var re *ResourceError
 	if !errors.As(err, &re) || !strings.HasPrefix(err.Error(), "a_file: "+filepath.Join(dir, "a.csv")+": this run needs about 2.62 TiB") {
 		t.Errorf("got %v, want a *ResourceError naming a_file", err)
+	}
+}
+
+// A big matrix file logs its reading progress (at once, then every 5 s) on
+// the config's logger; a small one logs nothing.
+func TestMatrixReadProgress(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	for _, size := range []int64{1 << 20, 64 << 20} {
+		buf.Reset()
+		r := &countingReader{r: strings.NewReader("1, 0\n0, 1\n"), size: size, name: "a_file", path: "a.csv", last: time.Now(), log: log}
+		if _, err := parseSym(r, 0, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Count(buf.String(), "msg=\"reading a_file\" file=a.csv")
+		if want := map[bool]int{false: 0, true: 1}[size >= 8*bigMatrix*bigMatrix]; got != want {
+			t.Errorf("%d-byte file: %d progress lines, want %d:\n%s", size, got, want, buf.String())
+		}
 	}
 }

@@ -91,6 +91,7 @@ func (s *SimulateCmd) Run(g *Globals) error {
 	if err != nil {
 		return badInput(err)
 	}
+	c.Log = g.Log // a big matrix file's reading progress
 	override(&c.Trials, s.Trials)
 	if s.Steps != nil {
 		c.SetSteps(*s.Steps)
