@@ -220,3 +220,27 @@ func TestWriteAtomic(t *testing.T) {
 		t.Errorf("a.txt: %q mode %v", b, st.Mode())
 	}
 }
+
+// An output folder given as a symbolic link: the set replaces the folder it
+// points to and the link stays a link.
+func TestCommitThroughSymlink(t *testing.T) {
+	parent, elsewhere := t.TempDir(), t.TempDir()
+	target := filepath.Join(elsewhere, "real")
+	write(t, filepath.Join(target, "run.json"), "old")
+	link := filepath.Join(parent, "out")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip(err)
+	}
+	if err := set(t, link, map[string]string{"run.json": "new"}).Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("%s is no longer a link (%v)", link, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(target, "run.json")); string(b) != "new" {
+		t.Errorf("the link's target holds run.json %q, want the new set", b)
+	}
+	if got := list(t, elsewhere); !slices.Equal(got, []string{"real"}) {
+		t.Errorf("the target's parent holds %v", got)
+	}
+}
