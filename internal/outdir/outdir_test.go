@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/smdlab/smd/internal/tmpfs"
 )
 
 func write(t *testing.T, path, body string) {
@@ -149,6 +151,31 @@ func TestWriteErrorSaysNothingWritten(t *testing.T) {
 type failWriter struct{}
 
 func (failWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
+
+// A real full disk: a 64 KiB tmpfs (needs CAP_SYS_ADMIN; skipped
+// elsewhere and under -short). The set that does not fit leaves the earlier set whole.
+func TestFullDisk(t *testing.T) {
+	dir := tmpfs.Mount(t, 64<<10) // where it cannot, the injected ENOSPC of TestWriteErrorSaysNothingWritten stands in
+	out := filepath.Join(dir, "out")
+	if err := set(t, out, map[string]string{"run.json": "old"}).Commit(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.WriteFile("series.csv", func(w io.Writer) error { _, err := w.Write(make([]byte, 1<<20)); return err })
+	s.Discard()
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "nothing written") {
+		t.Fatalf("1 MiB into 64 KiB: %v", err)
+	}
+	if got := list(t, dir); !slices.Equal(got, []string{"out"}) {
+		t.Errorf("tmpfs holds %v", got)
+	}
+	if b, _ := os.ReadFile(filepath.Join(out, "run.json")); string(b) != "old" {
+		t.Errorf("run.json: %q", b)
+	}
+}
 
 // Clean removes exactly the provably stale temporaries: of a dead process,
 // of a live pid that is another process (start time differs); not this
