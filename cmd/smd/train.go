@@ -150,17 +150,16 @@ func (t *TrainCmd) Run(g *Globals) error {
 	meta := train.Meta{Version: smd.Version(), Preset: t.Preset, ConfigFile: t.Config, DataDir: t.Data, Synthetic: synthetic, Started: started.UTC()}
 	if in := interruptedBy(g.Ctx); err != nil && in != nil { // write the finished epochs and checkpoints
 		if res != nil {
-			err := train.WriteOutputs(set.Dir(), res, meta)
-			if err != nil {
-				return err
+			if werr := train.WriteOutputs(set.Dir(), res, meta); werr != nil {
+				return werr
 			}
 		} else if _, serr := os.Stat(set.Path("checkpoints")); serr != nil {
 			return err // nothing finished: nothing written
-		} else if err := train.WriteCheckpointsOnly(set.Dir(), cfg, meta, fmt.Sprintf("%v before the first epoch finished: checkpoints only", in)); err != nil {
-			return err
+		} else if werr := train.WriteCheckpointsOnly(set.Dir(), cfg, meta, fmt.Sprintf("%v before the first epoch finished: checkpoints only", in)); werr != nil {
+			return werr
 		}
-		if err := set.Commit(); err != nil {
-			return err
+		if cerr := set.Commit(); cerr != nil {
+			return cerr
 		}
 		reason := "before the first epoch finished"
 		if res != nil {

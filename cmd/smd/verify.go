@@ -37,7 +37,7 @@ func (v *VerifyCmd) Run(g *Globals) error {
 	if err := experiment.PrepareOutDir(v.Out); err != nil {
 		return badInput(err)
 	}
-	rep := progress.New(g.Stderr, g.Log, g.Interactive, "verify", 1, 5*time.Second)
+	rep := progress.New(g.Stderr, g.Log, g.Interactive, "verify", 1, 2*time.Second)
 	r, err := verify.Run(g.Ctx, v.Quick, v.Seed, func(done, total int) {
 		rep.SetTotal(int64(total))
 		rep.Update(int64(done))

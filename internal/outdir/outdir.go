@@ -155,9 +155,19 @@ type Set struct {
 
 // Create starts the output set of folder dir: it removes the stale
 // temporaries beside dir and makes the temporary sibling the files are
-// written into. dir itself is not touched until Commit.
+// written into. dir itself is not touched until Commit. When dir is a
+// symbolic link, the folder it points to is the output folder.
 func Create(dir string) (*Set, error) {
 	final := filepath.Clean(dir)
+	if st, err := os.Lstat(final); err == nil && st.Mode()&fs.ModeSymlink != 0 {
+		// A link to a folder: the set replaces the folder it points to,
+		// and the link stays.
+		target, err := filepath.EvalSymlinks(final)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", final, err)
+		}
+		final = target
+	}
 	parent, base := filepath.Split(final)
 	if parent == "" {
 		parent = "."

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/smdlab/smd/internal/tmpfs"
 )
 
 func write(t *testing.T, path, body string) {
@@ -151,16 +153,9 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, syscall.ENOSPC }
 
 // A real full disk: a 64 KiB tmpfs (needs CAP_SYS_ADMIN; skipped
-// elsewhere). The set that does not fit leaves the earlier set whole.
+// elsewhere and under -short). The set that does not fit leaves the earlier set whole.
 func TestFullDisk(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: mounts a tmpfs")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
-		t.Skipf("cannot mount a tmpfs (%v): the injected ENOSPC of TestWriteErrorSaysNothingWritten stands in", err)
-	}
-	defer syscall.Unmount(dir, 0)
+	dir := tmpfs.Mount(t, 64<<10) // where it cannot, the injected ENOSPC of TestWriteErrorSaysNothingWritten stands in
 	out := filepath.Join(dir, "out")
 	if err := set(t, out, map[string]string{"run.json": "old"}).Commit(); err != nil {
 		t.Fatal(err)
@@ -250,5 +245,29 @@ func TestWriteAtomic(t *testing.T) {
 	st, _ := os.Stat(p)
 	if b, _ := os.ReadFile(p); string(b) != "two" || st.Mode().Perm()&0o644 != 0o644 {
 		t.Errorf("a.txt: %q mode %v", b, st.Mode())
+	}
+}
+
+// An output folder given as a symbolic link: the set replaces the folder it
+// points to and the link stays a link.
+func TestCommitThroughSymlink(t *testing.T) {
+	parent, elsewhere := t.TempDir(), t.TempDir()
+	target := filepath.Join(elsewhere, "real")
+	write(t, filepath.Join(target, "run.json"), "old")
+	link := filepath.Join(parent, "out")
+	if err := os.Symlink(target, link); err != nil {
+		t.Skip(err)
+	}
+	if err := set(t, link, map[string]string{"run.json": "new"}).Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("%s is no longer a link (%v)", link, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(target, "run.json")); string(b) != "new" {
+		t.Errorf("the link's target holds run.json %q, want the new set", b)
+	}
+	if got := list(t, elsewhere); !slices.Equal(got, []string{"real"}) {
+		t.Errorf("the target's parent holds %v", got)
 	}
 }
