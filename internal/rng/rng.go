@@ -329,11 +329,17 @@ func NewChi2(k float64) Chi2 {
 	return g
 }
 
-// Draw returns one χ²_k deviate from r.
+// Draw returns one χ²_k deviate from r. The k ≤ 0 case (a block of one
+// coordinate in the reduced chain) is decided inline.
 func (g *Chi2) Draw(r *Rand) float64 {
-	switch {
-	case g.k <= 0:
+	if g.k <= 0 {
 		return 0
+	}
+	return g.draw(r)
+}
+
+func (g *Chi2) draw(r *Rand) float64 {
+	switch {
 	case g.square:
 		z := r.Norm()
 		return z * z
