@@ -2,18 +2,22 @@ package main
 
 import (
 	"bytes"
+	"encoding/gob"
 	"encoding/json"
 	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/smdlab/smd/experiment"
 	"github.com/smdlab/smd/internal/stattest"
+	"github.com/smdlab/smd/train"
 )
 
 // reproTrials keeps the end-to-end test fast (≈ 5.5 s; 4 s at 50 trials);
@@ -360,6 +364,28 @@ func TestReproduceFig3Replay(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("missing %s", name)
 		}
+	}
+	// A redraw saves the results it drew too, so that redrawing a folder
+	// in place (--fig3-from DIR/fig3-results.gob --out DIR), which
+	// replaces the folder as a whole, keeps them. Before, only training
+	// saved them.
+	type saved struct {
+		Results [][]*train.Result
+		Steps   int
+		Wall    time.Duration
+	}
+	var got, want saved
+	for path, v := range map[string]*saved{filepath.Join(dir, "fig3-results.gob"): &got, filepath.Join("testdata", "fig3-small.gob"): &want} {
+		if f, err := os.Open(path); err != nil {
+			t.Fatalf("%v (the redrawn results are not saved)", err)
+		} else if err := gob.NewDecoder(f).Decode(v); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		} else {
+			f.Close()
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("fig3-results.gob holds other results than the ones redrawn")
 	}
 	var info struct {
 		Runs []struct {

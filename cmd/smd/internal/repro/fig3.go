@@ -80,8 +80,9 @@ func validateFig3(o Options) error {
 // and builds the twelve panels with their verdicts
 // (experiment.CheckFig3Equilibrium, CheckFig3Decay, CheckFig3Init).
 //
-// The trained results are also saved as fig3-results.gob in o.Out;
-// o.Fig3From, if set, names such a file to redraw from instead of training.
+// The trained results are also saved as fig3-results.gob in o.Out (also
+// when redrawn); o.Fig3From, if set, names such a file to redraw from
+// instead of training.
 func buildFig3(ctx context.Context, o Options, progress func(int64)) (*Figure, []Run, error) {
 	rows := train.Fig3()
 	var saved fig3Saved
@@ -120,9 +121,11 @@ func buildFig3(ctx context.Context, o Options, progress func(int64)) (*Figure, [
 			return nil, nil, err
 		}
 		saved.Wall = time.Since(start)
-		if err := WriteFile(filepath.Join(o.Out, "fig3-results.gob"), func(w io.Writer) error { return gob.NewEncoder(w).Encode(&saved) }); err != nil {
-			return nil, nil, err
-		}
+	}
+	// Also when redrawn: the output folder is replaced as a whole, and
+	// --fig3-from may name the gob of the very folder being replaced.
+	if err := WriteFile(filepath.Join(o.Out, "fig3-results.gob"), func(w io.Writer) error { return gob.NewEncoder(w).Encode(&saved) }); err != nil {
+		return nil, nil, err
 	}
 	res, total, wall := saved.Results, saved.Steps, saved.Wall
 	base := train.Fig3Base()
