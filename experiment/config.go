@@ -176,10 +176,10 @@ func (es FieldErrors) Unwrap() []error {
 	return errs
 }
 
-// joinErrors returns nil for no errors, the *FieldError itself for one
+// JoinErrors returns nil for no errors, the *FieldError itself for one
 // (so that a single problem reads as before), else FieldErrors. Errors that
 // are not *FieldError are wrapped as one with no field.
-func joinErrors(errs []error) error {
+func JoinErrors(errs []error) error {
 	var fes FieldErrors
 	for _, err := range errs {
 		var many FieldErrors
@@ -226,11 +226,21 @@ func ExampleYAML() []byte { return bytes.Clone(exampleYAML) }
 
 // Load reads and validates the config file at path.
 func Load(path string) (*Config, error) {
+	data, err := ReadConfigFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(data, path, filepath.Dir(path))
+}
+
+// ReadConfigFile reads the config file at path; an error is a *FieldError
+// naming the file ("cannot read config: no such file or directory").
+func ReadConfigFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &FieldError{File: path, Msg: fmt.Sprintf("cannot read config: %v", unwrapPathErr(err))}
 	}
-	return Parse(data, path, filepath.Dir(path))
+	return data, nil
 }
 
 func unwrapPathErr(err error) error {
@@ -255,15 +265,7 @@ func Parse(data []byte, name, dir string) (*Config, error) {
 		return nil, err // a syntax error: nothing else is known
 	}
 	c.applyDefaults(d.present)
-	for _, fe := range fieldErrors(c.Validate()) {
-		if fe.File == "" {
-			fe.File = name
-			if fe.Line == 0 {
-				fe.Line = lineOf(d.lines, fe.Field)
-			}
-		}
-		d.report(fe)
-	}
+	d.validated(name, c.Validate())
 	c.keyLines, c.built = d.lines, &modelCache{}
 	if err := d.err(); err != nil {
 		return nil, err
@@ -284,6 +286,37 @@ func DecodeYAML(data []byte, file string, v any) error {
 		return err
 	}
 	return d.err()
+}
+
+// DecodeYAMLValidate is DecodeYAML followed, unless the data has a
+// syntax error, by validate (the validation of v's struct, which sees v as
+// decoded, whatever DecodeYAML found wrong): its field errors are reported
+// with the others, each named file:line with the line of its key (or of
+// the nearest enclosing key in the file), all at once in file order, as
+// Parse reports an experiment config. It is how every smd config other
+// than an experiment one (train) is read.
+func DecodeYAMLValidate(data []byte, file string, v any, validate func() error) error {
+	d, err := decodeYAML(data, file, v)
+	if err != nil {
+		return err
+	}
+	d.validated(file, validate())
+	return d.err()
+}
+
+// validated reports the field errors of a validation (err, nil for none)
+// found in the config file name: each gets the file and, when it has none,
+// the line of its key.
+func (d *decoded) validated(name string, err error) {
+	for _, fe := range fieldErrors(err) {
+		if fe.File == "" {
+			fe.File = name
+			if fe.Line == 0 {
+				fe.Line = lineOf(d.lines, fe.Field)
+			}
+		}
+		d.report(fe)
+	}
 }
 
 // decoded is what decodeYAML learnt of a config file: the keys present, the
@@ -338,7 +371,7 @@ func (d *decoded) report(fe *FieldError) bool {
 
 // err returns the errors reported, sorted by line.
 func (d *decoded) err() error {
-	err := joinErrors(d.errs)
+	err := JoinErrors(d.errs)
 	if fes, ok := err.(FieldErrors); ok {
 		sortByLine(fes)
 	}
@@ -785,7 +818,7 @@ func (c *Config) Validate() error {
 			add(sim.CheckScheduleSteps(*c.Eta, *c.Lambda, c.simEvents(), c.Steps))
 		}
 	}
-	return joinErrors(errs)
+	return JoinErrors(errs)
 }
 
 // fromSim turns sim's *FieldError (the shared validation rules) into a

@@ -77,7 +77,7 @@ func TestCountLimits(t *testing.T) {
 		{"trials", func(c *Config) { c.Trials = 1<<62 + 1 }},
 		{"batch_size", func(c *Config) { c.BatchSize = 1 << 50 }},
 		{"epochs", func(c *Config) { c.Epochs, c.Trials, c.StepsPerEpoch = 1<<20, 1<<20, 1<<20 }},
-		{"milestones", func(c *Config) { c.Milestones = []int{1 << 60} }},
+		{"milestones[0]", func(c *Config) { c.Milestones = []int{1 << 60} }},
 	} {
 		cfg, err := Preset("cifar10-small")
 		if err != nil {

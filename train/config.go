@@ -188,91 +188,127 @@ func ReadConfig(r io.Reader, base Config) (Config, error) {
 	return c, nil
 }
 
-// Validate reports the first invalid field, naming it.
-func (c Config) Validate() error {
-	bad := func(field, format string, args ...any) error {
-		return fmt.Errorf("%s: "+format, append([]any{field}, args...)...)
+// LoadConfig reads the YAML config file at path over base (fields absent
+// from the file keep base's values) and validates the result. Every
+// problem is reported at once, one line each, in file order, named
+// path:line: field: reason with the line of the field's key
+// (experiment.DecodeYAMLValidate, the path of every smd config): the YAML
+// problems of ReadConfig, then Validate's for the fields that have none.
+func LoadConfig(path string, base Config) (Config, error) {
+	data, err := experiment.ReadConfigFile(path)
+	if err != nil {
+		return base, err
+	}
+	c := base
+	c.Milestones = append([]int(nil), base.Milestones...)
+	if err := experiment.DecodeYAMLValidate(data, path, &c, c.Validate); err != nil {
+		return base, err
+	}
+	return c, nil
+}
+
+// Validate checks every field and reports every problem found: an
+// *experiment.FieldError naming the field for one, experiment.FieldErrors
+// for several (a check that needs other fields valid, such as the model
+// for the dataset or trials × epochs × steps per epoch, is skipped when
+// they are not).
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) bool {
+		errs = append(errs, &experiment.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+		return false
 	}
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-	if _, err := ArchFor(c.Model, 10, false); err != nil {
-		return bad("model", "%q is not one of %v", c.Model, ModelNames)
+	count := func(field string, n, min int, want string) bool { // min ≤ n ≤ MaxCount
+		switch {
+		case n < min:
+			return bad(field, "%d, want %s", n, want)
+		case n > MaxCount:
+			return bad(field, "%d, want ≤ 2^20 = %d", n, MaxCount)
+		}
+		return true
 	}
+	modelOK := true
+	if _, err := ArchFor(c.Model, 10, false); err != nil {
+		modelOK = bad("model", "%q is not one of %v", c.Model, ModelNames)
+	}
+	dataOK := true
 	switch c.Dataset {
 	case DataCIFAR10:
 		if c.ImageSize != 0 && c.ImageSize != 32 {
-			return bad("image_size", "%d, but cifar10 images are 32", c.ImageSize)
+			bad("image_size", "%d, but cifar10 images are 32", c.ImageSize)
 		}
 	case DataImageNet:
-		if c.ImageSize < 32 {
-			return bad("image_size", "%d, want at least 32 for imagenet", c.ImageSize)
+		switch {
+		case c.ImageSize < 32:
+			bad("image_size", "%d, want at least 32 for imagenet", c.ImageSize)
+		case c.ImageSize > 1<<12:
+			bad("image_size", "%d, want ≤ 4096", c.ImageSize)
 		}
 	case DataFashionMNIST:
 		if c.ImageSize != 0 && c.ImageSize != 28 {
-			return bad("image_size", "%d, but fashion-mnist images are 28", c.ImageSize)
+			bad("image_size", "%d, but fashion-mnist images are 28", c.ImageSize)
 		}
 	default:
-		return bad("dataset", "%q is not one of %s, %s, %s", c.Dataset, DataCIFAR10, DataImageNet, DataFashionMNIST)
+		dataOK = bad("dataset", "%q is not one of %s, %s, %s", c.Dataset, DataCIFAR10, DataImageNet, DataFashionMNIST)
 	}
-	switch {
-	case c.Epochs < 1:
-		return bad("epochs", "%d, want ≥ 1", c.Epochs)
-	case c.StepsPerEpoch < 0:
-		return bad("steps_per_epoch", "%d, want ≥ 0 (0: one pass over the data)", c.StepsPerEpoch)
-	case c.BatchSize < 1:
-		return bad("batch_size", "%d, want ≥ 1", c.BatchSize)
-	case !(c.Eta > 0) || !finite(c.Eta):
-		return bad("eta", "%g, want a finite η > 0", c.Eta)
-	case !(c.Lambda >= 0) || !finite(c.Lambda):
-		return bad("lambda", "%g, want a finite λ ≥ 0", c.Lambda)
-	case !(c.Momentum >= 0 && c.Momentum < 1):
-		return bad("momentum", "%g, want 0 ≤ μ < 1", c.Momentum)
-	case !(c.DecayFactor > 0) || !finite(c.DecayFactor):
-		return bad("decay_factor", "%g, want a finite k > 0", c.DecayFactor)
-	case !(c.InitStd >= 0) || !finite(c.InitStd):
-		return bad("init_std", "%g, want σ̃ ≥ 0 (0: Kaiming)", c.InitStd)
-	case !(c.InitScale > 0) || !finite(c.InitScale):
-		return bad("init_scale", "%g, want a finite factor > 0 (1: σ̃ as given)", c.InitScale)
-	case !(c.Corollary3K > 0) || !finite(c.Corollary3K):
-		return bad("corollary3_k", "%g, want k > 0 (1: no transform)", c.Corollary3K)
-	case c.Trials < 1:
-		return bad("trials", "%d, want ≥ 1", c.Trials)
-	case c.MeasureEvery < 1:
-		return bad("measure_every", "%d, want ≥ 1", c.MeasureEvery)
-	case c.TestSamples < 0:
-		return bad("test_samples", "%d, want ≥ 0 (0: all)", c.TestSamples)
-	case c.EvalBatch < 0:
-		return bad("eval_batch", "%d, want ≥ 0 (0: batch_size)", c.EvalBatch)
+	epochsOK := count("epochs", c.Epochs, 1, "≥ 1")
+	speOK := true
+	if c.StepsPerEpoch < 0 {
+		speOK = bad("steps_per_epoch", "%d, want ≥ 0 (0: one pass over the data)", c.StepsPerEpoch)
 	}
-	for _, k := range []struct {
-		field string
-		n     int
-	}{{"epochs", c.Epochs}, {"trials", c.Trials}, {"batch_size", c.BatchSize}, {"eval_batch", c.EvalBatch}} {
-		if k.n > MaxCount {
-			return bad(k.field, "%d, want ≤ 2^20 = %d", k.n, MaxCount)
-		}
+	count("batch_size", c.BatchSize, 1, "≥ 1")
+	if !(c.Eta > 0) || !finite(c.Eta) {
+		bad("eta", "%g, want a finite η > 0", c.Eta)
 	}
-	if c.ImageSize > 1<<12 {
-		return bad("image_size", "%d, want ≤ 4096", c.ImageSize)
+	if !(c.Lambda >= 0) || !finite(c.Lambda) {
+		bad("lambda", "%g, want a finite λ ≥ 0", c.Lambda)
 	}
-	if c.StepsPerEpoch > 0 {
+	if !(c.Momentum >= 0 && c.Momentum < 1) {
+		bad("momentum", "%g, want 0 ≤ μ < 1", c.Momentum)
+	}
+	if !(c.DecayFactor > 0) || !finite(c.DecayFactor) {
+		bad("decay_factor", "%g, want a finite k > 0", c.DecayFactor)
+	}
+	if !(c.InitStd >= 0) || !finite(c.InitStd) {
+		bad("init_std", "%g, want σ̃ ≥ 0 (0: Kaiming)", c.InitStd)
+	}
+	if !(c.InitScale > 0) || !finite(c.InitScale) {
+		bad("init_scale", "%g, want a finite factor > 0 (1: σ̃ as given)", c.InitScale)
+	}
+	if !(c.Corollary3K > 0) || !finite(c.Corollary3K) {
+		bad("corollary3_k", "%g, want k > 0 (1: no transform)", c.Corollary3K)
+	}
+	trialsOK := count("trials", c.Trials, 1, "≥ 1")
+	if c.MeasureEvery < 1 {
+		bad("measure_every", "%d, want ≥ 1", c.MeasureEvery)
+	}
+	if c.TestSamples < 0 {
+		bad("test_samples", "%d, want ≥ 0 (0: all)", c.TestSamples)
+	}
+	count("eval_batch", c.EvalBatch, 0, "≥ 0 (0: batch_size)")
+	if c.StepsPerEpoch > 0 && epochsOK && trialsOK && speOK {
 		if err := c.CheckTotal(c.StepsPerEpoch); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	}
 	for i, m := range c.Milestones {
+		f := fmt.Sprintf("milestones[%d]", i)
 		if m < 1 || m > MaxCount {
-			return bad("milestones", "epoch %d, want in [1, 2^20]", m)
+			bad(f, "epoch %d, want in [1, 2^20]", m)
+			break
 		}
 		if i > 0 && m <= c.Milestones[i-1] {
-			return bad("milestones", "%v, want strictly increasing epochs", c.Milestones)
+			bad(f, "epoch %d after %d, want strictly increasing epochs", m, c.Milestones[i-1])
+			break
 		}
 	}
-	if c.Model == ModelResNet50 && c.Dataset == DataCIFAR10 || c.Model == ModelSmallCNN && c.Dataset == DataImageNet ||
-		(c.Model == ModelBNMLP || c.Model == ModelFashionCNN) != (c.Dataset == DataFashionMNIST) {
+	if modelOK && dataOK && (c.Model == ModelResNet50 && c.Dataset == DataCIFAR10 || c.Model == ModelSmallCNN && c.Dataset == DataImageNet ||
+		(c.Model == ModelBNMLP || c.Model == ModelFashionCNN) != (c.Dataset == DataFashionMNIST)) {
 		// Not wrong, but almost certainly a mistake; allow ResNet18 on ImageNet crops.
-		return bad("model", "%s on %s is not supported (ResNet50 expects ImageNet crops, small-cnn CIFAR images, bn-mlp and fashion-cnn Fashion-MNIST, which only they take)", c.Model, c.Dataset)
+		bad("model", "%s on %s is not supported (ResNet50 expects ImageNet crops, small-cnn CIFAR images, bn-mlp and fashion-cnn Fashion-MNIST, which only they take)", c.Model, c.Dataset)
 	}
-	return nil
+	return experiment.JoinErrors(errs)
 }
 
 // MaxCount bounds epochs, trials, batch_size, eval_batch and milestone
@@ -288,7 +324,7 @@ const (
 // the data) ≤ MaxTotalSteps, computed in float64 (exact here).
 func (c Config) CheckTotal(spe int) error {
 	if n := float64(c.Trials) * float64(c.Epochs) * float64(spe); n > MaxTotalSteps {
-		return fmt.Errorf("epochs: trials × epochs × steps per epoch = %.4g SGD steps, want ≤ 2^53", n)
+		return &experiment.FieldError{Field: "epochs", Msg: fmt.Sprintf("trials × epochs × steps per epoch = %.4g SGD steps, want ≤ 2^53", n)}
 	}
 	return nil
 }

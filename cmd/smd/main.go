@@ -139,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		kong.Vars{"methods": strings.Join(experiment.Methods, ", ")},
 	)
 	if err != nil {
-		fmt.Fprintf(stderr, "smd: %v\n", err)
+		printError(stderr, err.Error())
 		return 1
 	}
 	if len(args) == 0 { // `smd` alone: the full list of commands, not kong's truncated one
@@ -150,7 +150,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		return exitCode
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "smd: %v\n", err)
+		printError(stderr, err.Error())
 		return 2
 	}
 	g := &Globals{Ctx: ctx, Stdout: stdout, Stderr: stderr, Interactive: isTerminal(stderr)}
@@ -162,10 +162,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 			if m, ok := strings.CutSuffix(msg, context.Canceled.Error()); ok {
 				msg = m + in.Error() // "context canceled" says less
 			}
-			fmt.Fprintf(stderr, "smd: %s\n", msg)
+			printError(stderr, msg)
 			return in.code()
 		}
-		fmt.Fprintf(stderr, "smd: %v\n", err)
+		printError(stderr, err.Error())
 		var ue usageError
 		if errors.As(err, &ue) {
 			return 2
@@ -173,6 +173,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		return 1
 	}
 	return 0
+}
+
+// printError writes an error message to stderr, "smd: " before each of its
+// lines: a message of several lines (experiment.FieldErrors, every problem
+// of a config) is one complete error per line, each a line that grep or an
+// editor's error list can take on its own (README "Bad input").
+func printError(stderr io.Writer, msg string) {
+	for _, line := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		fmt.Fprintf(stderr, "smd: %s\n", line)
+	}
 }
 
 // internalError is the one line a panic r becomes: "smd: internal error:

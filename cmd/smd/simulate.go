@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/smdlab/smd/cmd/smd/internal/progress"
@@ -104,7 +106,7 @@ func (s *SimulateCmd) Run(g *Globals) error {
 		return badInput(fmt.Errorf("--workers: must be ≥ 0, got %d", s.Workers))
 	}
 	if err := c.Validate(); err != nil {
-		return badInput(flagName(err))
+		return badInput(flagName(err, "trials", "steps", "seed", "method"))
 	}
 	if err := experiment.PrepareOutDir(s.Out); err != nil {
 		return badInput(err)
@@ -163,13 +165,21 @@ func inFile(err error, name string) error {
 	return err
 }
 
-// flagName renames config fields overridden by flags in an error message.
-func flagName(err error) error {
+// flagName renames, in every field error of err, the config fields that
+// flags override (fields, whose flags are --FIELD with - for _).
+func flagName(err error, fields ...string) error {
+	var fes []*experiment.FieldError
+	var many experiment.FieldErrors
 	var fe *experiment.FieldError
-	if errors.As(err, &fe) {
-		switch fe.Field {
-		case "trials", "steps", "seed", "method":
-			fe.Field += " (config or --" + fe.Field + ")"
+	switch {
+	case errors.As(err, &many):
+		fes = many
+	case errors.As(err, &fe):
+		fes = []*experiment.FieldError{fe}
+	}
+	for _, fe := range fes {
+		if slices.Contains(fields, fe.Field) {
+			fe.Field += " (config or --" + strings.ReplaceAll(fe.Field, "_", "-") + ")"
 		}
 	}
 	return err

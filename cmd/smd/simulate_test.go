@@ -74,8 +74,8 @@ func TestSimulateWorkersByteIdentical(t *testing.T) {
 	}
 }
 
-// Every bad input gives exit code 2, exactly one line on stderr per problem
-// naming the field and the reason (golden: testdata/bad.golden; only
+// Every bad input gives exit code 2, exactly one line on stderr per problem,
+// each starting "smd: ", naming the field and the reason (golden: testdata/bad.golden; only
 // many_errors.yaml has several), and no output dir.
 func TestSimulateBadInput(t *testing.T) {
 	files, err := filepath.Glob("testdata/bad/*.yaml")
@@ -92,6 +92,11 @@ func TestSimulateBadInput(t *testing.T) {
 		}
 		if n := strings.Count(stderr, "\n"); n != 1 && !(name == "many_errors.yaml" && n == 5) {
 			t.Errorf("%s: %d lines on stderr, want 1: %q", name, n, stderr)
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(stderr, "\n"), "\n") {
+			if !strings.HasPrefix(l, "smd: ") { // each line a complete error
+				t.Errorf("%s: stderr line %q does not start with \"smd: \"", name, l)
+			}
 		}
 		if _, err := os.Stat(dir); !os.IsNotExist(err) {
 			t.Errorf("%s: output dir was created", name)

@@ -53,23 +53,17 @@ func (t *TrainCmd) Run(g *Globals) error {
 	if err != nil {
 		return badInput(fmt.Errorf("--preset: %w", err))
 	}
-	if t.Config != "" {
-		f, err := os.Open(t.Config)
-		if err != nil {
-			return badInput(fmt.Errorf("--config: %w", err))
-		}
-		cfg, err = train.ReadConfig(f, cfg)
-		f.Close()
-		if err != nil {
-			return badInput(fmt.Errorf("--config %s: %w", t.Config, err))
+	if t.Config != "" { // every problem of the file at once, with its line
+		if cfg, err = train.LoadConfig(t.Config, cfg); err != nil {
+			return badInput(err)
 		}
 	}
 	override(&cfg.Epochs, t.Epochs)
 	override(&cfg.Trials, t.Trials)
 	override(&cfg.StepsPerEpoch, t.StepsPerEpoch)
 	override(&cfg.Seed, t.Seed)
-	if err := cfg.Validate(); err != nil {
-		return badInput(fmt.Errorf("config: %w", err))
+	if err := cfg.Validate(); err != nil { // what the flags changed
+		return badInput(flagName(err, "epochs", "trials", "steps_per_epoch", "seed"))
 	}
 	if t.PrintConfig {
 		enc := yaml.NewEncoder(g.Stdout)

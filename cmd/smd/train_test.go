@@ -51,9 +51,10 @@ func TestTrainBadInput(t *testing.T) {
 		{"missing data dir", []string{"--data", filepath.Join(data, "nope")}, []string{"--data", "data_batch_1.bin", "not found"}},
 		{"no data", nil, []string{"--data", "required"}},
 		{"unknown preset", []string{"--preset", "mnist", "--data", good}, []string{"--preset", "mnist"}},
-		{"unknown config key", []string{"--config", badKey, "--data", good}, []string{"--config", "learning_rate"}},
-		{"negative eta", []string{"--config", badEta, "--data", good}, []string{"eta", "-1"}},
-		{"zero epochs", []string{"--epochs", "0", "--data", good}, []string{"epochs", "0"}},
+		{"unknown config key", []string{"--config", badKey, "--data", good}, []string{badKey + ":2: learning_rate: unknown key"}},
+		{"negative eta", []string{"--config", badEta, "--data", good}, []string{badEta + ":1: eta: -1"}},
+		{"zero epochs", []string{"--epochs", "0", "--data", good}, []string{"smd: epochs (config or --epochs): 0, want ≥ 1"}},
+		{"missing config", []string{"--config", badKey + ".no", "--data", good}, []string{"smd: " + badKey + ".no: cannot read config: no such file"}},
 		{"synthetic imagenet", []string{"--preset", "imagenet-resnet50", "--synthetic", "4", "--data", good}, []string{"--synthetic", "cifar10"}},
 		{"synthetic over real data", []string{"--synthetic", "4", "--data", realData}, []string{"--synthetic", "refusing"}},
 		{"missing imagenet", []string{"--preset", "imagenet-resnet50", "--data", good}, []string{"--data", filepath.Join(good, "train"), "not found"}},
@@ -81,6 +82,35 @@ func TestTrainBadInput(t *testing.T) {
 				t.Errorf("out dir %s exists after bad input (stat: %v)", out, err)
 			}
 		})
+	}
+}
+
+// Issue 12, class 9 for train configs: every problem of the file at once,
+// one complete line each (smd: FILE:LINE: field: reason), in file order,
+// the YAML's (a type error) and Validate's (three bad values) together;
+// then exit 2 with nothing written. Flags that override config fields are
+// named so.
+func TestTrainConfigAllErrors(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "bad.yaml")
+	writeFile(t, cfg, "model: small-cnn\nbatch_size: big\nepochs: 0\neta: -1\nmomentum: 1.5\n")
+	out := filepath.Join(t.TempDir(), "out")
+	code, stdout, stderr := runSmd(t, "train", "--config", cfg, "--out", out)
+	want := "smd: " + cfg + `:2: batch_size: want a whole number, got str "big"` + "\n" +
+		"smd: " + cfg + ":3: epochs: 0, want ≥ 1\n" +
+		"smd: " + cfg + ":4: eta: -1, want a finite η > 0\n" +
+		"smd: " + cfg + ":5: momentum: 1.5, want 0 ≤ μ < 1\n"
+	if code != 2 || stdout != "" || stderr != want {
+		t.Errorf("exit %d, stdout %q, stderr:\n%s\nwant exit 2, stderr:\n%s", code, stdout, stderr, want)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("out dir %s exists after bad input (stat: %v)", out, err)
+	}
+	code, _, stderr = runSmd(t, "train", "--epochs", "0", "--trials", "0", "--steps-per-epoch=-1", "--out", out)
+	want = "smd: epochs (config or --epochs): 0, want ≥ 1\n" +
+		"smd: steps_per_epoch (config or --steps-per-epoch): -1, want ≥ 0 (0: one pass over the data)\n" +
+		"smd: trials (config or --trials): 0, want ≥ 1\n"
+	if code != 2 || stderr != want {
+		t.Errorf("bad flags: exit %d, stderr:\n%s\nwant exit 2, stderr:\n%s", code, stderr, want)
 	}
 }
 
