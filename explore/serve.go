@@ -6,10 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"path"
+	"runtime/debug"
 	"time"
+
+	"github.com/smdlab/smd/internal/crash"
 )
 
 // CheckLoopback reports whether addr (host:port) is a loopback address:
@@ -47,9 +51,13 @@ func Handler(dir string) http.Handler {
 	})
 }
 
-// Serve serves the site in dir on ln until ctx is done, then shuts down.
-func Serve(ctx context.Context, ln net.Listener, dir string) error {
-	srv := &http.Server{Handler: Handler(dir), ReadHeaderTimeout: 10 * time.Second}
+// Serve serves h (Handler of the site's folder) on ln until ctx is done,
+// then shuts down. A panic in a request is one line on log (crash.Report,
+// the stack saved to a file) and a 500 for that request, never net/http's
+// logged stack trace; net/http's own error lines go to log too.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, log *slog.Logger) error {
+	srv := &http.Server{Handler: recovering(h, log), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -64,4 +72,25 @@ func Serve(ctx context.Context, ln net.Listener, dir string) error {
 		}
 		return err
 	}
+}
+
+// recovering wraps h so that a panic in a request is answered 500 and
+// logged as one line; http.ErrAbortHandler (a handler's way to abort a
+// response) is re-raised for net/http, which drops the connection without
+// logging.
+func recovering(h http.Handler, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			log.Error("explore: "+crash.Report(v, debug.Stack(), []string{"explore --serve:", r.Method, r.URL.Path}), "method", r.Method, "path", r.URL.Path)
+			http.Error(w, "500 internal server error (logged by smd explore)", http.StatusInternalServerError)
+		}()
+		h.ServeHTTP(w, r)
+	})
 }

@@ -3,9 +3,17 @@
 package explore
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -43,5 +51,64 @@ func TestSourceDir(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "explore", "wasm", "main.go")); err != nil {
 		t.Errorf("SourceDir %s: %v", dir, err)
+	}
+}
+
+// Issue 12: a panic in a request of Serve is answered 500 and logged as one
+// line naming the file with the stack (net/http would log the stack trace
+// itself and drop the connection); the server goes on serving, and
+// http.ErrAbortHandler still just aborts its response, unlogged.
+func TestServePanicIsOneLine(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir()) // where crash.Report saves the stack
+	var logBuf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logBuf, nil))
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/boom":
+			panic("injected bug")
+		case "/abort":
+			panic(http.ErrAbortHandler)
+		}
+		io.WriteString(w, "ok")
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, ln, h, log) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	get := func(path string) (int, error) {
+		resp, err := http.Get("http://" + ln.Addr().String() + path)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode, nil
+	}
+	if code, err := get("/boom"); code != http.StatusInternalServerError {
+		t.Errorf("GET /boom: status %d (%v), want 500", code, err)
+	}
+	if _, err := get("/abort"); err == nil {
+		t.Errorf("GET /abort: a response, want the connection aborted")
+	}
+	if code, err := get("/ok"); code != http.StatusOK {
+		t.Errorf("GET /ok after the panic: status %d (%v), want 200", code, err)
+	}
+	lines := strings.Split(strings.TrimSuffix(logBuf.String(), "\n"), "\n")
+	m := regexp.MustCompile(`internal error: injected bug, please report with the stack in (\S+smd-crash-\S+\.txt)`).FindStringSubmatch(logBuf.String())
+	if len(lines) != 1 || m == nil || strings.Contains(logBuf.String(), "goroutine ") {
+		t.Fatalf("log:\n%s\nwant one line \"… internal error: injected bug, please report with the stack in FILE\", no stack", logBuf.String())
+	}
+	stack, err := os.ReadFile(m[1])
+	if err != nil || !bytes.Contains(stack, []byte("goroutine ")) || !bytes.Contains(stack, []byte("GET /boom")) {
+		t.Errorf("crash file %s: %v\n%s", m[1], err, stack)
 	}
 }

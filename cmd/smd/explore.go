@@ -82,5 +82,5 @@ func (e *ExploreCmd) Run(g *Globals) error {
 	url := "http://" + ln.Addr().String() + "/"
 	g.Log.Info("explore: serving (Ctrl-C stops)", "url", url)
 	fmt.Fprintln(g.Stdout, url)
-	return explore.Serve(g.Ctx, ln, e.Out)
+	return explore.Serve(g.Ctx, ln, explore.Handler(e.Out), g.Log)
 }

@@ -186,25 +186,11 @@ func printError(stderr io.Writer, msg string) {
 }
 
 // internalError is the one line a panic r becomes: "smd: internal error:
-// VALUE, please report", and where its stack was saved (a file
-// smd-crash-*.txt in the temporary directory, with the version and the
-// arguments). A panic of a worker goroutine arrives as a *crash.Panic
-// (package internal/crash) carrying the worker's stack.
+// VALUE, please report", and where its stack was saved (crash.Report). A
+// panic of a worker goroutine arrives as a *crash.Panic (package
+// internal/crash) carrying the worker's stack.
 func internalError(r any, args []string) string {
-	stack := debug.Stack()
-	if p, ok := r.(*crash.Panic); ok {
-		r, stack = p.Value, p.Stack
-	}
-	line := "smd: internal error: " + strings.Join(strings.Fields(fmt.Sprint(r)), " ") + ", please report"
-	f, err := os.CreateTemp("", "smd-crash-*.txt")
-	if err != nil {
-		return line + " (the stack could not be saved: " + err.Error() + ")"
-	}
-	fmt.Fprintf(f, "%s\nsmd %s\npanic: %v\n\n%s", smd.Version(), strings.Join(args, " "), r, stack)
-	if err := f.Close(); err != nil {
-		return line + " (the stack could not be saved: " + err.Error() + ")"
-	}
-	return line + " with the stack in " + f.Name()
+	return "smd: " + crash.Report(r, debug.Stack(), args)
 }
 
 // interruptedBy returns the signal that cancelled ctx (an *interrupted, whose

@@ -2,8 +2,12 @@ package crash
 
 import (
 	"fmt"
+	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
+
+	"github.com/smdlab/smd"
 )
 
 // Panic is a panic caught in a worker goroutine: its value and the
@@ -58,4 +62,27 @@ func (b *Box) Rethrow() {
 	if p != nil {
 		panic(p)
 	}
+}
+
+// Report is the one line a panic r becomes, "internal error: VALUE, please
+// report with the stack in FILE" (no "smd: ": the caller prefixes it), with
+// stack (r's own when r is a *Panic) saved beside the version and what ran
+// (args: the command's arguments, or an HTTP request) in a new file
+// smd-crash-*.txt of the temporary directory. A panic never reaches the
+// user as a Go stack trace, only as this line: cmd/smd's run for a
+// command, explore's server for a request.
+func Report(r any, stack []byte, args []string) string {
+	if p, ok := r.(*Panic); ok {
+		r, stack = p.Value, p.Stack
+	}
+	line := "internal error: " + strings.Join(strings.Fields(fmt.Sprint(r)), " ") + ", please report"
+	f, err := os.CreateTemp("", "smd-crash-*.txt")
+	if err != nil {
+		return line + " (the stack could not be saved: " + err.Error() + ")"
+	}
+	fmt.Fprintf(f, "%s\nsmd %s\npanic: %v\n\n%s", smd.Version(), strings.Join(args, " "), r, stack)
+	if err := f.Close(); err != nil {
+		return line + " (the stack could not be saved: " + err.Error() + ")"
+	}
+	return line + " with the stack in " + f.Name()
 }

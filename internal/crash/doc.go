@@ -14,4 +14,8 @@
 //	}
 //	wg.Wait()
 //	p.Rethrow()
+//
+// Report turns a recovered panic into the one line the user sees, with
+// the stack saved to a file: cmd/smd's run for a command, explore.Serve
+// for a request of `smd explore --serve`.
 package crash
