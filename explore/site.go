@@ -19,6 +19,7 @@ import (
 
 	"github.com/smdlab/smd"
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/outdir"
 )
 
 //go:embed web
@@ -60,9 +61,11 @@ func goCommand() (string, error) {
 
 // BuildWasm builds smd.wasm (GOOS=js GOARCH=wasm go build WasmPackage) from
 // the module source into wasmPath and copies that toolchain's wasm_exec.js
-// (the JavaScript half of the same Go release) to jsPath. Go's build cache
-// makes a rebuild of unchanged source take about a second; the first build
-// takes about 20 CPU-seconds.
+// (the JavaScript half of the same Go release) to jsPath, both mode 0644.
+// It writes the two paths in place: WriteSite gives it paths inside the
+// site's output set, which appears as a whole. Go's build cache makes a
+// rebuild of unchanged source take about a second; the first build takes
+// about 20 CPU-seconds.
 func BuildWasm(ctx context.Context, wasmPath, jsPath string) error {
 	src, err := SourceDir()
 	if err != nil {
@@ -86,13 +89,7 @@ func BuildWasm(ctx context.Context, wasmPath, jsPath string) error {
 	if err != nil {
 		return fmt.Errorf("wasm_exec.js not found in GOROOT %s: %v", goroot, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(wasmPath), ".smd.wasm.tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	cmd := exec.CommandContext(ctx, gocmd, "build", "-o", tmp.Name(), WasmPackage)
+	cmd := exec.CommandContext(ctx, gocmd, "build", "-o", wasmPath, WasmPackage)
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	var stderr bytes.Buffer
@@ -103,13 +100,10 @@ func BuildWasm(ctx context.Context, wasmPath, jsPath string) error {
 		}
 		return fmt.Errorf("GOOS=js GOARCH=wasm go build %s (in %s): %v\n%s", WasmPackage, src, err, stderr.String())
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := os.Chmod(wasmPath, 0o644); err != nil { // go build makes it executable
 		return err
 	}
-	if err := os.Rename(tmp.Name(), wasmPath); err != nil {
-		return err
-	}
-	return writeFile(jsPath, wasmExec)
+	return os.WriteFile(jsPath, wasmExec, 0o644)
 }
 
 // Native is native.json: the speed of this binary on the page's default
@@ -150,11 +144,13 @@ func MeasureNative(ctx context.Context) (*Native, error) {
 	return n, nil
 }
 
-// WriteSite writes the static site into dir (created if needed): the
-// embedded page, smd.wasm and wasm_exec.js from BuildWasm, and native.json
-// from MeasureNative. Every file is written atomically; a directory made
-// here is removed again if the site cannot be written.
-func WriteSite(ctx context.Context, dir string) (err error) {
+// WriteSite writes the static site into dir: the embedded page, smd.wasm
+// and wasm_exec.js from BuildWasm, and native.json from MeasureNative, as
+// one output set (package internal/outdir, the mechanism of every smd
+// command that writes a folder): the site appears as a whole, replacing an
+// earlier one in dir, or, when it cannot be written or is interrupted, dir
+// is left as it was.
+func WriteSite(ctx context.Context, dir string) error {
 	// What BuildWasm needs is checked first: a failure leaves nothing behind.
 	if _, err := SourceDir(); err != nil {
 		return err
@@ -162,18 +158,25 @@ func WriteSite(ctx context.Context, dir string) (err error) {
 	if _, err := goCommand(); err != nil {
 		return err
 	}
-	if _, serr := os.Stat(dir); os.IsNotExist(serr) {
-		defer func() { // a directory made here goes again if the site fails
-			if err != nil {
-				os.RemoveAll(dir)
-			}
-		}()
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	return writeSite(ctx, dir, BuildWasm, MeasureNative)
+}
+
+// writeSite is WriteSite with its two costly steps as arguments (a test
+// gives quick ones, one of which fails).
+func writeSite(ctx context.Context, dir string, build func(ctx context.Context, wasmPath, jsPath string) error, native func(context.Context) (*Native, error)) error {
+	set, err := outdir.Create(dir)
+	if err != nil {
 		return err
 	}
-	if err := BuildWasm(ctx, filepath.Join(dir, "smd.wasm"), filepath.Join(dir, "wasm_exec.js")); err != nil {
+	defer set.Discard()
+	if err := build(ctx, set.Path("smd.wasm"), set.Path("wasm_exec.js")); err != nil {
 		return err
+	}
+	write := func(name string, data []byte) error {
+		return set.WriteFile(name, func(w io.Writer) error {
+			_, err := w.Write(data)
+			return err
+		})
 	}
 	err = fs.WalkDir(web, "web", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -183,12 +186,12 @@ func WriteSite(ctx context.Context, dir string) (err error) {
 		if err != nil {
 			return err
 		}
-		return writeFile(filepath.Join(dir, filepath.Base(path)), data)
+		return write(filepath.Base(path), data)
 	})
 	if err != nil {
 		return err
 	}
-	n, err := MeasureNative(ctx)
+	n, err := native(ctx)
 	if err != nil {
 		return err
 	}
@@ -196,17 +199,8 @@ func WriteSite(ctx context.Context, dir string) (err error) {
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, "native.json"), append(data, '\n'))
-}
-
-// writeFile writes data to path atomically, readable by all (a site may be
-// copied to a web server as it is).
-func writeFile(path string, data []byte) error {
-	if err := experiment.WriteAtomic(path, func(w io.Writer) error {
-		_, err := w.Write(data)
-		return err
-	}); err != nil {
+	if err := write("native.json", append(data, '\n')); err != nil {
 		return err
 	}
-	return os.Chmod(path, 0o644)
+	return set.Commit()
 }

@@ -5,6 +5,7 @@ package explore
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -110,5 +111,65 @@ func TestServePanicIsOneLine(t *testing.T) {
 	stack, err := os.ReadFile(m[1])
 	if err != nil || !bytes.Contains(stack, []byte("goroutine ")) || !bytes.Contains(stack, []byte("GET /boom")) {
 		t.Errorf("crash file %s: %v\n%s", m[1], err, stack)
+	}
+}
+
+// Issue 12, class 6: the site is one output set. A site that fails after
+// some of its files are made (here at native.json) leaves an earlier site
+// in its folder byte for byte as it was and no temporary beside it; one
+// that succeeds replaces the earlier site's files as a whole and keeps a
+// file of the user's. The wasm build and the native measurement are
+// replaced by quick stand-ins (the real ones take seconds).
+func TestWriteSiteAsAWhole(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "site")
+	old := map[string]string{"index.html": "old page", "native.json": "{}", "smd.wasm": "old wasm", "notes.txt": "mine"}
+	for name, data := range old {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build := func(_ context.Context, wasmPath, jsPath string) error {
+		if err := os.WriteFile(wasmPath, []byte("new wasm"), 0o644); err != nil {
+			return err
+		}
+		return os.WriteFile(jsPath, []byte("new js"), 0o644)
+	}
+	failing := func(context.Context) (*Native, error) { return nil, errors.New("injected failure") }
+	if err := writeSite(context.Background(), dir, build, failing); err == nil || !strings.Contains(err.Error(), "injected failure") {
+		t.Fatalf("writeSite with a failing step: %v", err)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != len(old) {
+		t.Errorf("after a failed site %s holds %d entries, want the earlier %d", dir, len(ents), len(old))
+	}
+	for name, data := range old {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != data {
+			t.Errorf("after a failed site %s is %q (%v), want %q as before", name, b, err, data)
+		}
+	}
+	if sibs, _ := os.ReadDir(parent); len(sibs) != 1 {
+		t.Errorf("after a failed site %s holds %d entries, want only site/ (no temporary)", parent, len(sibs))
+	}
+	ok := func(context.Context) (*Native, error) { return &Native{Version: "test"}, nil }
+	if err := writeSite(context.Background(), dir, build, ok); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range SiteFiles {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("site file %s: %v", name, err)
+		}
+	}
+	page, _ := web.ReadFile("web/index.html")
+	for name, want := range map[string]string{"index.html": string(page), "smd.wasm": "new wasm", "notes.txt": "mine"} {
+		if b, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(b) != want {
+			t.Errorf("after the site %s is %.40q (%v), want %.40q", name, b, err, want)
+		}
 	}
 }
