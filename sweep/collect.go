@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/outdir"
 	"github.com/smdlab/smd/sim"
 )
 
@@ -263,10 +264,39 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 	return enc.Encode(out)
 }
 
-// Write writes DIR/summary.csv and DIR/summary.json atomically.
+// SummaryDir is the folder of the sweep folder that holds the summary pair.
+const SummaryDir = "summary"
+
+// Write writes the summary pair, summary.csv and summary.json, as one
+// output set (package internal/outdir) in DIR/summary/, and makes
+// DIR/summary.csv and DIR/summary.json relative symbolic links to them
+// (once; outdir.Link): the pair appears together, replacing an earlier
+// collect's, or not at all, never a new CSV beside an old JSON. The pair
+// is a folder of its own because the sweep folder cannot be replaced as a
+// whole: it accumulates points across runs and shards by design (a
+// resumed or sharded run adds to it). Its other top-level files,
+// sweep.yaml and sweep.json, are written by Prepare, sweep.json last.
 func (s *Summary) Write(dir string) error {
-	if err := experiment.WriteAtomic(filepath.Join(dir, "summary.csv"), s.WriteCSV); err != nil {
+	set, err := outdir.Create(filepath.Join(dir, SummaryDir))
+	if err != nil {
 		return err
 	}
-	return experiment.WriteAtomic(filepath.Join(dir, "summary.json"), s.WriteJSON)
+	defer set.Discard()
+	for _, f := range []struct {
+		name  string
+		write func(io.Writer) error
+	}{{"summary.csv", s.WriteCSV}, {"summary.json", s.WriteJSON}} {
+		if err := set.WriteFile(f.name, f.write); err != nil {
+			return err
+		}
+	}
+	if err := set.Commit(); err != nil {
+		return err
+	}
+	for _, name := range []string{"summary.csv", "summary.json"} {
+		if err := outdir.Link(filepath.Join(SummaryDir, name), filepath.Join(dir, name)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

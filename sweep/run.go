@@ -39,6 +39,10 @@ func (sw *Sweep) manifestBytes() []byte {
 // Prepare creates dir (and dir/points) and writes sweep.json and sweep.yaml,
 // or checks that dir already holds this very sweep. Several shards may call
 // it at once: the files are written atomically with identical bytes.
+// sweep.json, the mark of a sweep folder, is written last, so the pair is
+// whole wherever it is: a Prepare killed between the two leaves no
+// sweep.json, and the next one writes both again (the folder itself is
+// not one output set: it accumulates points across runs and shards).
 func (sw *Sweep) Prepare(dir string) error {
 	if err := experiment.PrepareOutDir(dir); err != nil {
 		return err

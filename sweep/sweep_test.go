@@ -426,3 +426,58 @@ func TestProgress(t *testing.T) {
 		t.Fatalf("monotone %v, last %+v, want %d points of 8000 trial-steps", mono, last, n)
 	}
 }
+
+// Issue 12, class 6: summary.csv and summary.json appear together. A
+// collect that fails after summary.csv is made (here: summary.json cannot
+// encode z = NaN) leaves the earlier pair as it was, never a new CSV
+// beside an old JSON; one that succeeds replaces both. DIR/summary.csv and
+// DIR/summary.json are links into DIR/summary/, over an older smd's files.
+func TestSummaryPairTogether(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "summary.csv"), []byte("an older smd's file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	read := func() (csv, js string) {
+		c, err1 := os.ReadFile(filepath.Join(dir, "summary.csv"))
+		j, err2 := os.ReadFile(filepath.Join(dir, "summary.json"))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("read the pair: %v, %v", err1, err2)
+		}
+		return string(c), string(j)
+	}
+	first := &Summary{Keys: []string{"eta"}, Window: 0.25, Z: 4.5}
+	if err := first.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	csv1, js1 := read()
+	if !strings.HasPrefix(csv1, "id,status,eta,") || !strings.Contains(js1, `"z": 4.5`) {
+		t.Fatalf("first pair: csv %q, json %q", csv1, js1)
+	}
+	for _, name := range []string{"summary.csv", "summary.json"} {
+		if target, err := os.Readlink(filepath.Join(dir, name)); err != nil || target != filepath.Join(SummaryDir, name) {
+			t.Errorf("%s: link to %q (%v), want %s", name, target, err, filepath.Join(SummaryDir, name))
+		}
+	}
+	bad := &Summary{Keys: []string{"lambda"}, Window: 0.5, Z: math.NaN()}
+	if err := bad.Write(dir); err == nil {
+		t.Fatal("a summary with z = NaN was written")
+	}
+	if csv, js := read(); csv != csv1 || js != js1 {
+		t.Errorf("a failed collect changed the pair:\ncsv %q\njson %q", csv, js)
+	}
+	second := &Summary{Keys: []string{"lambda"}, Window: 0.5, Z: 3}
+	if err := second.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	if csv, js := read(); !strings.HasPrefix(csv, "id,status,lambda,") || !strings.Contains(js, `"z": 3`) {
+		t.Errorf("second pair: csv %q, json %q", csv, js)
+	}
+	ents, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if want := []string{SummaryDir, "summary.csv", "summary.json"}; !slices.Equal(names, want) {
+		t.Errorf("sweep folder holds %v, want %v (no temporaries)", names, want)
+	}
+}

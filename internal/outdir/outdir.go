@@ -383,6 +383,24 @@ func linkTree(src, dst string) error {
 // folder are removed first. The folder must exist. The file's mode is
 // 0644 less the umask (os.CreateTemp would make it 0600).
 func WriteAtomic(path string, write func(w io.Writer) error) error {
+	return placeAtomic(path, func(tmp string) error { return writeFile(tmp, write) })
+}
+
+// Link makes path a symbolic link to target as WriteAtomic makes a file: a
+// link under a temporary name renamed onto path (over a file of that name
+// too), so path is never missing once it was there. A path that is
+// already that link is left alone.
+func Link(target, path string) error {
+	if t, err := os.Readlink(path); err == nil && t == target {
+		return nil
+	}
+	return placeAtomic(path, func(tmp string) error { return os.Symlink(target, tmp) })
+}
+
+// placeAtomic makes a temporary of path's folder, .BASE.tmp-OWNER-RAND,
+// through create (which fails with fs.ErrExist for a name taken) and renames
+// it onto path; the folder's stale temporaries are removed first.
+func placeAtomic(path string, create func(tmp string) error) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -390,7 +408,7 @@ func WriteAtomic(path string, write func(w io.Writer) error) error {
 	Clean(dir)
 	for range 100 {
 		tmp := filepath.Join(dir, "."+base+".tmp-"+owner+"-"+randToken())
-		err := writeFile(tmp, write)
+		err := create(tmp)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
