@@ -1,7 +1,7 @@
 // Package outdir writes a run's output files so that they appear together
 // or not at all (issue 12, class 6), the one mechanism of every smd command
 // that writes a folder (simulate, sweep points, verify, reproduce, train,
-// measure).
+// measure, explore's site, sweep collect's summary pair).
 //
 // Create makes a temporary sibling of the output folder,
 //

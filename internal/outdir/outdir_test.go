@@ -248,6 +248,26 @@ func TestWriteAtomic(t *testing.T) {
 	}
 }
 
+// Link puts a symbolic link in place over a file of that name (and over
+// a link to elsewhere), leaves the right link alone, and leaves no
+// temporary.
+func TestLink(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.csv")
+	write(t, p, "an older file")
+	for _, target := range []string{"elsewhere/a.csv", "sub/a.csv", "sub/a.csv"} {
+		if err := Link(target, p); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := os.Readlink(p); err != nil || got != target {
+			t.Errorf("Link(%q): link to %q (%v)", target, got, err)
+		}
+	}
+	if got := list(t, dir); !slices.Equal(got, []string{"a.csv"}) {
+		t.Errorf("folder holds %v", got)
+	}
+}
+
 // An output folder given as a symbolic link: the set replaces the folder it
 // points to and the link stays a link.
 func TestCommitThroughSymlink(t *testing.T) {
