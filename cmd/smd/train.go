@@ -43,8 +43,9 @@ epoch, averaged over trials.
 Outputs in --out: series.csv (per epoch), layers.csv (step, layer, au, norm, lr, eff_lr),
 figure3.png and figure3.svg (the paper's Figure 3 panels), run.json (resolved
 config, seed, version, backend, wall time). The computation runs on the pure-Go
-backend unless GOMLX_BACKEND selects another (see docs/train.md). Bad input: one
-line on stderr, exit code 2, nothing written.`
+backend unless GOMLX_BACKEND selects another (see docs/train.md). Bad input:
+every problem at once, one line each on stderr (FILE:LINE: field: reason for
+a --config file), exit code 2, nothing written.`
 }
 
 // Run trains.
