@@ -132,15 +132,15 @@ func Clean(dir string) {
 	}
 	for _, e := range ents {
 		name := e.Name()
-		if tok, base, ok := parseDir(name, tmpPrefix); ok && stale(tok) {
+		if tok, _, ok := parseDir(name, tmpPrefix); ok && stale(tok) {
 			os.RemoveAll(filepath.Join(dir, name))
-		} else if tok, base, ok = parseDir(name, oldPrefix); ok && stale(tok) {
+		} else if tok, base, ok := parseDir(name, oldPrefix); ok && stale(tok) {
 			if _, err := os.Lstat(filepath.Join(dir, base)); errors.Is(err, fs.ErrNotExist) {
 				os.Rename(filepath.Join(dir, name), filepath.Join(dir, base))
 			} else {
 				os.RemoveAll(filepath.Join(dir, name))
 			}
-		} else if tok, _, ok = parseFile(name); ok && stale(tok) {
+		} else if tok, _, ok := parseFile(name); ok && stale(tok) {
 			os.Remove(filepath.Join(dir, name))
 		}
 	}
