@@ -84,6 +84,41 @@ func (e Estimate) String() string {
 	return fmt.Sprintf("%.*f ± %.*f", d, e.Mean, d, e.SE)
 }
 
+// Mean returns the mean of x and its standard error s/√n, s the sample
+// standard deviation (n − 1 denominator); SE is NaN for fewer than two
+// values.
+func Mean(x []float64) Estimate {
+	m, ss := moments(x)
+	n := float64(len(x))
+	if len(x) < 2 {
+		return Estimate{m, math.NaN()}
+	}
+	return Estimate{m, math.Sqrt(ss / (n - 1) / n)}
+}
+
+// MeanSD returns the mean of x and its sample standard deviation (n − 1
+// denominator; NaN for fewer than two values).
+func MeanSD(x []float64) (mean, sd float64) {
+	m, ss := moments(x)
+	if len(x) < 2 {
+		return m, math.NaN()
+	}
+	return m, math.Sqrt(ss / float64(len(x)-1))
+}
+
+// moments returns the mean of x and the sum of squared deviations from it
+// (two passes, in index order).
+func moments(x []float64) (mean, ss float64) {
+	for _, v := range x {
+		mean += v
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		ss += (v - mean) * (v - mean)
+	}
+	return mean, ss
+}
+
 // Dependence says how estimates combined by CombineSE relate.
 type Dependence int
 

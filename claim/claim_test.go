@@ -91,3 +91,17 @@ func TestEstimateString(t *testing.T) {
 		}
 	}
 }
+
+// Mean and MeanSD on {1, 2, 3, 4}: mean 5/2, s² = 5/3 (n − 1 denominator),
+// SE = s/√4; one value has no spread (NaN).
+func TestMeanSD(t *testing.T) {
+	x := []float64{1, 2, 3, 4}
+	e := Mean(x)
+	m, sd := MeanSD(x)
+	if e.Mean != 2.5 || m != 2.5 || math.Abs(sd-math.Sqrt(5.0/3)) > 1e-15 || math.Abs(e.SE-math.Sqrt(5.0/3)/2) > 1e-15 {
+		t.Errorf("Mean = %v, MeanSD = %v, %v", e, m, sd)
+	}
+	if m, sd := MeanSD([]float64{7}); m != 7 || !math.IsNaN(sd) || !math.IsNaN(Mean([]float64{7}).SE) {
+		t.Errorf("one value: MeanSD = %v, %v; Mean = %v", m, sd, Mean([]float64{7}))
+	}
+}

@@ -1,25 +1,56 @@
 package experiment
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
-	"math"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
-
-	"gonum.org/v1/gonum/mat"
+	"sync"
 
 	"github.com/smdlab/smd/nrq"
 	"github.com/smdlab/smd/sim"
 )
 
 // BuildModel builds the nrq.Model the config describes, reading a_file and
-// noise_file if given (a missing or malformed file is a *FieldError).
+// noise_file if given (a missing or malformed file is a *FieldError). A
+// parsed config builds its model once: later calls (validation, then the
+// run) return the same *nrq.Model while the model's keys are unchanged, so
+// a matrix file is read and decomposed once (issue 12, class 4).
 func (c *Config) BuildModel() (*nrq.Model, error) {
+	if c.built == nil {
+		return c.buildModel()
+	}
+	key := c.modelKey()
+	c.built.mu.Lock()
+	defer c.built.mu.Unlock()
+	if c.built.m != nil && c.built.key == key {
+		return c.built.m, nil
+	}
+	m, err := c.buildModel()
+	if err == nil {
+		c.built.key, c.built.m = key, m
+	}
+	return m, err
+}
+
+// modelCache holds the model a parsed config built (shared by copies of
+// the config; key guards a copy whose model keys differ).
+type modelCache struct {
+	mu  sync.Mutex
+	key string
+	m   *nrq.Model
+}
+
+// modelKey is every field the model depends on.
+func (c *Config) modelKey() string {
+	f := func(p *float64) any {
+		if p == nil {
+			return nil
+		}
+		return *p
+	}
+	return fmt.Sprintf("%q %v %v %v %q %v %v %q %q", c.Model, c.Spectrum, c.Multiplicity, c.Diagonal, c.AFile, f(c.Sigma), c.NoiseVar, c.NoiseFile, c.Dir)
+}
+
+func (c *Config) buildModel() (*nrq.Model, error) {
 	kind := nrq.NRQ
 	if c.Model == "nqm" {
 		kind = nrq.NQM
@@ -31,7 +62,7 @@ func (c *Config) BuildModel() (*nrq.Model, error) {
 	case len(c.NoiseVar) > 0:
 		noise.Var = c.NoiseVar
 	default:
-		cov, err := c.readSym("noise_file", c.NoiseFile)
+		cov, err := c.readSym("noise_file", c.NoiseFile, c.dimFromLists())
 		if err != nil {
 			return nil, err
 		}
@@ -47,9 +78,18 @@ func (c *Config) BuildModel() (*nrq.Model, error) {
 	case len(c.Diagonal) > 0:
 		m, err = nrq.NewDiagonal(kind, c.Diagonal, noise)
 	default:
-		a, rerr := c.readSym("a_file", c.AFile)
+		p := 0
+		if noise.Cov != nil {
+			p = noise.Cov.SymmetricDim()
+		} else if len(noise.Var) > 0 {
+			p = len(noise.Var)
+		}
+		a, rerr := c.readSym("a_file", c.AFile, p)
 		if rerr != nil {
 			return nil, rerr
+		}
+		if a.SymmetricDim() >= bigMatrix {
+			c.log().Info("decomposing a_file (eigendecomposition, O(p³))", "p", a.SymmetricDim())
 		}
 		m, err = nrq.NewDense(kind, a, noise)
 	}
@@ -68,73 +108,12 @@ func (c *Config) BuildModel() (*nrq.Model, error) {
 		case me.Part == nrq.PartNoise:
 			field = "sigma"
 		}
-		return nil, &FieldError{Field: field, Msg: me.Reason}
+		return nil, &FieldError{Line: lineOf(c.keyLines, field), Field: field, Msg: me.Reason}
 	}
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-// readSym reads a CSV square symmetric matrix (relative to the config's dir).
-func (c *Config) readSym(field, name string) (*mat.SymDense, error) {
-	path := name
-	if !filepath.IsAbs(path) && c.Dir != "" {
-		path = filepath.Join(c.Dir, path)
-	}
-	fail := func(format string, a ...any) error {
-		return &FieldError{Field: field, Msg: fmt.Sprintf("%s: ", path) + fmt.Sprintf(format, a...)}
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fail("%v", unwrapPathErr(err))
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comment = '#'
-	r.TrimLeadingSpace = true
-	var rows [][]float64
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fail("%v", err)
-		}
-		row := make([]float64, len(rec))
-		for j, s := range rec {
-			v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-			if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fail("row %d column %d: want a finite number, got %q", len(rows)+1, j+1, s)
-			}
-			row[j] = v
-		}
-		rows = append(rows, row)
-	}
-	p := len(rows)
-	if p == 0 {
-		return nil, fail("empty matrix")
-	}
-	scale := 0.0
-	for i, row := range rows {
-		if len(row) != p {
-			return nil, fail("row %d has %d numbers, want %d (a square matrix)", i+1, len(row), p)
-		}
-		for _, v := range row {
-			scale = math.Max(scale, math.Abs(v))
-		}
-	}
-	s := mat.NewSymDense(p, nil)
-	for i := range p {
-		for j := i; j < p; j++ {
-			if d := math.Abs(rows[i][j] - rows[j][i]); d > 1e-12*scale {
-				return nil, fail("not symmetric: entry (%d,%d) = %v but (%d,%d) = %v", i+1, j+1, rows[i][j], j+1, i+1, rows[j][i])
-			}
-			s.SetSym(i, j, (rows[i][j]+rows[j][i])/2)
-		}
-	}
-	return s, nil
 }
 
 // SimConfig returns the simulation config for this experiment.
@@ -145,6 +124,13 @@ func (c *Config) SimConfig() (*sim.Config, error) {
 	}
 	if m.Dim() < 2 {
 		return nil, &FieldError{Field: "spectrum", Msg: fmt.Sprintf("p = %d: NRQ needs p ≥ 2", m.Dim())}
+	}
+	if c.AFile != "" || c.NoiseFile != "" { // the lists were checked by Validate
+		eigs := m.Eigenvalues() // a dense model holds p of them already
+		p := m.Dim()
+		if err := c.scaleError(sim.CheckScale(p, eigs[p-1], m.TraceNoise()/float64(p), *c.Eta, c.simInit())); err != nil {
+			return nil, err
+		}
 	}
 	sc := &sim.Config{
 		Model: m, Eta: *c.Eta, Lambda: *c.Lambda, Momentum: c.Momentum,

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -71,6 +72,15 @@ type Config struct {
 
 	// Dir is the directory relative file names are resolved against.
 	Dir string `yaml:"-" json:"-"`
+	// Log receives the progress of reading and decomposing a big matrix
+	// file (nil: slog.Default()); smd's commands give it their logger.
+	Log *slog.Logger `yaml:"-" json:"-"`
+
+	// keyLines maps each key path of the parsed file to its line, for the
+	// errors found after Parse (BuildModel's matrix files).
+	keyLines map[string]int
+	// built caches the model BuildModel built (set by Parse).
+	built *modelCache
 
 	// recordDefaulted marks a RecordEvery that Parse defaulted (the YAML
 	// has no record_every): SetSteps recomputes it for the new steps.
@@ -140,10 +150,71 @@ func (e *FieldError) Error() string {
 		b.WriteString(e.Field + ": ")
 	}
 	b.WriteString(e.Msg)
-	return b.String()
+	return strings.ReplaceAll(b.String(), "\n", `\n`) // one line, whatever a value holds
 }
 
 func (e *FieldError) Unwrap() error { return ErrConfig }
+
+// FieldErrors is every problem found in one config, one *FieldError per
+// line of its message, in file order (errors.As finds the first; each
+// wraps ErrConfig).
+type FieldErrors []*FieldError
+
+func (es FieldErrors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (es FieldErrors) Unwrap() []error {
+	errs := make([]error, len(es))
+	for i, e := range es {
+		errs[i] = e
+	}
+	return errs
+}
+
+// joinErrors returns nil for no errors, the *FieldError itself for one
+// (so that a single problem reads as before), else FieldErrors. Errors that
+// are not *FieldError are wrapped as one with no field.
+func joinErrors(errs []error) error {
+	var fes FieldErrors
+	for _, err := range errs {
+		var many FieldErrors
+		var fe *FieldError
+		switch {
+		case err == nil:
+		case errors.As(err, &many):
+			fes = append(fes, many...)
+		case errors.As(err, &fe):
+			fes = append(fes, fe)
+		default:
+			fes = append(fes, &FieldError{Msg: err.Error()})
+		}
+	}
+	switch len(fes) {
+	case 0:
+		return nil
+	case 1:
+		return fes[0]
+	}
+	return fes
+}
+
+// fieldErrors returns the *FieldErrors inside err (none for another error).
+func fieldErrors(err error) []*FieldError {
+	var many FieldErrors
+	if errors.As(err, &many) {
+		return many
+	}
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return []*FieldError{fe}
+	}
+	return nil
+}
 
 //go:embed presets/example.yaml
 var exampleYAML []byte
@@ -171,68 +242,218 @@ func unwrapPathErr(err error) error {
 }
 
 // Parse decodes YAML config data, applies defaults and validates it. name
-// is used in error messages; dir resolves relative file names.
+// is used in error messages; dir resolves relative file names. Every
+// problem found is reported at once (a FieldErrors, one line each, in file
+// order), each with the line of its key where the key is in the file: the
+// unknown, repeated, null or fractional keys and the type errors
+// (DecodeYAML), then the semantic errors of Validate for every field that
+// has no error yet.
 func Parse(data []byte, name, dir string) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlSyntaxError(name, err)
-	}
 	c := &Config{Dir: dir}
-	present := map[string]bool{}
-	lines := map[int]string{}
-	if len(doc.Content) > 0 {
-		root := doc.Content[0]
-		if err := checkKeys(root, reflect.TypeOf(*c), "", name, present, lines); err != nil {
-			return nil, err
-		}
-		if err := root.Decode(c); err != nil {
-			return nil, typeError(name, err, lines)
-		}
+	d, err := decodeYAML(data, name, c)
+	if err != nil {
+		return nil, err // a syntax error: nothing else is known
 	}
-	c.applyDefaults(present)
-	if err := c.Validate(); err != nil {
-		var fe *FieldError
-		if errors.As(err, &fe) && fe.File == "" {
+	c.applyDefaults(d.present)
+	for _, fe := range fieldErrors(c.Validate()) {
+		if fe.File == "" {
 			fe.File = name
 			if fe.Line == 0 {
-				fe.Line = lineOf(lines, fe.Field)
+				fe.Line = lineOf(d.lines, fe.Field)
 			}
 		}
+		d.report(fe)
+	}
+	c.keyLines, c.built = d.lines, &modelCache{}
+	if err := d.err(); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// lineOf returns the first line holding field (0 if none: a missing key).
-func lineOf(lines map[int]string, field string) int {
-	best := 0
-	for l, f := range lines {
-		if f == field && (best == 0 || l < best) {
-			best = l
+// DecodeYAML decodes the YAML data into v, a pointer to a struct with yaml
+// tags (fields absent from the data keep v's values), and reports every
+// problem at once, as Parse does: a syntax error (on its own line), or the
+// unknown, repeated, null and fractional keys and yaml.v3's type errors, a
+// FieldErrors of one *FieldError per line, each with its line and field,
+// in file order; file is the name they start with ("" for none). It is the
+// YAML layer of every smd config (experiment, train).
+func DecodeYAML(data []byte, file string, v any) error {
+	d, err := decodeYAML(data, file, v)
+	if err != nil {
+		return err
+	}
+	return d.err()
+}
+
+// decoded is what decodeYAML learnt of a config file: the keys present, the
+// line of each key, and the errors reported so far.
+type decoded struct {
+	present map[string]bool
+	lines   map[string]int
+	errs    []error
+	said    map[string]bool // fields with an error
+	above   map[string]bool // the enclosing fields of those
+	whole   bool            // an error of the whole document: no more
+}
+
+// parents returns the fields enclosing f, innermost first
+// ("schedule[0].lr_exp": "schedule[0]", "schedule").
+func parents(f string) []string {
+	var ps []string
+	for {
+		i := strings.LastIndexAny(f, ".[")
+		if i <= 0 {
+			return ps
+		}
+		f = f[:i]
+		ps = append(ps, f)
+	}
+}
+
+// report adds fe unless its field, or an enclosing or enclosed one, has an
+// error already (`init.std: null` is not also "init: required"), or the
+// whole document has one; it reports whether fe was added.
+func (d *decoded) report(fe *FieldError) bool {
+	if d.whole || d.said[fe.Field] || d.above[fe.Field] { // the same field, or one inside it
+		return false
+	}
+	ps := parents(fe.Field)
+	for _, p := range ps { // a field enclosing it
+		if d.said[p] {
+			return false
 		}
 	}
-	return best
-}
-
-func yamlSyntaxError(name string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if m := regexp.MustCompile(`^line (\d+): (.*)$`).FindStringSubmatch(msg); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
+	if d.said == nil {
+		d.said, d.above = map[string]bool{}, map[string]bool{}
 	}
-	return &FieldError{File: name, Line: line, Msg: "YAML syntax error: " + strings.ReplaceAll(msg, "\n", " ")}
+	d.said[fe.Field] = true
+	for _, p := range ps {
+		d.above[p] = true
+	}
+	d.whole = fe.Field == ""
+	d.errs = append(d.errs, fe)
+	return true
 }
 
-var typeErrRe = regexp.MustCompile("line (\\d+): cannot unmarshal !!(\\w+)(?: `([^`]*)`)? into (\\S+)")
+// err returns the errors reported, sorted by line.
+func (d *decoded) err() error {
+	err := joinErrors(d.errs)
+	if fes, ok := err.(FieldErrors); ok {
+		sortByLine(fes)
+	}
+	return err
+}
 
-func typeError(name string, err error, lines map[int]string) error {
+// decodeYAML: DecodeYAML's work; a syntax error is returned at once, the
+// other errors are in the result.
+func decodeYAML(data []byte, name string, v any) (*decoded, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlSyntaxError(name, data, err)
+	}
+	k := keys{name: name, present: map[string]bool{}, fields: map[int]string{}, lines: map[string]int{}}
+	d := &decoded{present: k.present, lines: k.lines}
+	if len(doc.Content) == 0 {
+		return d, nil
+	}
+	root := doc.Content[0]
+	k.check(root, reflect.TypeOf(v), "")
+	for _, err := range k.errs {
+		for _, fe := range fieldErrors(err) {
+			d.report(fe)
+		}
+	}
+	if err := root.Decode(v); err != nil {
+		for _, err := range typeErrors(name, err, k.fields) {
+			for _, fe := range fieldErrors(err) {
+				d.report(fe)
+			}
+		}
+	}
+	return d, nil
+}
+
+// sortByLine orders errors by line, those with no line (a missing key) last.
+func sortByLine(fes FieldErrors) {
+	key := func(e *FieldError) int {
+		if e.Line == 0 {
+			return math.MaxInt
+		}
+		return e.Line
+	}
+	slices.SortStableFunc(fes, func(a, b *FieldError) int { return key(a) - key(b) })
+}
+
+// lineOf returns the line of field's key, or of the nearest enclosing key
+// that is in the file ("schedule[0].lr_exp", "schedule[0]", "schedule"), or
+// 0 if none is: a missing top-level key.
+func lineOf(lines map[string]int, field string) int {
+	for field != "" {
+		if l, ok := lines[field]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(field, ".[")
+		if i < 0 {
+			break
+		}
+		field = field[:i]
+	}
+	return 0
+}
+
+// yamlParserErrors are the messages of yaml.v3's parser (parserc.go), as
+// opposed to its scanner: for these yaml.v3 prints the 0-based line of the
+// mark (its decode.go adds 1 for scanner errors only), and it prints the
+// problem's mark, not the context's, when the context (an unclosed
+// bracket's opening) is on the first line, a 0-based line 0.
+var yamlParserErrors = regexp.MustCompile(`^(did not find expected (',' or '[\]}]'|'-' indicator|<document start>|<stream-start>|key|node content)|found (duplicate %TAG directive|duplicate %YAML directive|incompatible YAML document|undefined tag handle)|expected \S+ event but got \S+)$`)
+
+var yamlLineRe = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// yamlSyntaxError reports a syntax error on its own line: an unclosed
+// bracket on the bracket's line, not the one before (issue 12, class 9).
+// For a parser error the data is parsed again after one blank line, which
+// moves every mark one line down (no context is then on line 0) and makes
+// the printed 0-based line the 1-based line of the original.
+func yamlSyntaxError(name string, data []byte, err error) error {
+	split := func(err error) (int, string) {
+		msg := strings.ReplaceAll(strings.TrimPrefix(err.Error(), "yaml: "), "\n", " ")
+		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			return line, m[2]
+		}
+		return 0, msg
+	}
+	line, msg := split(err)
+	if yamlParserErrors.MatchString(msg) {
+		line++ // the 0-based line (none printed: the first line)
+		var doc yaml.Node
+		if err2 := yaml.Unmarshal(append([]byte("\n"), data...), &doc); err2 != nil {
+			if l2, msg2 := split(err2); msg2 == msg && l2 > 0 {
+				line = l2
+			}
+		}
+	}
+	return &FieldError{File: name, Line: line, Msg: "YAML syntax error: " + msg}
+}
+
+var typeErrRe = regexp.MustCompile("(?s)^line (\\d+): cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)$")
+
+// typeErrors returns one *FieldError per type error of yaml.v3's Decode
+// (it reports them all), naming the field on the line.
+func typeErrors(name string, err error, fields map[int]string) []error {
 	var te *yaml.TypeError
 	if !errors.As(err, &te) || len(te.Errors) == 0 {
-		return &FieldError{File: name, Msg: strings.ReplaceAll(err.Error(), "\n", " ")}
+		return []error{&FieldError{File: name, Msg: err.Error()}}
 	}
-	msg := te.Errors[0]
-	if m := typeErrRe.FindStringSubmatch(msg); m != nil {
+	var errs []error
+	for _, msg := range te.Errors {
+		m := typeErrRe.FindStringSubmatch(msg)
+		if m == nil {
+			errs = append(errs, &FieldError{File: name, Msg: msg})
+			continue
+		}
 		line, _ := strconv.Atoi(m[1])
 		want := m[4]
 		switch {
@@ -255,16 +476,38 @@ func typeError(name string, err error, lines map[int]string) error {
 		if m[3] != "" {
 			got += fmt.Sprintf(" %q", m[3])
 		}
-		return &FieldError{File: name, Line: line, Field: lines[line], Msg: fmt.Sprintf("want %s, got %s", want, got)}
+		errs = append(errs, &FieldError{File: name, Line: line, Field: fields[line], Msg: fmt.Sprintf("want %s, got %s", want, got)})
 	}
-	return &FieldError{File: name, Msg: msg}
+	return errs
 }
 
-// checkKeys reports unknown keys (with the known ones) and records which
-// keys are present and which field each line holds.
-func checkKeys(n *yaml.Node, t reflect.Type, prefix, name string, present map[string]bool, lines map[int]string) error {
+// keys walks the YAML tree against the Config type: it collects the
+// unknown, repeated, null and fractional keys (every one, not the first),
+// and records which keys are present, the line of each key (lines: field
+// path → line) and the field each line holds (fields: line → path).
+type keys struct {
+	name    string
+	present map[string]bool
+	fields  map[int]string
+	lines   map[string]int
+	errs    []error
+}
+
+func (k *keys) at(line int, path string) {
+	if _, ok := k.fields[line]; !ok {
+		k.fields[line] = path
+	}
+	if _, ok := k.lines[path]; !ok {
+		k.lines[path] = line
+	}
+}
+
+func (k *keys) check(n *yaml.Node, t reflect.Type, prefix string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	bad := func(line int, field, format string, a ...any) {
+		k.errs = append(k.errs, &FieldError{File: k.name, Line: line, Field: field, Msg: fmt.Sprintf(format, a...)})
 	}
 	switch {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
@@ -281,47 +524,43 @@ func checkKeys(n *yaml.Node, t reflect.Type, prefix, name string, present map[st
 		}
 		sort.Strings(known)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			path := k.Value
+			kn, v := n.Content[i], n.Content[i+1]
+			path := kn.Value
 			if prefix != "" {
-				path = prefix + "." + k.Value
+				path = prefix + "." + kn.Value
 			}
-			ft, ok := fields[k.Value]
+			ft, ok := fields[kn.Value]
 			if !ok {
 				where := "the config"
 				if prefix != "" {
 					where = prefix
 				}
-				return &FieldError{File: name, Line: k.Line, Field: path, Msg: fmt.Sprintf("unknown key in %s (known keys: %s)", where, strings.Join(known, ", "))}
+				bad(kn.Line, path, "unknown key in %s (known keys: %s)", where, strings.Join(known, ", "))
+				continue
 			}
-			if present[path] {
-				return &FieldError{File: name, Line: k.Line, Field: path, Msg: "key given twice"}
+			if k.present[path] {
+				bad(kn.Line, path, "key given twice")
+				continue
 			}
-			present[path] = true
-			lines[k.Line] = path
-			if v.Line != k.Line {
-				lines[v.Line] = path
-			}
-			if err := checkKeys(v, ft, path, name, present, lines); err != nil {
-				return err
-			}
+			k.present[path] = true
+			k.fields[kn.Line] = path // a key owns its line
+			k.at(kn.Line, path)
+			k.at(v.Line, path)
+			k.check(v, ft, path)
 		}
 	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null":
-		return &FieldError{File: name, Line: n.Line, Field: prefix, Msg: "value is null: give a value, or leave the key out for its default"}
+		bad(n.Line, prefix, "value is null: give a value, or leave the key out for its default")
 	case isIntKind(t.Kind()) && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float":
-		return wholeNumber(n, prefix, name)
+		if err := wholeNumber(n, prefix, k.name); err != nil {
+			k.errs = append(k.errs, err)
+		}
 	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
 		for i, v := range n.Content {
 			p := fmt.Sprintf("%s[%d]", prefix, i)
-			if _, ok := lines[v.Line]; !ok {
-				lines[v.Line] = p
-			}
-			if err := checkKeys(v, t.Elem(), p, name, present, lines); err != nil {
-				return err
-			}
+			k.at(v.Line, p)
+			k.check(v, t.Elem(), p)
 		}
 	}
-	return nil
 }
 
 func isIntKind(k reflect.Kind) bool {
@@ -396,11 +635,21 @@ var Methods = func() []string {
 	return m
 }()
 
-// Validate checks every field and returns the first problem as a
-// *FieldError naming the field and the reason.
+// Validate checks every field and returns every problem found: a
+// *FieldError naming the field and the reason for one, a FieldErrors for
+// several (a check that needs an earlier field valid is skipped when it is
+// not, so each problem is reported once).
 func (c *Config) Validate() error {
+	var errs []error
 	bad := func(field, format string, a ...any) error {
 		return &FieldError{Field: field, Msg: fmt.Sprintf(format, a...)}
+	}
+	add := func(err error) bool { // records err; reports whether it was nil
+		if err = fromSim(err); err != nil {
+			errs = append(errs, err)
+			return false
+		}
+		return true
 	}
 	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 	checkList := func(field string, v []float64, min float64, strict bool) error {
@@ -421,7 +670,7 @@ func (c *Config) Validate() error {
 	switch c.Model {
 	case "nrq", "nqm":
 	default:
-		return bad("model", "must be nrq or nqm, got %q", c.Model)
+		add(bad("model", "must be nrq or nqm, got %q", c.Model))
 	}
 	// A: exactly one of spectrum, diagonal, a_file.
 	nA := 0
@@ -431,31 +680,25 @@ func (c *Config) Validate() error {
 		}
 	}
 	if nA != 1 {
-		return bad("spectrum", "give exactly one of spectrum (+ multiplicity), diagonal or a_file (got %d)", nA)
+		add(bad("spectrum", "give exactly one of spectrum (+ multiplicity), diagonal or a_file (got %d)", nA))
 	}
 	if len(c.Spectrum) > 0 {
-		if err := checkList("spectrum", c.Spectrum, 0, false); err != nil {
-			return err
-		}
-		for i := 1; i < len(c.Spectrum); i++ {
-			if c.Spectrum[i] <= c.Spectrum[i-1] {
-				return bad(fmt.Sprintf("spectrum[%d]", i), "distinct eigenvalues must be strictly ascending, got %v after %v", c.Spectrum[i], c.Spectrum[i-1])
+		if add(checkList("spectrum", c.Spectrum, 0, false)) {
+			for i := 1; i < len(c.Spectrum); i++ {
+				if c.Spectrum[i] <= c.Spectrum[i-1] {
+					add(bad(fmt.Sprintf("spectrum[%d]", i), "distinct eigenvalues must be strictly ascending, got %v after %v", c.Spectrum[i], c.Spectrum[i-1]))
+					break
+				}
 			}
 		}
 		if len(c.Multiplicity) != len(c.Spectrum) {
-			return bad("multiplicity", "has %d entries but spectrum has %d", len(c.Multiplicity), len(c.Spectrum))
+			add(bad("multiplicity", "has %d entries but spectrum has %d", len(c.Multiplicity), len(c.Spectrum)))
 		}
-		for i, m := range c.Multiplicity {
-			if m < 1 {
-				return bad(fmt.Sprintf("multiplicity[%d]", i), "must be ≥ 1, got %d", m)
-			}
-		}
+		add(sim.CheckMultiplicity(c.Multiplicity))
 	} else if len(c.Multiplicity) > 0 {
-		return bad("multiplicity", "only goes with spectrum")
+		add(bad("multiplicity", "only goes with spectrum"))
 	}
-	if err := checkList("diagonal", c.Diagonal, 0, false); err != nil {
-		return err
-	}
+	add(checkList("diagonal", c.Diagonal, 0, false))
 	// Noise: exactly one of sigma, noise_var, noise_file.
 	nN := 0
 	for _, ok := range []bool{c.Sigma != nil, len(c.NoiseVar) > 0, c.NoiseFile != ""} {
@@ -464,86 +707,85 @@ func (c *Config) Validate() error {
 		}
 	}
 	if nN != 1 {
-		return bad("sigma", "give exactly one of sigma, noise_var or noise_file (got %d)", nN)
+		add(bad("sigma", "give exactly one of sigma, noise_var or noise_file (got %d)", nN))
 	}
 	if c.Sigma != nil && (!finite(*c.Sigma) || *c.Sigma < 0) {
-		return bad("sigma", "must be a finite number ≥ 0, got %v", *c.Sigma)
+		add(bad("sigma", "must be a finite number ≥ 0, got %v", *c.Sigma))
 	}
-	if err := checkList("noise_var", c.NoiseVar, 0, false); err != nil {
-		return err
+	if add(checkList("noise_var", c.NoiseVar, 0, false)) {
+		if p := c.dimFromLists(); p > 0 && len(c.NoiseVar) > 0 && len(c.NoiseVar) != p {
+			add(bad("noise_var", "has %d entries but p = %d", len(c.NoiseVar), p))
+		}
 	}
-	if p := c.dimFromLists(); p > 0 && len(c.NoiseVar) > 0 && len(c.NoiseVar) != p {
-		return bad("noise_var", "has %d entries but p = %d", len(c.NoiseVar), p)
-	}
+	etaOK := false
 	if c.Eta == nil {
-		return bad("eta", "required (the learning rate η > 0)")
+		add(bad("eta", "required (the learning rate η > 0)"))
+	} else {
+		etaOK = add(sim.CheckEta(*c.Eta))
 	}
-	if err := fromSim(sim.CheckEta(*c.Eta)); err != nil {
-		return err
+	lambdaOK := false
+	switch {
+	case c.Lambda == nil:
+		add(bad("lambda", "required (the weight decay λ ≥ 0; write 0 for none)"))
+	case etaOK:
+		lambdaOK = add(sim.CheckLambda(*c.Lambda, *c.Eta))
+	default: // η invalid: λ alone (λη unknown)
+		add(sim.CheckLambda(*c.Lambda, 0))
 	}
-	if c.Lambda == nil {
-		return bad("lambda", "required (the weight decay λ ≥ 0; write 0 for none)")
-	}
-	if err := fromSim(sim.CheckLambda(*c.Lambda, *c.Eta)); err != nil {
-		return err
-	}
-	if err := fromSim(sim.CheckMomentum(c.Momentum)); err != nil {
-		return err
-	}
-	if err := c.validateOptimizer(); err != nil {
-		return err
-	}
+	add(sim.CheckMomentum(c.Momentum))
+	add(c.validateOptimizer())
 	switch in := c.Init; {
 	case in.Std != nil && (in.Norm != nil || in.F0 != nil):
-		return bad("init", "give either std, or norm and f0, not both")
+		add(bad("init", "give either std, or norm and f0, not both"))
 	case in.Std != nil:
-		if err := fromSim(sim.CheckInit(sim.Init{Std: *in.Std})); err != nil {
-			return err
-		}
+		add(sim.CheckInit(sim.Init{Std: *in.Std}))
 	case in.Norm != nil || in.F0 != nil:
-		if in.Norm == nil {
-			return bad("init.norm", "required with init.f0")
-		}
-		if in.F0 == nil {
-			return bad("init.f0", "required with init.norm")
-		}
-		if *in.Norm == 0 { // sim.Init reads norm 0 as "no norm given"
-			return bad("init.norm", "must be a finite number > 0, got 0")
-		}
-		if err := fromSim(sim.CheckInit(sim.Init{Norm: *in.Norm, F0: *in.F0})); err != nil {
-			return err
+		switch {
+		case in.Norm == nil:
+			add(bad("init.norm", "required with init.f0"))
+		case in.F0 == nil:
+			add(bad("init.f0", "required with init.norm"))
+		case *in.Norm == 0: // sim.Init reads norm 0 as "no norm given"
+			add(bad("init.norm", "must be a finite number > 0, got 0"))
+		default:
+			add(sim.CheckInit(sim.Init{Norm: *in.Norm, F0: *in.F0}))
 		}
 	default:
-		return bad("init", "required: {std: σ̃} or {norm: ‖X₀‖, f0: f₀}")
+		add(bad("init", "required: {std: σ̃} or {norm: ‖X₀‖, f0: f₀}"))
 	}
-	for _, err := range []error{sim.CheckCount("steps", c.Steps), sim.CheckCount("trials", c.Trials), sim.CheckCount("record_every", c.RecordEvery)} {
-		if err := fromSim(err); err != nil {
-			return err
-		}
+	if p := c.dimFromLists(); p > 0 && etaOK && len(errs) == 0 {
+		add(c.checkScale(p))
 	}
+	stepsOK := add(sim.CheckCount("steps", c.Steps))
+	if add(sim.CheckCount("trials", c.Trials)) && stepsOK {
+		add(sim.CheckWork(c.Steps, c.Trials))
+	}
+	add(sim.CheckCount("record_every", c.RecordEvery))
 	if !validMethod(c.Method) {
-		return bad("method", "must be one of %s, got %q", strings.Join(Methods, ", "), c.Method)
+		add(bad("method", "must be one of %s, got %q", strings.Join(Methods, ", "), c.Method))
 	}
-	if err := fromSim(sim.CheckXi(c.TailXi)); err != nil {
-		return err
-	}
+	add(sim.CheckXi(c.TailXi))
 	// YAML's part of the schedule rules: what each event must give.
+	schedOK := true
 	for i, e := range c.Schedule {
 		f := fmt.Sprintf("schedule[%d]", i)
 		if e.LRDivide == nil && e.Lambda == nil && e.LRExp == nil {
-			return bad(f, "needs lr_divide, lambda and/or lr_exp")
+			schedOK = add(bad(f, "needs lr_divide, lambda and/or lr_exp")) && schedOK
 		}
 		if e.LRExp != nil && !(*e.LRExp > 0) {
-			return bad(f+".lr_exp", "must be a finite number > 0, got %v", *e.LRExp)
+			schedOK = add(bad(f+".lr_exp", "must be a finite number > 0, got %v", *e.LRExp)) && schedOK
 		}
 		if e.LRDivide != nil && !(*e.LRDivide > 0) {
-			return bad(f+".lr_divide", "must be a finite number > 0, got %v", *e.LRDivide)
+			schedOK = add(bad(f+".lr_divide", "must be a finite number > 0, got %v", *e.LRDivide)) && schedOK
 		}
 	}
-	if err := fromSim(sim.CheckSchedule(*c.Eta, *c.Lambda, c.simEvents())); err != nil {
-		return err
+	if etaOK && lambdaOK && stepsOK && schedOK {
+		// the schedule's rules need valid η, λ, steps and events
+		if add(sim.CheckSchedule(*c.Eta, *c.Lambda, c.simEvents())) {
+			add(sim.CheckScheduleSteps(*c.Eta, *c.Lambda, c.simEvents(), c.Steps))
+		}
 	}
-	return fromSim(sim.CheckScheduleSteps(*c.Eta, *c.Lambda, c.simEvents(), c.Steps))
+	return joinErrors(errs)
 }
 
 // fromSim turns sim's *FieldError (the shared validation rules) into a
@@ -608,6 +850,68 @@ func (c *Config) validateOptimizer() error {
 
 func validMethod(m string) bool { return slices.Contains(Methods, m) }
 
+// checkScale applies sim.CheckScale to a config whose A and noise are
+// lists (a_file and noise_file: checked by SimConfig once read), naming
+// diagonal or noise_var where they hold the offending value.
+func (c *Config) checkScale(p int) error {
+	a := 0.0
+	for _, v := range append(slices.Clone(c.Spectrum), c.Diagonal...) {
+		a = math.Max(a, v)
+	}
+	s := 0.0
+	if c.Sigma != nil {
+		s = *c.Sigma * *c.Sigma
+		if math.IsInf(s, 0) {
+			return &FieldError{Field: "sigma", Msg: fmt.Sprintf("σ = %g: σ² overflows", *c.Sigma)}
+		}
+	}
+	for _, v := range c.NoiseVar {
+		s = math.Max(s, v)
+	}
+	return c.scaleError(sim.CheckScale(p, a, s, *c.Eta, c.simInit()))
+}
+
+// simInit is the config's init as a sim.Init.
+func (c *Config) simInit() sim.Init {
+	switch {
+	case c.Init.Std != nil:
+		return sim.Init{Std: *c.Init.Std}
+	case c.Init.Norm != nil && c.Init.F0 != nil:
+		return sim.Init{Norm: *c.Init.Norm, F0: *c.Init.F0}
+	}
+	return sim.Init{}
+}
+
+// scaleError names, in an error of sim.CheckScale, the config key that
+// holds A (spectrum, diagonal, a_file) or the noise (sigma, noise_var,
+// noise_file), with its line.
+func (c *Config) scaleError(err error) error {
+	err = fromSim(err)
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		switch {
+		case fe.Field == "spectrum" && len(c.Diagonal) > 0:
+			fe.Field = "diagonal"
+		case fe.Field == "spectrum" && c.AFile != "":
+			fe.Field = "a_file"
+		case fe.Field == "sigma" && len(c.NoiseVar) > 0:
+			fe.Field = "noise_var"
+		case fe.Field == "sigma" && c.NoiseFile != "":
+			fe.Field = "noise_file"
+		}
+		fe.Line = lineOf(c.keyLines, fe.Field)
+	}
+	return err
+}
+
+// log returns the logger for progress lines (Log, else slog.Default()).
+func (c *Config) log() *slog.Logger {
+	if c.Log != nil {
+		return c.Log
+	}
+	return slog.Default()
+}
+
 // dimFromLists returns p when it follows from spectrum/diagonal, else 0.
 func (c *Config) dimFromLists() int {
 	if len(c.Diagonal) > 0 {
@@ -615,6 +919,9 @@ func (c *Config) dimFromLists() int {
 	}
 	p := 0
 	for _, m := range c.Multiplicity {
+		if m < 1 || p > sim.MaxCount-m { // invalid: reported by Validate
+			return 0
+		}
 		p += m
 	}
 	return p

@@ -122,15 +122,25 @@ func TestIntegerKeys(t *testing.T) {
 // Every engine reports a blow-up as a *sim.DivergenceError naming the step
 // (and the trial, where there is one) instead of returning NaN/Inf rows:
 // a huge η with λ = 0 (η²σ²(p−1)/M overflows), an initial norm whose
-// square overflows, and one whose square underflows.
+// square overflows, and one whose square underflows. Validation refuses
+// these configs now (sim.CheckScale, TestScaleLimits); the values are set
+// after Parse so that the engines' own detection stays tested.
 func TestDivergenceEveryEngine(t *testing.T) {
 	for _, method := range []string{"full", "reduced", "sde", "sde-reduced", "fokker-planck"} {
-		for _, v := range []string{"eta: 1e200\ninit: {std: 1}", "eta: 0.1\ninit: {norm: 1e300, f0: 0.5}", "eta: 0.1\ninit: {norm: 1e-300, f0: 0.5}"} {
-			cfg := "spectrum: [1, 2]\nmultiplicity: [1, 3]\nsigma: 1\nlambda: 0\nsteps: 50\ntrials: 3\nmethod: " + method + "\n" + v + "\n"
+		for _, v := range []struct {
+			name string
+			set  func(c *Config)
+		}{
+			{"eta 1e200", func(c *Config) { *c.Eta = 1e200 }},
+			{"norm 1e300", func(c *Config) { c.Init = Init{Norm: new(1e300), F0: new(0.5)} }},
+			{"norm 1e-300", func(c *Config) { c.Init = Init{Norm: new(1e-300), F0: new(0.5)} }},
+		} {
+			cfg := "spectrum: [1, 2]\nmultiplicity: [1, 3]\nsigma: 1\nlambda: 0\nsteps: 50\ntrials: 3\nmethod: " + method + "\neta: 0.1\ninit: {std: 1}\n"
 			c, err := Parse([]byte(cfg), "x.yaml", "")
 			if err != nil {
 				t.Fatal(err)
 			}
+			v.set(c)
 			res, _, err := Run(context.Background(), c, Options{})
 			var de *sim.DivergenceError
 			if !errors.As(err, &de) {
@@ -138,11 +148,11 @@ func TestDivergenceEveryEngine(t *testing.T) {
 				if res != nil {
 					last = res.Rows[len(res.Rows)-1]
 				}
-				t.Errorf("%s, %q: err %v, want a DivergenceError (last row %+v)", method, v, err, last)
+				t.Errorf("%s, %s: err %v, want a DivergenceError (last row %+v)", method, v.name, err, last)
 				continue
 			}
 			if wantTrial := method != "fokker-planck"; (de.Trial >= 0) != wantTrial || de.Step < 0 || de.Step > 50 {
-				t.Errorf("%s, %q: %+v: want step in [0, 50] and a trial (except fokker-planck)", method, v, de)
+				t.Errorf("%s, %s: %+v: want step in [0, 50] and a trial (except fokker-planck)", method, v.name, de)
 			}
 		}
 	}
@@ -176,5 +186,123 @@ func TestMemoryEstimate(t *testing.T) {
 	}
 	if err := CheckResources(c, math.MaxInt, "full"); availableMemory() > 0 && err == nil {
 		t.Error("an exabyte run was not refused")
+	}
+}
+
+// Class 9 of issue 12: every problem of a config at once, one line each
+// (file:line: field: reason), in file order; semantic errors carry the line
+// of their key (or of the enclosing key); an unclosed bracket is reported
+// on its own line (yaml.v3 prints the line before for parser errors).
+func TestAllErrorsAtOnce(t *testing.T) {
+	yml := "spectrum: [1, .nan]\nsigma: -1\neta: 0\nlambda: 0.001\ninit: {std: 1}\nsteps: 100.5\ntrials: 0\nfoo: 1\n" +
+		"schedule:\n  - {step: 10, lr_exp: -2}\n"
+	_, err := Parse([]byte(yml), "m.yaml", "")
+	want := []string{
+		"m.yaml:1: spectrum[1]: must be a finite number, got NaN",
+		"m.yaml:2: sigma: must be a finite number ≥ 0, got -1",
+		"m.yaml:3: eta: must be a finite number > 0, got 0",
+		"m.yaml:6: steps: want a whole number, got \"100.5\"",
+		"m.yaml:7: trials: must be ≥ 1, got 0",
+		"m.yaml:8: foo: unknown key in the config (known keys: a_file, beta1, beta2, diagonal, eps, eta, init, lambda, method, model, momentum, multiplicity, noise_file, noise_var, optimizer, record_every, schedule, seed, sigma, spectrum, steps, tail_xi, trials)",
+		"m.yaml:10: schedule[0].lr_exp: must be a finite number > 0, got -2",
+	}
+	if err == nil || err.Error() != strings.Join(want, "\n") {
+		t.Errorf("got\n%v\nwant\n%s", err, strings.Join(want, "\n"))
+	}
+	if !errors.Is(err, ErrConfig) {
+		t.Errorf("%v does not wrap ErrConfig", err)
+	}
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "spectrum[1]" {
+		t.Errorf("errors.As finds %v, want the first (spectrum[1])", fe)
+	}
+	for _, c := range []struct{ yml, want string }{
+		{"spectrum: [1, 2]\nsigma: 1\neta: [0.1\nlambda: 0\n", "u.yaml:3: YAML syntax error: did not find expected ',' or ']'"},
+		{"[1, 2\n", "u.yaml:1: YAML syntax error: did not find expected ',' or ']'"},
+		{"a: {b: 1\n", "u.yaml:1: YAML syntax error: did not find expected ',' or '}'"},
+		// a value holding a newline and a backtick stays on one line
+		{"0\n\n`", "u.yaml:1: want a mapping, got str \"0\\n`\""},
+		// a nested null is not also "init: required"
+		{"spectrum: [1, 2]\nsigma: 1\neta: 0.1\nlambda: 0\ninit:\n  std: null\nsteps: 10\n", "u.yaml:6: init.std: value is null: give a value, or leave the key out for its default"},
+	} {
+		if _, err := Parse([]byte(c.yml), "u.yaml", ""); err == nil || err.Error() != c.want {
+			t.Errorf("%q: got %v, want %s", c.yml, err, c.want)
+		}
+	}
+}
+
+// Issue 12, class 4: counts near the integer limits are refused in
+// validation, naming the field, instead of overflowing a loop (steps near
+// 2⁶³ with record_every 2⁶² wrapped the record-step counter and looped for
+// ever while memory grew), a sum of multiplicities (p) or the int64 count
+// of trial-steps. The largest accepted counts still validate.
+func TestCountLimits(t *testing.T) {
+	base := "spectrum: [1, 2]\nsigma: 1\neta: 0.1\nlambda: 0.001\ninit: {std: 1}\nmethod: reduced\n"
+	for _, c := range []struct{ yml, field string }{
+		{"steps: 9223372036854775807\nrecord_every: 4611686018427387904\ntrials: 1\n", "steps"},
+		{"steps: 9007199254740993\ntrials: 1\n", "steps"},
+		{"steps: 10\ntrials: 9007199254740993\n", "trials"},
+		{"steps: 10\nrecord_every: 9223372036854775807\ntrials: 1\n", "record_every"},
+		{"steps: 4294967296\ntrials: 4294967296\n", "steps"}, // 2^64 trial-steps
+		{"steps: 10\ntrials: 1\nmultiplicity: [9007199254740992, 1]\n", "multiplicity[1]"},
+		{"steps: 10\ntrials: 1\nmultiplicity: [1, 9223372036854775807]\n", "multiplicity[1]"},
+		{"steps: 10\ntrials: 1\nschedule: [{step: 9223372036854775807, lr_divide: 2}]\n", "schedule[0].step"},
+	} {
+		_, err := Parse([]byte(base+c.yml), "big.yaml", "")
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field {
+			t.Errorf("%q: got %v, want an error of %s", c.yml, err, c.field)
+		}
+	}
+	for _, yml := range []string{
+		"steps: 9007199254740991\ntrials: 1\nrecord_every: 9007199254740992\n",
+		"steps: 10\ntrials: 1\nmultiplicity: [9007199254740991, 1]\n",
+	} {
+		if _, err := Parse([]byte(base+yml), "big.yaml", ""); err != nil {
+			t.Errorf("%q: %v", yml, err)
+		}
+	}
+}
+
+// Issue 12, class 8: σ, std, an eigenvalue or an initial norm near the
+// float64 limits is refused in validation naming the field (each of these
+// failed at step 0 as "X became NaN" or "‖X‖ overflowed"), while values
+// inside sim.CheckScale's range run: both engines complete a few steps.
+func TestScaleLimits(t *testing.T) {
+	cfg := func(sp, sigma, init string) string {
+		return "spectrum: " + sp + "\n" + sigma + "\neta: 0.1\nlambda: 0.001\ninit: " + init + "\nsteps: 5\ntrials: 2\n"
+	}
+	for _, c := range []struct{ yml, field string }{
+		{cfg("[1, 2]", "sigma: 1e308", "{std: 1}"), "sigma"},
+		{cfg("[1, 2]", "sigma: 1e150", "{std: 1}"), "sigma"},
+		{cfg("[1, 2]", "noise_var: [1, 1e300]", "{std: 1}"), "noise_var"},
+		{cfg("[1, 2]", "sigma: 1", "{std: 1e200}"), "init.std"},
+		{cfg("[1, 2]", "sigma: 1", "{std: 1e-200}"), "init.std"},
+		{cfg("[1, 2]", "sigma: 1", "{norm: 1e-320, f0: 0.5}"), "init.norm"},
+		{cfg("[1, 2]", "sigma: 1", "{norm: 1e155, f0: 0.5}"), "init.norm"},
+		{cfg("[1, 1e308]", "sigma: 1", "{std: 1}"), "spectrum"},
+		{"diagonal: [1, 1e300]\nsigma: 1\neta: 0.1\nlambda: 0\ninit: {std: 1}\nsteps: 5\n", "diagonal"},
+	} {
+		_, err := Parse([]byte(c.yml), "s.yaml", "")
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field {
+			t.Errorf("%q: got %v, want an error of %s", c.yml, err, c.field)
+		}
+	}
+	for _, yml := range []string{
+		cfg("[1, 2]", "sigma: 1e140", "{std: 1}"),
+		cfg("[1, 2]", "sigma: 1", "{std: 1e-140}"),
+		cfg("[1, 2]", "sigma: 1", "{std: 1e100}"),
+		cfg("[1, 1e100]", "sigma: 1", "{std: 1}"),
+	} {
+		for _, m := range []string{"full", "reduced"} {
+			c, err := Parse([]byte(yml+"method: "+m+"\n"), "s.yaml", "")
+			if err != nil {
+				t.Fatalf("%q: %v", yml, err)
+			}
+			if _, _, err := Run(context.Background(), c, Options{Workers: 1}); err != nil {
+				t.Errorf("%s %q: %v", m, yml, err)
+			}
+		}
 	}
 }

@@ -225,17 +225,23 @@ func num(v float64) string {
 
 // InitNorm returns ‖X₀‖ of the config's initialisation: init.norm, or
 // σ̃√p for a Gaussian start (‖X₀‖² = σ̃²χ²_p ≈ pσ̃², the law of large
-// numbers the paper quotes in section 3.2).
+// numbers the paper quotes in section 3.2). p is read from spectrum or
+// diagonal; for an a_file config, whose p is the file's, use InitNormDim.
 func (c *Config) InitNorm() float64 {
-	if c.Init.Norm != nil {
-		return *c.Init.Norm
-	}
 	p := 0
 	for _, m := range c.Multiplicity {
 		p += m
 	}
 	if len(c.Diagonal) > 0 {
 		p = len(c.Diagonal)
+	}
+	return c.InitNormDim(p)
+}
+
+// InitNormDim is InitNorm in dimension p (e.g. TheoryModel's P).
+func (c *Config) InitNormDim(p int) float64 {
+	if c.Init.Norm != nil {
+		return *c.Init.Norm
 	}
 	return *c.Init.Std * math.Sqrt(float64(p))
 }
@@ -261,36 +267,67 @@ type Overlay struct {
 // Theory returns the overlay for c at the given steps. Theorem 1's bounds
 // need the measured tail ε(t) too: see Theorem1.
 func (c *Config) Theory(steps []int) (*Overlay, error) {
-	tp, s, err := c.TheoryModel()
+	o, tp, s, err := c.theoryPaths(steps)
 	if err != nil {
 		return nil, err
 	}
-	path, err := tp.Path(s, c.InitNorm())
+	path, _ := tp.Path(s, c.InitNormDim(tp.P))
+	// The limits depend on (η, λ) alone, which change only at schedule
+	// events: each distinct pair's quadratures run once.
+	type limit struct{ risk, loss float64 }
+	limits := map[[2]float64]limit{}
+	for _, n := range steps {
+		pn := tp
+		ph := s.At(float64(n))
+		pn.Eta, pn.Lambda = ph.Eta, ph.Lambda
+		lim, ok := limits[[2]float64{pn.Eta, pn.Lambda}]
+		if !ok {
+			var err error
+			if lim.risk, err = pn.StationaryRisk(); err != nil {
+				return nil, err
+			}
+			if lim.loss, err = pn.StationaryLoss(); err != nil {
+				return nil, err
+			}
+			limits[[2]float64{pn.Eta, pn.Lambda}] = lim
+		}
+		r, l := lim.risk, lim.loss
+		o.RiskLimit = append(o.RiskLimit, r)
+		o.LossLimit = append(o.LossLimit, l)
+		o.Adiabatic = append(o.Adiabatic, theory.StationaryRiskKappa(pn.P, pn.KappaAt(path.NormSq(float64(n)))))
+	}
+	return o, nil
+}
+
+// TheoryPaths is the part of Theory that holds for any spectrum of A
+// (isotropic noise, plain SGD): the eq 17 norm path, Lemma 1's AU along it
+// and √(2λη); RiskLimit, LossLimit and Adiabatic stay nil, as Theorem 2
+// needs two distinct eigenvalues.
+func (c *Config) TheoryPaths(steps []int) (*Overlay, error) {
+	o, _, _, err := c.theoryPaths(steps)
+	return o, err
+}
+
+func (c *Config) theoryPaths(steps []int) (*Overlay, theory.Params, theory.Schedule, error) {
+	tp, s, err := c.TheoryModel()
 	if err != nil {
-		return nil, err
+		return nil, tp, s, err
+	}
+	path, err := tp.Path(s, c.InitNormDim(tp.P))
+	if err != nil {
+		return nil, tp, s, err
 	}
 	o := &Overlay{Steps: steps}
 	for _, n := range steps {
 		pn := tp
 		ph := s.At(float64(n))
 		pn.Eta, pn.Lambda = ph.Eta, ph.Lambda
-		r, err := pn.StationaryRisk()
-		if err != nil {
-			return nil, err
-		}
-		l, err := pn.StationaryLoss()
-		if err != nil {
-			return nil, err
-		}
 		t := float64(n)
 		o.NormPath = append(o.NormPath, path.Norm(t))
 		o.AUPath = append(o.AUPath, path.AU(t))
 		o.AULimit = append(o.AULimit, pn.AULimit())
-		o.RiskLimit = append(o.RiskLimit, r)
-		o.LossLimit = append(o.LossLimit, l)
-		o.Adiabatic = append(o.Adiabatic, theory.StationaryRiskKappa(pn.P, pn.KappaAt(path.NormSq(t))))
 	}
-	return o, nil
+	return o, tp, s, nil
 }
 
 // Theorem1 returns Theorem 1's lower and upper bounds on the risk (eqs

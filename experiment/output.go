@@ -12,10 +12,12 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/smdlab/smd"
+	"github.com/smdlab/smd/internal/outdir"
 	"github.com/smdlab/smd/sde"
 	"github.com/smdlab/smd/sim"
 )
@@ -167,7 +169,7 @@ func Run(ctx context.Context, c *Config, opt Options) (*sim.Result, *RunInfo, er
 		Program: "smd simulate", Version: smd.Version(), Config: c, Seed: c.Seed,
 		Method: method, Workers: min(workers, c.Trials), CPUs: runtime.NumCPU(),
 		Started: started.UTC(), WallSec: wall, P: sc.Model.Dim(), Steps: res.TrialSteps,
-		StepsPS: float64(res.TrialSteps) / wall, CoordPS: float64(res.CoordinateUpdates) / wall,
+		StepsPS: float64(res.TrialSteps) / wall, CoordPS: float64(res.TrialSteps) * float64(sc.Model.Dim()) / wall, // not the int64 CoordinateUpdates: trial-steps × p overflows it for the reduced engine's huge p
 		Warnings: append([]string{}, res.Warnings...),
 	}
 	if c.RecordEvery > c.Steps {
@@ -227,30 +229,46 @@ func PrepareOutDir(dir string) error {
 		}
 		p = parent
 	}
-	probe, err := createTemp(p, ".smd-probe-")
-	if err != nil {
-		return bad("cannot write in %s: %v", p, unwrapPathErr(err))
+	if err := outdir.Probe(p); err != nil {
+		return bad("%v", err)
 	}
-	probe.Close()
-	if err := os.Remove(probe.Name()); err != nil {
-		return bad("cannot remove the probe file %s: %v", probe.Name(), unwrapPathErr(err))
+	return checkNotCwd(dir, bad)
+}
+
+// checkNotCwd refuses an output folder that is the working directory or
+// holds it: a run's outputs replace their folder as a whole (outdir).
+func checkNotCwd(dir string, bad func(string, ...any) error) error {
+	abs, err1 := filepath.Abs(dir)
+	wd, err2 := os.Getwd()
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	if rel, err := filepath.Rel(abs, wd); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
+		return bad("%s is the working directory or holds it; outputs replace their folder as a whole: name a new sub-folder", dir)
 	}
 	return nil
 }
 
-// WriteOutputs creates dir and writes series.csv and run.json atomically.
+// WriteOutputs writes series.csv and run.json as one output set of folder
+// dir (package internal/outdir): both appear together, replacing an
+// earlier run's, or neither does.
 func WriteOutputs(dir string, res *sim.Result, info *RunInfo) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	set, err := outdir.Create(dir)
+	if err != nil {
 		return err
 	}
-	if err := WriteAtomic(filepath.Join(dir, "series.csv"), func(w io.Writer) error {
+	defer set.Discard()
+	if err := set.WriteFile("series.csv", func(w io.Writer) error {
 		return WriteSeries(w, res.Rows)
 	}); err != nil {
 		return err
 	}
-	return WriteAtomic(filepath.Join(dir, "run.json"), func(w io.Writer) error {
+	if err := set.WriteFile("run.json", func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(info)
-	})
+	}); err != nil {
+		return err
+	}
+	return set.Commit()
 }

@@ -3,8 +3,8 @@ package experiment
 import (
 	"context"
 	"fmt"
-	"math"
 
+	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/theory"
 )
 
@@ -104,20 +104,8 @@ func (p *Periodic) PeriodStats() (period, kMinus, kPlus, jump [2]float64, n int,
 		kp = append(kp, cs[i-1].KPlus)
 		jd = append(jd, float64(cs[i].End-cs[i].Start))
 	}
+	meanSE := func(v []float64) [2]float64 { e := claim.Mean(v); return [2]float64{e.Mean, e.SE} }
 	return meanSE(per), meanSE(km), meanSE(kp), meanSE(jd), len(per), nil
-}
-
-func meanSE(v []float64) [2]float64 {
-	m := 0.0
-	for _, x := range v {
-		m += x
-	}
-	m /= float64(len(v))
-	ss := 0.0
-	for _, x := range v {
-		ss += (x - m) * (x - m)
-	}
-	return [2]float64{m, math.Sqrt(ss / float64(len(v)-1) / float64(len(v)))}
 }
 
 // PeriodicPrediction is the derived period for measured κ₊ and jump

@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"strings"
@@ -105,4 +106,25 @@ func TestOverlay(t *testing.T) {
 	if om := Overlay(cm, steps); om.Note == "" || om.AUPath != nil {
 		t.Errorf("momentum 0.5: overlay %+v, want none with a note", om)
 	}
+}
+
+// BenchmarkDefaultView runs the page's default view (the embedded example,
+// engine auto → reduced, 100 trials × 2·10⁴ steps) on one worker, as the
+// browser does. Natively: go test ./explore -run '^$' -bench DefaultView.
+// As WebAssembly under Node's V8 (Chromium's engine):
+// GOOS=js GOARCH=wasm go test ./explore -run '^$' -bench DefaultView -exec "$(go env GOROOT)/lib/wasm/go_js_wasm_exec".
+func BenchmarkDefaultView(b *testing.B) {
+	_, c, err := Default().Config()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var steps int64
+	for b.Loop() {
+		res, _, err := experiment.Run(context.Background(), c, experiment.Options{Workers: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		steps += res.TrialSteps
+	}
+	b.ReportMetric(float64(steps)/b.Elapsed().Seconds(), "trial-steps/s")
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,9 +42,17 @@ type State struct {
 	Method string `q:"method"`
 }
 
-// Keys lists the query keys in their canonical order.
-var Keys = []string{"p", "a1", "a2", "sigma", "eta", "lambda", "mu", "init", "std", "norm", "f0",
-	"steps", "trials", "seed", "decay_step", "decay_factor", "rescale", "method"}
+// Keys lists the query keys in their canonical order: State's q tags.
+var Keys = func() []string {
+	var k []string
+	for f := range reflect.TypeFor[State]().Fields() {
+		k = append(k, f.Tag.Get("q"))
+	}
+	return k
+}()
+
+// choices are the values a string key may take.
+var choices = map[string][]string{"init": {"std", "norm"}, "method": experiment.Methods}
 
 // Default returns the page's default: the embedded example config of
 // `smd simulate` (experiment.ExampleYAML) with method auto, which runs the
@@ -124,78 +134,34 @@ func ParseQuery(query string) (State, error) {
 	return s, nil
 }
 
+// set parses raw into the field whose q tag is k.
 func (s *State) set(k, raw string) error {
-	f := func(dst *float64) error {
-		x, err := strconv.ParseFloat(raw, 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return fmt.Errorf("want a finite number, got %q", raw)
-		}
-		*dst = x
-		return nil
-	}
-	i := func(dst *int) error {
-		x, err := strconv.Atoi(raw)
-		if err != nil {
-			return fmt.Errorf("want a whole number, got %q", raw)
-		}
-		*dst = x
-		return nil
-	}
-	switch k {
-	case "p":
-		return i(&s.P)
-	case "a1":
-		return f(&s.A1)
-	case "a2":
-		return f(&s.A2)
-	case "sigma":
-		return f(&s.Sigma)
-	case "eta":
-		return f(&s.Eta)
-	case "lambda":
-		return f(&s.Lambda)
-	case "mu":
-		return f(&s.Momentum)
-	case "init":
-		if raw != "std" && raw != "norm" {
-			return fmt.Errorf("want std or norm, got %q", raw)
-		}
-		s.Init = raw
-	case "std":
-		return f(&s.Std)
-	case "norm":
-		return f(&s.Norm)
-	case "f0":
-		return f(&s.F0)
-	case "steps":
-		return i(&s.Steps)
-	case "trials":
-		return i(&s.Trials)
-	case "seed":
-		x, err := strconv.ParseUint(raw, 10, 64)
-		if err != nil {
-			return fmt.Errorf("want a non-negative whole number, got %q", raw)
-		}
-		s.Seed = x
-	case "decay_step":
-		return i(&s.DecayStep)
-	case "decay_factor":
-		return f(&s.DecayFactor)
-	case "rescale":
+	v := reflect.ValueOf(s).Elem().Field(slices.Index(Keys, k))
+	var ok bool
+	var want string
+	var x any
+	switch v.Kind() {
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(raw, 64)
+		ok, want, x = err == nil && !math.IsNaN(f) && !math.IsInf(f, 0), "a finite number", f
+	case reflect.Int:
+		n, err := strconv.Atoi(raw)
+		ok, want, x = err == nil, "a whole number", n
+	case reflect.Uint64:
+		n, err := strconv.ParseUint(raw, 10, 64)
+		ok, want, x = err == nil, "a non-negative whole number", n
+	case reflect.Bool:
 		b, err := strconv.ParseBool(raw)
-		if err != nil {
-			return fmt.Errorf("want true or false, got %q", raw)
-		}
-		s.Rescale = b
-	case "method":
-		for _, m := range experiment.Methods {
-			if raw == m {
-				s.Method = raw
-				return nil
-			}
-		}
-		return fmt.Errorf("want one of %s, got %q", strings.Join(experiment.Methods, ", "), raw)
+		ok, want, x = err == nil, "true or false", b
+	case reflect.String:
+		ok, want, x = slices.Contains(choices[k], raw), "one of "+strings.Join(choices[k], ", "), raw
+	default:
+		panic("explore: State field " + k + " has no parser")
 	}
+	if !ok {
+		return fmt.Errorf("want %s, got %q", want, raw)
+	}
+	v.Set(reflect.ValueOf(x))
 	return nil
 }
 
@@ -203,16 +169,22 @@ func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // Query returns the canonical URL query of s (every key, in Keys order).
 func (s State) Query() string {
-	vals := []string{strconv.Itoa(s.P), num(s.A1), num(s.A2), num(s.Sigma), num(s.Eta), num(s.Lambda),
-		num(s.Momentum), s.Init, num(s.Std), num(s.Norm), num(s.F0), strconv.Itoa(s.Steps),
-		strconv.Itoa(s.Trials), strconv.FormatUint(s.Seed, 10), strconv.Itoa(s.DecayStep),
-		num(s.DecayFactor), strconv.FormatBool(s.Rescale), s.Method}
 	var b strings.Builder
+	v := reflect.ValueOf(s)
 	for i, k := range Keys {
 		if i > 0 {
 			b.WriteByte('&')
 		}
-		b.WriteString(k + "=" + url.QueryEscape(vals[i]))
+		var val string
+		switch f := v.Field(i); f.Kind() {
+		case reflect.Float64:
+			val = num(f.Float())
+		case reflect.Bool:
+			val = strconv.FormatBool(f.Bool())
+		default: // ints and strings
+			val = fmt.Sprint(f.Interface())
+		}
+		b.WriteString(k + "=" + url.QueryEscape(val))
 	}
 	return b.String()
 }

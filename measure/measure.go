@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/internal/safetensors"
 	"github.com/smdlab/smd/internal/stattest"
 	"github.com/smdlab/smd/theory"
@@ -101,11 +102,17 @@ type Result struct {
 	// passes included).
 	BytesRead int64
 	Notes     []string
+	// Partial, when set, says why Measure stopped early (e.g.
+	// "interrupted by SIGINT after 3 of 10 pairs"): the results are those
+	// of the pairs completed.
+	Partial string
 }
 
 // Measure reads every pair of successive checkpoints tensor by tensor and
 // returns the per-step measurements, the scale-invariance decisions and
-// the per-tensor summaries.
+// the per-tensor summaries. When ctx is cancelled (Ctrl-C) it returns,
+// with ctx's error, the results of the pairs completed (Partial set), or
+// nil if none was.
 func (r *Run) Measure(ctx context.Context, opt Options) (*Result, error) {
 	res := &Result{Run: r, Z: stattest.Z, Notes: slices.Clone(r.Notes)}
 	index := map[string]int{}
@@ -119,8 +126,20 @@ func (r *Run) Measure(ctx context.Context, opt Options) (*Result, error) {
 	m := &pairMeasurer{buf: newBuffers(), perNeuron: r.Config.PerNeuron}
 	npairs := len(r.Checkpoints) - 1
 	for i := range npairs {
+		nRows, tensors, bytesRead := len(res.Rows), slices.Clone(res.Tensors), res.BytesRead
+		stopped := func(err error) (*Result, error) { // the pairs before i only
+			if i == 0 || ctx.Err() == nil {
+				return nil, err
+			}
+			res.Rows, res.Tensors, res.BytesRead = res.Rows[:nRows], tensors, bytesRead
+			res.Partial = fmt.Sprintf("%v after %d of %d pairs", context.Cause(ctx), i, npairs)
+			res.ratios()
+			res.decide()
+			res.summarize()
+			return res, err
+		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return stopped(err)
 		}
 		ca, cb := r.Checkpoints[i], r.Checkpoints[i+1]
 		fa, err := safetensors.Open(ca.Path)
@@ -136,7 +155,7 @@ func (r *Run) Measure(ctx context.Context, opt Options) (*Result, error) {
 			if err := ctx.Err(); err != nil { // Ctrl-C between tensors of a large model
 				fa.Close()
 				fb.Close()
-				return nil, err
+				return stopped(err)
 			}
 			if !ta.DType.Decodable() {
 				note("skip "+ta.Name, "skipped tensor %q: dtype %s is not a float type (F64, F32, F16, BF16)", ta.Name, ta.DType)
@@ -360,7 +379,8 @@ func (res *Result) summarize() {
 			au[i] = row.AU
 			sq += row.AU * row.AU
 		}
-		t.MeanAU, t.MeanAUSE = meanSE(au)
+		e := claim.Mean(au)
+		t.MeanAU, t.MeanAUSE = e.Mean, e.SE
 		t.RMSAU = math.Sqrt(sq / float64(len(rows)))
 		last := rows[len(rows)-1]
 		if !t.SI || last.hyp.WeightDecay == 0 {
@@ -398,26 +418,11 @@ func equilibrium(rows []Row, z float64) string {
 	if len(q) < 2 {
 		return ""
 	}
-	mq, se := meanSE(q)
+	e := claim.Mean(q)
+	mq, se := e.Mean, e.SE
 	r := math.Sqrt(mq)
 	if math.Abs(r-1) <= z*se/(2*r)+bias {
 		return "true"
 	}
 	return "false"
-}
-
-// meanSE returns the mean of x and its standard error (NaN for one value).
-func meanSE(x []float64) (mean, se float64) {
-	for _, v := range x {
-		mean += v
-	}
-	mean /= float64(len(x))
-	if len(x) < 2 {
-		return mean, math.NaN()
-	}
-	ss := 0.0
-	for _, v := range x {
-		ss += (v - mean) * (v - mean)
-	}
-	return mean, math.Sqrt(ss / float64(len(x)-1) / float64(len(x)))
 }

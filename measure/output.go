@@ -12,14 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
-
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/plot"
 )
 
 // Output file names (the contract of issue 9).
@@ -69,8 +63,8 @@ func WriteOutputs(dir string, res *Result, meta Meta) error {
 	}{
 		{LayersFile, res.writeLayers},
 		{TensorsFile, res.writeTensors},
-		{PlotPNG, func(w io.Writer) error { return render(w, res.panels(), false) }},
-		{PlotSVG, func(w io.Writer) error { return render(w, res.panels(), true) }},
+		{PlotPNG, func(w io.Writer) error { return plot.Encode(w, res.panels(), plotW, plotH, plot.PNG) }},
+		{PlotSVG, func(w io.Writer) error { return plot.Encode(w, res.panels(), plotW, plotH, plot.SVG) }},
 		{RunFile, func(w io.Writer) error { return res.writeRun(w, meta) }},
 	} {
 		if err := experiment.WriteAtomic(filepath.Join(dir, f.name), f.fn); err != nil {
@@ -188,10 +182,12 @@ func (res *Result) writeRun(w io.Writer, meta Meta) error {
 		SITensors   []string          `json:"scale_invariant_tensors"`
 		Notes       []string          `json:"notes"`
 		Theory      map[string]string `json:"theory"`
+		Partial     bool              `json:"partial"`
+		Reason      string            `json:"partial_reason,omitempty"`
 	}{
 		Meta: meta, Checkpoints: r.Config.Dir, Files: files, Hyper: hyper, SIRegex: si, SITol: r.Config.SITol,
 		PerNeuron: r.Config.PerNeuron, Z: res.Z, BytesRead: res.BytesRead, GBPerSecond: jsonFloat(float64(res.BytesRead) / 1e9 / meta.Wall),
-		Tensors: len(res.Tensors), SITensors: []string{}, Notes: notes,
+		Tensors: len(res.Tensors), SITensors: []string{}, Notes: notes, Partial: res.Partial != "", Reason: res.Partial,
 		Theory: map[string]string{
 			"au":          "theory.EquilibriumAU: sgd √(2ηλ/(1+μ)); adamw √(2ηλ(1−β₁)/(1+β₁)); lion √(πηλ((1−β₁)²+β₁²(1−β₂)/(1+β₂))) (docs/measure.md §3)",
 			"equilibrium": "RMS AU over the last quarter of the steps within z·SE + ηλ of theory (docs/measure.md §4)",
@@ -207,193 +203,70 @@ func (res *Result) writeRun(w io.Writer, meta Meta) error {
 	return enc.Encode(out)
 }
 
-var palette = []color.Color{
-	color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255}, color.RGBA{214, 39, 40, 255},
-	color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255}, color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255},
-	color.RGBA{188, 189, 34, 255}, color.RGBA{23, 190, 207, 255},
-}
-
-// panels draws Figure 3's measurement panels for the scale-invariant
-// tensors: (a) AU per step with the theory line, (b) ‖w‖, (c) η/‖w‖², and
-// (d) the scale-invariance evidence |ratio − 1| of every tensor against
-// the tolerance.
-func (res *Result) panels() []*plot.Plot {
-	panel := func(title, x, y string) *plot.Plot {
-		p := plot.New()
-		p.Title.Text = title
-		p.X.Label.Text = x
-		p.Y.Label.Text = y
-		p.X.Tick.Marker = plainTicks{}
-		p.Add(plotter.NewGrid())
-		return p
-	}
-	au := panel("(a) angular update per step", "step", "AU (rad)")
-	norm := panel("(b) weight norm", "step", "‖w‖")
-	eff := panel("(c) effective learning rate", "step", "η/‖w‖²")
-	nSI, nEff := 0, 0
+// panels draws the measurement panels of the scale-invariant tensors
+// (package plot): (a) AU per step with the theory dashed on top, (b) ‖w‖,
+// (c) η/‖w‖², and (d) the scale-invariance evidence |ratio − 1| of every
+// tensor against the tolerance ε_SI.
+func (res *Result) panels() []plot.Row {
+	au := &plot.Panel{Title: "(a) angular update per step", XLabel: "step", YLabel: "AU (rad per step)", LogY: true}
+	norm := &plot.Panel{Title: "(b) weight norm", XLabel: "step", YLabel: "‖w‖", LogY: true}
+	eff := &plot.Panel{Title: "(c) effective learning rate", XLabel: "step", YLabel: "η/‖w‖²", LogY: true}
+	var theory []plot.Curve
+	nSI := 0
 	for k, t := range res.Tensors {
 		if !t.SI {
 			continue
 		}
-		var a, th, nm, el plotter.XYs
+		var x, a, th, nm, el []float64
 		for _, r := range res.Rows {
 			if r.Tensor != k || r.Span != 1 || math.IsNaN(r.AU) {
 				continue
 			}
-			a = append(a, plotter.XY{X: float64(r.Step), Y: r.AU})
-			if !math.IsNaN(r.AUTheory) {
-				th = append(th, plotter.XY{X: float64(r.Step), Y: r.AUTheory})
-			}
-			nm = append(nm, plotter.XY{X: float64(r.Step), Y: r.Norm})
-			if r.EffLR > 0 && !math.IsInf(r.EffLR, 0) {
-				el = append(el, plotter.XY{X: float64(r.Step), Y: r.EffLR})
-			}
+			// NaN and non-positive values are skipped on the log axes.
+			x, a, th = append(x, float64(r.Step)), append(a, r.AU), append(th, r.AUTheory)
+			nm, el = append(nm, r.Norm), append(el, r.EffLR)
 		}
-		c := palette[nSI%len(palette)]
 		name := ""
 		if nSI < 10 {
 			name = t.Name
 		}
-		addLine(au, a, c, false, name)
+		au.Curves = append(au.Curves, plot.Curve{Label: name, X: x, Y: a, Color: nSI})
 		if nSI == 0 {
-			addLine(au, th, color.Black, true, "theory")
+			theory = append(theory, plot.Curve{Label: "theory (equilibrium AU)", X: x, Y: th, RGB: color.Black, Dash: plot.Dashed, Theory: true, Width: 1.3})
 		}
-		addLine(norm, nm, c, false, "")
-		addLine(eff, el, c, false, "")
+		norm.Curves = append(norm.Curves, plot.Curve{X: x, Y: nm, Color: nSI})
+		eff.Curves = append(eff.Curves, plot.Curve{X: x, Y: el, Color: nSI})
 		nSI++
-		nEff += len(el)
 	}
-	if nEff > 0 {
-		eff.Y.Scale, eff.Y.Tick.Marker = plot.LogScale{}, decades{}
-	}
+	au.Curves = append(au.Curves, theory...) // on top of the data
 	if nSI == 0 {
-		au.Title.Text += " (no scale-invariant tensor)"
+		au.Title += " (no scale-invariant tensor)"
 	}
-	si := panel("(d) scale-invariance evidence", "tensor (file order)", "max |ratio − 1|")
-	var yes, no plotter.XYs
+	si := &plot.Panel{Title: "(d) scale-invariance evidence", XLabel: "tensor (file order)", YLabel: "max |ratio − 1|", LogY: true,
+		XMin: -0.5, XMax: float64(len(res.Tensors)) - 0.5} // whole markers at the ends
+	var yx, yy, nx, ny []float64
 	for k, t := range res.Tensors {
 		if math.IsNaN(t.SIRatioMaxDev) {
 			continue
 		}
-		xy := plotter.XY{X: float64(k), Y: math.Max(t.SIRatioMaxDev, 1e-12)}
+		v := math.Max(t.SIRatioMaxDev, 1e-12)
 		if t.SI {
-			yes = append(yes, xy)
+			yx, yy = append(yx, float64(k)), append(yy, v)
 		} else {
-			no = append(no, xy)
+			nx, ny = append(nx, float64(k)), append(ny, v)
 		}
 	}
-	for _, s := range []struct {
-		xy   plotter.XYs
-		c    color.Color
-		name string
-	}{{yes, palette[0], "scale-invariant"}, {no, palette[3], "not"}} {
-		if len(s.xy) == 0 {
-			continue
-		}
-		sc, err := plotter.NewScatter(s.xy)
-		if err == nil {
-			sc.Color = s.c
-			si.Add(sc)
-			si.Legend.Add(s.name, sc)
-		}
-	}
-	if len(yes)+len(no) > 0 {
-		si.Y.Scale, si.Y.Tick.Marker = plot.LogScale{}, decades{}
-		tol := plotter.XYs{{X: 0, Y: res.Run.Config.SITol}, {X: float64(len(res.Tensors) - 1), Y: res.Run.Config.SITol}}
-		addLine(si, tol, color.Black, true, fmt.Sprintf("ε_SI = %g", res.Run.Config.SITol))
+	if len(yx)+len(nx) > 0 {
+		tol := res.Run.Config.SITol
+		si.Curves = append(si.Curves,
+			plot.Curve{Label: "scale-invariant", X: yx, Y: yy, Color: 0, Marker: true},
+			plot.Curve{Label: "not scale-invariant", X: nx, Y: ny, Color: 1, Marker: true},
+			plot.Curve{Label: fmt.Sprintf("ε_SI = %g", tol), X: []float64{0, float64(len(res.Tensors) - 1)}, Y: []float64{tol, tol}, RGB: color.Black, Dash: plot.Dashed, Theory: true, Width: 1.3})
 	} else {
-		si.Title.Text += " (no ratio: see tensors.csv si_source)"
+		si.Title += " (no ratio: see tensors.csv si_source)"
 	}
-	au.Legend.Top, au.Legend.Left = true, true
-	return []*plot.Plot{au, norm, eff, si}
+	return []plot.Row{{au, norm}, {eff, si}}
 }
 
-func addLine(p *plot.Plot, xy plotter.XYs, c color.Color, dashed bool, name string) {
-	if len(xy) == 0 {
-		return
-	}
-	l, err := plotter.NewLine(xy)
-	if err != nil {
-		return
-	}
-	l.Color = c
-	if dashed {
-		l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-	}
-	p.Add(l)
-	if name != "" {
-		p.Legend.Add(name, l)
-	}
-}
-
-func render(w io.Writer, panels []*plot.Plot, svg bool) error {
-	const width, height = 11 * vg.Inch, 7.5 * vg.Inch
-	var c vg.CanvasWriterTo
-	if svg {
-		c = vgsvg.New(width, height)
-	} else {
-		c = vgimg.PngCanvas{Canvas: vgimg.New(width, height)}
-	}
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	grid := [][]*plot.Plot{{panels[0], panels[1]}, {panels[2], panels[3]}}
-	canvases := plot.Align(grid, tiles, dc)
-	for i := range grid {
-		for j, p := range grid[i] {
-			p.Draw(canvases[i][j])
-		}
-	}
-	if _, err := c.WriteTo(w); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	return nil
-}
-
-// decades labels the powers of ten of a log axis (1e-05, 0.001, 1, 100).
-type decades struct{}
-
-func (decades) Ticks(lo, hi float64) []plot.Tick {
-	var ts []plot.Tick
-	for k := math.Floor(math.Log10(lo)); k <= math.Ceil(math.Log10(hi)); k++ {
-		v := math.Pow(10, k)
-		if v >= lo*(1-1e-9) && v <= hi*(1+1e-9) {
-			ts = append(ts, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', -1, 64)})
-		}
-		for m := 2.0; m < 10; m++ {
-			if w := m * v; w > lo && w < hi {
-				ts = append(ts, plot.Tick{Value: w})
-			}
-		}
-	}
-	if countLabels(ts) < 2 { // less than a decade: label 2× and 5× too
-		for i, t := range ts {
-			if m := t.Value / math.Pow(10, math.Floor(math.Log10(t.Value)+1e-9)); math.Abs(m-2) < 1e-6 || math.Abs(m-5) < 1e-6 {
-				ts[i].Label = strconv.FormatFloat(t.Value, 'g', 3, 64)
-			}
-		}
-	}
-	return ts
-}
-
-func countLabels(ts []plot.Tick) int {
-	n := 0
-	for _, t := range ts {
-		if t.Label != "" {
-			n++
-		}
-	}
-	return n
-}
-
-// plainTicks is gonum's default ticks labelled with %g (2500, not 2500.00).
-type plainTicks struct{}
-
-func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
-	ts := plot.DefaultTicks{}.Ticks(lo, hi)
-	for i := range ts {
-		if ts[i].Label != "" {
-			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'g', -1, 64)
-		}
-	}
-	return ts
-}
+// plotW, plotH are the size of measure.png/svg.
+var plotW, plotH = plot.Inches(12), plot.Inches(7.5)

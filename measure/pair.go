@@ -38,7 +38,7 @@ func (m *pairMeasurer) measure(fa, fb *safetensors.File, ta, tb safetensors.Tens
 	m.total = sums{}
 	if channels > 0 {
 		m.ch = resize(m.ch, channels)
-		m.chPerp2 = resizeF(m.chPerp2, channels)
+		m.chPerp2 = resize(m.chPerp2, channels)
 	}
 	fast := ta.DType == safetensors.F32 && tb.DType == safetensors.F32 && channels == 0
 	var inner int64 = 1
@@ -141,18 +141,10 @@ func (m *pairMeasurer) chunks(fa, fb *safetensors.File, ta, tb safetensors.Tenso
 	return nil
 }
 
-func resize(s []sums, n int) []sums {
+// resize returns s with length n, zeroed, reusing its storage if it can.
+func resize[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]sums, n)
-	}
-	s = s[:n]
-	clear(s)
-	return s
-}
-
-func resizeF(s []float64, n int) []float64 {
-	if cap(s) < n {
-		return make([]float64, n)
+		return make([]T, n)
 	}
 	s = s[:n]
 	clear(s)

@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -381,9 +382,7 @@ func (m *Model) TargetIndices() []int { m.expand(); return m.targetIdx }
 func (m *Model) MulA(dst, x []float64) {
 	m.expand()
 	if m.dense == nil {
-		for i, a := range m.diag {
-			dst[i] = a * x[i]
-		}
+		floats.MulTo(dst, m.diag, x)
 		return
 	}
 	blas64.Symv(1, m.dense.RawSymmetric(), blas64.Vector{N: m.p, Data: x, Inc: 1}, 0, blas64.Vector{N: m.p, Data: dst, Inc: 1})
@@ -394,9 +393,7 @@ func (m *Model) MulA(dst, x []float64) {
 func (m *Model) MulNoise(dst, eps []float64) {
 	m.expand()
 	if m.noiseFactor == nil {
-		for i, s := range m.noiseStd {
-			dst[i] = s * eps[i]
-		}
+		floats.MulTo(dst, m.noiseStd, eps)
 		return
 	}
 	copy(dst, eps)

@@ -11,7 +11,6 @@ import (
 
 	gplot "gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
-	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -93,14 +92,26 @@ type Panel struct {
 	// XMin, XMax, YMin, YMax fix the axis ranges when XMin < XMax
 	// (respectively YMin < YMax).
 	XMin, XMax, YMin, YMax float64
-	// Equal makes one unit on x as long as one on y (fig 1(a)).
+	// Equal makes one unit on x as long as one on y (fig 1(a)): the
+	// shorter range is widened to the aspect of the panel's data area.
 	Equal bool
+	// ColorBar, if set with Heat, is the label of a colour bar drawn at
+	// the right of the heat map (its contour levels marked on it).
+	ColorBar string
+	// LegendBeside draws the panel's legend at the right of its own cell
+	// (e.g. fig 1(a) beside fig 1(b)) instead of with the row's legend.
+	LegendBeside bool
+	// Span is the panel's width relative to the others of its row (0
+	// means 1). A row of unequal spans is laid out panel by panel, so its
+	// axes are not aligned with those of other rows.
+	Span float64
 	// XTicks, if set, are the x axis's labelled ticks (e.g. the values of
 	// a sweep on a log axis, where decades alone say little).
 	XTicks []float64
 }
 
-// Row is a row of panels sharing a legend, drawn to the right of the row.
+// Row is a row of panels sharing a legend, drawn to the right of the row
+// (but see Panel.LegendBeside).
 type Row []*Panel
 
 // Format is an output format.
@@ -166,8 +177,8 @@ func (t thumb) Thumbnail(c *draw.Canvas) {
 	c.StrokeLine2(t.c.style(), c.Min.X, y, c.Max.X, y)
 }
 
-// build makes the gonum plot of a panel.
-func (p *Panel) build() (*gplot.Plot, error) {
+// build makes the gonum plot of a panel and its heat map, if any.
+func (p *Panel) build() (*gplot.Plot, *plotter.HeatMap, error) {
 	g := gplot.New()
 	g.Title.Text = p.Title
 	g.Title.TextStyle.Font.Size = fontSize + 1
@@ -176,6 +187,7 @@ func (p *Panel) build() (*gplot.Plot, error) {
 		a.Label.TextStyle.Font.Size = fontSize
 		a.Tick.Label.Font.Size = fontSize - 2
 	}
+	g.X.Tick.Marker, g.Y.Tick.Marker = plainTicks{}, plainTicks{}
 	if p.LogX {
 		g.X.Scale, g.X.Tick.Marker = gplot.LogScale{}, gplot.LogTicks{Prec: -1}
 	}
@@ -187,10 +199,13 @@ func (p *Panel) build() (*gplot.Plot, error) {
 		gr.Vertical.Color, gr.Horizontal.Color = color.Gray{Y: 228}, color.Gray{Y: 228}
 		g.Add(gr)
 	}
+	var h *plotter.HeatMap
 	if p.Heat != nil {
-		pal := moreland.ExtendedBlackBody().Palette(255)
-		h := plotter.NewHeatMap(p.Heat, pal)
-		h.Rasterized = true
+		h = plotter.NewHeatMap(p.Heat, heatColors().Palette(255))
+		// A raster is small in SVG but stretches cells evenly: only for
+		// evenly spaced grids (gonum's HeatMap.Rasterized).
+		h.Rasterized = uniform(p.Heat)
+		h.NaN = NaNColor
 		g.Add(h)
 		if len(p.Contours) > 0 {
 			c := plotter.NewContour(p.Heat, p.Contours, palette.Heat(1, 1))
@@ -201,7 +216,7 @@ func (p *Panel) build() (*gplot.Plot, error) {
 	}
 	for i, c := range p.Curves {
 		if len(c.X) != len(c.Y) {
-			return nil, fmt.Errorf("plot: curve %d (%q) has %d x and %d y values", i, c.Label, len(c.X), len(c.Y))
+			return nil, nil, fmt.Errorf("plot: curve %d (%q) has %d x and %d y values", i, c.Label, len(c.X), len(c.Y))
 		}
 		xys := make(plotter.XYs, 0, len(c.X))
 		for j := range c.X {
@@ -217,7 +232,7 @@ func (p *Panel) build() (*gplot.Plot, error) {
 		}
 		if c.Lo != nil {
 			if len(c.Lo) != len(c.X) {
-				return nil, fmt.Errorf("plot: band %d (%q) has %d x and %d lower values", i, c.Label, len(c.X), len(c.Lo))
+				return nil, nil, fmt.Errorf("plot: band %d (%q) has %d x and %d lower values", i, c.Label, len(c.X), len(c.Lo))
 			}
 			var top, bot plotter.XYs
 			for j := range c.X {
@@ -236,7 +251,7 @@ func (p *Panel) build() (*gplot.Plot, error) {
 			}
 			poly, err := plotter.NewPolygon(top)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			poly.Color = c.color()
 			poly.LineStyle.Width = 0
@@ -246,7 +261,7 @@ func (p *Panel) build() (*gplot.Plot, error) {
 		if c.Marker {
 			s, err := plotter.NewScatter(xys)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			s.GlyphStyle = draw.GlyphStyle{Color: c.color(), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
 			g.Add(s)
@@ -254,14 +269,25 @@ func (p *Panel) build() (*gplot.Plot, error) {
 		}
 		l, err := plotter.NewLine(xys)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		l.LineStyle = c.style()
 		g.Add(l)
 	}
+	// A log axis without positive data (an empty panel: no point was
+	// plotted) would make gonum panic: draw it linear.
+	for _, ax := range []struct {
+		log bool
+		a   *gplot.Axis
+	}{{p.LogX, &g.X}, {p.LogY, &g.Y}} {
+		if ax.log && (!(ax.a.Min > 0) || math.IsInf(ax.a.Min, 0) || math.IsInf(ax.a.Max, 0)) {
+			ax.a.Scale, ax.a.Tick.Marker = gplot.LinearScale{}, plainTicks{}
+		}
+	}
+	_, logY := g.Y.Scale.(gplot.LogScale)
 	// A little room above and below the data, so that lines along the
 	// range's ends stay visible (multiplicative on a log axis).
-	if p.LogY && g.Y.Min > 0 {
+	if logY {
 		// Out to the nearest labelled ticks, so that two labels
 		// bracket every plotted value.
 		// A value on a labelled tick is bracketed by it; room is
@@ -274,7 +300,7 @@ func (p *Panel) build() (*gplot.Plot, error) {
 			hi *= 1.04
 		}
 		g.Y.Min, g.Y.Max = lo, hi
-	} else if !p.LogY && p.Heat == nil {
+	} else if !logY && p.Heat == nil {
 		d := 0.03 * (g.Y.Max - g.Y.Min)
 		g.Y.Min, g.Y.Max = g.Y.Min-d, g.Y.Max+d
 	}
@@ -283,18 +309,6 @@ func (p *Panel) build() (*gplot.Plot, error) {
 	}
 	if p.YMin < p.YMax {
 		g.Y.Min, g.Y.Max = p.YMin, p.YMax
-	}
-	if p.Equal {
-		// Widen the narrower range so both axes span the same length;
-		// the figure's cell must be square for equal units.
-		dx, dy := g.X.Max-g.X.Min, g.Y.Max-g.Y.Min
-		if dx > dy {
-			m := (g.Y.Max + g.Y.Min) / 2
-			g.Y.Min, g.Y.Max = m-dx/2, m+dx/2
-		} else {
-			m := (g.X.Max + g.X.Min) / 2
-			g.X.Min, g.X.Max = m-dy/2, m+dy/2
-		}
 	}
 	if len(p.XTicks) > 0 {
 		var ts []gplot.Tick
@@ -307,23 +321,24 @@ func (p *Panel) build() (*gplot.Plot, error) {
 		lo, hi := g.Y.Min, g.Y.Max
 		l, err := plotter.NewLine(plotter.XYs{{X: x, Y: lo}, {X: x, Y: hi}})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		l.LineStyle = draw.LineStyle{Color: color.Gray{Y: 120}, Width: vg.Points(0.8), Dashes: dashes[Dotted]}
 		g.Add(l)
 	}
-	return g, nil
+	return g, h, nil
 }
 
-// legend collects a row's legend entries, one per distinct label, in order.
-func (r Row) legend() gplot.Legend {
-	l := gplot.NewLegend()
+// legend collects the legend entries of panels, one per distinct label, in
+// order; empty reports that there are none.
+func legend(ps ...*Panel) (l gplot.Legend, empty bool) {
+	l = gplot.NewLegend()
 	l.TextStyle.Font.Size = fontSize - 1
 	l.Top, l.Left = true, true
 	l.ThumbnailWidth = vg.Points(26)
 	l.Padding = vg.Points(2)
 	seen := map[string]bool{}
-	for _, p := range r {
+	for _, p := range ps {
 		for _, c := range p.Curves {
 			if c.Label == "" || seen[c.Label] {
 				continue
@@ -332,10 +347,21 @@ func (r Row) legend() gplot.Legend {
 			l.Add(c.Label, thumb{c})
 		}
 	}
-	return l
+	return l, len(seen) == 0
 }
 
-// legendWidth is the width of a row's legend (0 when it has no entries).
+// rowLegend is the legend of a row's panels that are not LegendBeside.
+func (r Row) legend() (gplot.Legend, bool) {
+	var ps []*Panel
+	for _, p := range r {
+		if !p.LegendBeside {
+			ps = append(ps, p)
+		}
+	}
+	return legend(ps...)
+}
+
+// legendWidth is the width of a legend with its margin (0 when empty).
 func legendWidth(l gplot.Legend, empty bool) vg.Length {
 	if empty {
 		return 0
@@ -348,6 +374,21 @@ func legendWidth(l gplot.Legend, empty bool) vg.Length {
 // canvas in the given format.
 func Render(rows []Row, w, h vg.Length, f Format) (io.WriterTo, error) {
 	return render("", rows, w, h, f)
+}
+
+// Bytes renders rows and returns the encoded image.
+func Bytes(rows []Row, w, h vg.Length, f Format) ([]byte, error) {
+	return BytesTitled("", rows, w, h, f)
+}
+
+// Encode renders rows on a w × h canvas and writes the image to dst.
+func Encode(dst io.Writer, rows []Row, w, h vg.Length, f Format) error {
+	wt, err := render("", rows, w, h, f)
+	if err != nil {
+		return err
+	}
+	_, err = wt.WriteTo(dst)
+	return err
 }
 
 // BytesTitled is Bytes with a figure title centred above the rows (e.g.
@@ -393,27 +434,22 @@ func render(title string, rows []Row, w, h vg.Length, f Format) (io.WriterTo, er
 		dc = draw.Crop(dc, 0, 0, 0, -(r.Max.Y-r.Min.Y)-vg.Points(10))
 	}
 	plots := make([][]*gplot.Plot, len(rows))
+	heats := make([][]*plotter.HeatMap, len(rows))
 	legends := make([]gplot.Legend, len(rows))
 	cols := 0
 	var lw vg.Length
 	for i, r := range rows {
 		cols = max(cols, len(r))
 		for _, p := range r {
-			g, err := p.build()
+			g, h, err := p.build()
 			if err != nil {
 				return nil, err
 			}
 			plots[i] = append(plots[i], g)
+			heats[i] = append(heats[i], h)
 		}
-		legends[i] = r.legend()
-		empty := true
-		for _, p := range r {
-			for _, c := range p.Curves {
-				if c.Label != "" {
-					empty = false
-				}
-			}
-		}
+		var empty bool
+		legends[i], empty = r.legend()
 		lw = max(lw, legendWidth(legends[i], empty))
 	}
 	for i := range plots {
@@ -427,11 +463,11 @@ func render(title string, rows []Row, w, h vg.Length, f Format) (io.WriterTo, er
 		PadX: vg.Points(10), PadY: vg.Points(10),
 		PadTop: vg.Points(6), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(6),
 	}
-	cells := gplot.Align(plots, tiles, left)
+	cells := layout(rows, plots, tiles, left)
 	for i := range plots {
 		for j, g := range plots[i] {
 			if g != nil {
-				g.Draw(cells[i][j])
+				drawPanel(rows[i][j], g, heats[i][j], cells[i][j])
 			}
 		}
 		if lw > 0 {
@@ -445,21 +481,117 @@ func render(title string, rows []Row, w, h vg.Length, f Format) (io.WriterTo, er
 	return out(), nil
 }
 
-// Bytes renders rows and returns the encoded image.
-func Bytes(rows []Row, w, h vg.Length, f Format) ([]byte, error) {
-	wt, err := Render(rows, w, h, f)
-	if err != nil {
-		return nil, err
+// layout returns the cells of the panels: gonum's aligned grid, except
+// for rows whose panels have unequal spans, split in proportion to them.
+func layout(rows []Row, plots [][]*gplot.Plot, t draw.Tiles, c draw.Canvas) [][]draw.Canvas {
+	cells := gplot.Align(plots, t, c)
+	one := draw.Tiles{Rows: 1, Cols: 1}
+	for i, r := range rows {
+		var sum float64
+		spans := make([]float64, len(r))
+		for j, p := range r {
+			spans[j] = p.Span
+			if spans[j] <= 0 {
+				spans[j] = 1
+			}
+			sum += spans[j]
+		}
+		if slices.Min(spans) == slices.Max(spans) {
+			continue
+		}
+		rc := t.At(c, 0, i) // the row's height
+		rc = draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: c.Min.X + t.PadLeft, Y: rc.Min.Y}, Max: vg.Point{X: c.Max.X - t.PadRight, Y: rc.Max.Y}}}
+		avail := rc.Max.X - rc.Min.X - t.PadX*vg.Length(len(r)-1)
+		x := rc.Min.X
+		for j := range r {
+			w := avail * vg.Length(spans[j]/sum)
+			sub := draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: x, Y: rc.Min.Y}, Max: vg.Point{X: x + w, Y: rc.Max.Y}}}
+			cells[i][j] = gplot.Align([][]*gplot.Plot{{plots[i][j]}}, one, sub)[0][0]
+			x += w + t.PadX
+		}
 	}
-	var b bytes.Buffer
-	if _, err := wt.WriteTo(&b); err != nil {
-		return nil, err
+	return cells
+}
+
+// drawPanel draws a panel's plot g in cell c, with, at the right of the
+// cell, its own legend (LegendBeside) and its heat map's colour bar.
+func drawPanel(p *Panel, g *gplot.Plot, h *plotter.HeatMap, c draw.Canvas) {
+	var (
+		l     gplot.Legend
+		lw    vg.Length
+		barTS = colorBarText()
+		bw    vg.Length
+	)
+	if p.LegendBeside {
+		var empty bool
+		l, empty = legend(p)
+		lw = legendWidth(l, empty)
 	}
-	return b.Bytes(), nil
+	bar := h != nil && p.ColorBar != "" && h.Max > h.Min
+	if bar {
+		bw = colorBarWidth(h, barTS)
+	}
+	pc := draw.Crop(c, 0, -lw-bw, 0, 0)
+	if p.Equal {
+		equalize(g, pc)
+	}
+	g.Draw(pc)
+	da := g.DataCanvas(pc)
+	if bar {
+		drawColorBar(draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: pc.Max.X, Y: da.Min.Y}, Max: vg.Point{X: pc.Max.X + bw, Y: da.Max.Y}}},
+			h, p.Contours, p.ColorBar, barTS)
+	}
+	if lw > 0 {
+		l.Draw(draw.Canvas{Canvas: c.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: c.Max.X - lw + vg.Points(6), Y: da.Min.Y}, Max: vg.Point{X: c.Max.X, Y: da.Max.Y}}})
+	}
+}
+
+// equalize widens the shorter axis range of g so that one unit on x is as
+// long as one on y in the data area of cell c. The data area depends a
+// little on the tick labels, hence the second pass.
+func equalize(g *gplot.Plot, c draw.Canvas) {
+	for range 2 {
+		da := g.DataCanvas(c)
+		w, h := float64(da.Max.X-da.Min.X), float64(da.Max.Y-da.Min.Y)
+		dx, dy := g.X.Max-g.X.Min, g.Y.Max-g.Y.Min
+		if w <= 0 || h <= 0 || dx <= 0 || dy <= 0 {
+			return
+		}
+		if w/dx > h/dy { // x units longer: widen x
+			m, half := (g.X.Max+g.X.Min)/2, dy*w/h/2
+			g.X.Min, g.X.Max = m-half, m+half
+		} else {
+			m, half := (g.Y.Max+g.Y.Min)/2, dx*h/w/2
+			g.Y.Min, g.Y.Max = m-half, m+half
+		}
+	}
 }
 
 // Inches converts inches to a vg.Length (for callers that size figures).
 func Inches(x float64) vg.Length { return vg.Length(x) * vg.Inch }
+
+// plainTicks is gonum's default ticks, labelled as integers when every
+// label is one (2500, not 2500.00); otherwise gonum's labels, which share
+// their decimals (0.50, 0.75, 1.00).
+type plainTicks struct{}
+
+func (plainTicks) Ticks(min, max float64) []gplot.Tick {
+	ts := gplot.DefaultTicks{}.Ticks(min, max)
+	for _, t := range ts {
+		if t.Label != "" && (t.Value != math.Trunc(t.Value) || math.Abs(t.Value) >= 1e15) {
+			return ts
+		}
+	}
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = strconv.FormatFloat(ts[i].Value, 'f', -1, 64)
+		}
+	}
+	return ts
+}
 
 // logTicks labels a log axis at 1, 2 and 5 times powers of ten when it
 // spans less than two decades (gonum's LogTicks would leave it bare), else
@@ -537,3 +669,24 @@ func logBracket(min, max float64) (float64, float64) {
 	}
 	return min, max
 }
+
+// Faded returns c with opacity alpha in [0, 1] (bands drawn behind data).
+func Faded(c color.Color, alpha float64) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: uint8(math.Round(255 * alpha))}
+}
+
+// SEBand is the ± 1 SE band of the curve (x, y) with standard errors se, in
+// Colors[c] at 20% opacity, without a legend entry; points whose SE is NaN
+// (one trial) are left out.
+func SEBand(x, y, se []float64, c int) Curve {
+	hi, lo := make([]float64, len(y)), make([]float64, len(y))
+	for j := range y {
+		hi[j], lo[j] = y[j]+se[j], y[j]-se[j]
+	}
+	return Curve{X: x, Y: hi, Lo: lo, RGB: BandColor(c)}
+}
+
+// BandColor is the colour of SEBand's bands in Colors[c] (for a legend
+// entry: Curve{Label: …, Lo: []float64{}, RGB: BandColor(c)}).
+func BandColor(c int) color.Color { return Faded(Curve{Color: c}.color(), 50.0/255) }

@@ -93,18 +93,24 @@ func (g *SweepGrid) Range() (lo, hi float64) {
 	return lo, hi
 }
 
-// SweepHeat draws a grid as a heat map (dark: low, bright: high) with
-// contour lines at a quarter, half and three quarters of its range, which
-// the title states (the heat map has no colour bar).
+// SweepHeat draws a grid as a heat map (dark: low, bright: high; grey:
+// no value) with a colour bar labelled title and contour lines at a
+// quarter, half and three quarters of its range, which the title states.
 func SweepHeat(title, xlabel, ylabel string, g *SweepGrid) *Panel {
 	lo, hi := g.Range()
 	var cs []float64
 	for _, f := range []float64{0.25, 0.5, 0.75} {
 		cs = append(cs, lo+f*(hi-lo))
 	}
+	grey := ""
+	for _, row := range g.Vals {
+		if slices.ContainsFunc(row, math.IsNaN) {
+			grey = "; grey: no value"
+		}
+	}
 	return &Panel{
-		Title:  fmt.Sprintf("%s (%.3g … %.3g; contours at ¼, ½, ¾)", title, lo, hi),
-		XLabel: xlabel, YLabel: ylabel, Heat: g, Contours: cs,
+		Title:  fmt.Sprintf("%s (%.3g … %.3g; contours at ¼, ½, ¾%s)", title, lo, hi, grey),
+		XLabel: xlabel, YLabel: ylabel, Heat: g, Contours: cs, ColorBar: title,
 		XMin: edge(g.Xs, false), XMax: edge(g.Xs, true), YMin: edge(g.Ys, false), YMax: edge(g.Ys, true),
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/smdlab/smd/internal/ensemble"
 	"github.com/smdlab/smd/internal/rng"
 	"github.com/smdlab/smd/nrq"
 	"github.com/smdlab/smd/sim"
@@ -31,7 +32,7 @@ var _ sim.Engine = EM{}
 
 // emShared is what all trials share.
 type emShared struct {
-	ctx     context.Context // stops a block early when done (sim.Interrupted)
+	ctx     context.Context // stops a block early when done (ensemble.Interrupted)
 	m       *nrq.Model
 	a, s    []float64   // diagonal A and noise std, or nil
 	target  []int       // diagonal A: target coordinates
@@ -99,20 +100,13 @@ func (e EM) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 		t.sch = newSchedule(c)
 		emInit(m, c.Init, t)
 	}
-	res, err := sim.Lockstep(ctx, c, false,
-		func() func(i, n0, n1 int, out *sim.Sample) {
+	return lockstep(ctx, c, start, sub, p,
+		func() func(i, n0, n1 int, out *ensemble.Sample) {
 			buf := make([]float64, 4*p)
 			sc := &emScratch{z: buf[:p], v: buf[p : 2*p], xt: buf[2*p : 3*p], w: buf[3*p:]}
-			return func(i, n0, n1 int, out *sim.Sample) { sh.advance(&trials[i], i, n0, n1, out, sc) }
+			return func(i, n0, n1 int, out *ensemble.Sample) { sh.advance(&trials[i], i, n0, n1, out, sc) }
 		},
 		func(i int) error { return trials[i].dead })
-	if res == nil {
-		return nil, err
-	}
-	res.TrialSteps *= int64(sub)
-	res.CoordinateUpdates = res.TrialSteps * int64(p)
-	res.Wall = time.Since(start)
-	return res, err
 }
 
 // emInit draws X₀ with the law of the discrete engines' initialisation.
@@ -151,7 +145,7 @@ func dot(a, b []float64) float64 {
 }
 
 // advance runs trial t over steps [n0, n1) (or only records when n1 = n0).
-func (sh *emShared) advance(t *emTrial, i, n0, n1 int, out *sim.Sample, sc *emScratch) {
+func (sh *emShared) advance(t *emTrial, i, n0, n1 int, out *ensemble.Sample, sc *emScratch) {
 	if t.dead != nil {
 		return
 	}
@@ -159,7 +153,7 @@ func (sh *emShared) advance(t *emTrial, i, n0, n1 int, out *sim.Sample, sc *emSc
 	dt := 1 / float64(sh.sub)
 	rdt := 1 / math.Sqrt(dt)
 	for n := n0; n < max(n1, n0+1); n++ {
-		if sim.Interrupted(sh.ctx, n-n0) {
+		if ensemble.Interrupted(sh.ctx, n-n0) {
 			return
 		}
 		if s := t.sch.at(n); s != 1 {
@@ -245,7 +239,7 @@ func (sh *emShared) substep(x, z []float64, n2, h, lambda, rdt float64, sc *emSc
 }
 
 // record fills out with the trial's f, loss, Lemma-1 AU, norm and tail.
-func (sh *emShared) record(x []float64, eta float64, out *sim.Sample, sc *emScratch) {
+func (sh *emShared) record(x []float64, eta float64, out *ensemble.Sample, sc *emScratch) {
 	n2 := dot(x, x)
 	norm := math.Sqrt(n2)
 	var f, q, qs float64

@@ -100,8 +100,12 @@ func (g *fpGrid) tail(p []float64) float64 {
 //
 //	B(x) = 1 − x/2 + Σ_{k≥1} B₂ₖ x²ᵏ/(2k)!   (Bernoulli numbers B₂ₖ)
 //
-// to x¹⁶ (the next term is < 2·10⁻¹⁹ there), else x/(eˣ − 1) with math.Exp,
-// whose cancellation costs at most a few ulp for |x| ≥ 1/2.
+// to x¹⁶ (the next term is < 2·10⁻¹⁹ there), else x/(eˣ − 1) with
+// pmath.Exp, whose cancellation costs at most a few ulp for |x| ≥ 1/2.
+// pmath.Exp, not math.Exp: math.Exp's amd64 assembly and its Go code
+// elsewhere may differ in the last bit, pmath.Exp gives the amd64 FMA
+// path's bits on every platform, at the same speed here (BenchmarkFokkerPlanck,
+// interleaved: 7.4–7.9 CPU-s either way, with fma_hw.go).
 func bern(x float64) float64 {
 	if math.Abs(x) < 0.5 {
 		y := x * x
@@ -111,7 +115,7 @@ func bern(x float64) float64 {
 		}
 		return 1 - x/2 + y*q
 	}
-	return x / (math.Exp(x) - 1)
+	return x / (pmath.Exp(x) - 1)
 }
 
 // bernC are B₂ₖ/(2k)!, k = 1…8.

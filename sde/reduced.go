@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/smdlab/smd/internal/ensemble"
 	"github.com/smdlab/smd/internal/rng"
 	"github.com/smdlab/smd/sim"
 )
@@ -75,9 +76,9 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 	sq := math.Sqrt(dt)
 	// advance applies the events of steps n0 … n1−1, records at n0 and
 	// integrates to n1; with n1 = n0 it applies n0's events and records.
-	advance := func(t *trial, n0, n1 int, out *sim.Sample) {
+	advance := func(t *trial, n0, n1 int, out *ensemble.Sample) {
 		for n := n0; n < max(n1, n0+1); n++ {
-			if sim.Interrupted(ctx, n-n0) {
+			if ensemble.Interrupted(ctx, n-n0) {
 				return
 			}
 			if sc := t.sch.at(n); sc != 1 {
@@ -114,10 +115,13 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 					th = t.th + drift*dt + d*sq*t.rnd.Norm()
 				}
 				// Reflect at the ends: the group of θ ↦ −θ, θ ↦ π − θ has
-				// period π.
-				th = math.Mod(math.Abs(th), math.Pi)
-				if th > math.Pi/2 {
-					th = math.Pi - th
+				// period π. Inside (0, π/2] the reflection is the identity
+				// (math.Mod, slow, is skipped; the bits are the same).
+				if !(th > 0 && th <= math.Pi/2) {
+					th = math.Mod(math.Abs(th), math.Pi)
+					if th > math.Pi/2 {
+						th = math.Pi - th
+					}
 				}
 				if math.IsNaN(th) {
 					t.dead = &sim.DivergenceError{Step: n, Trial: t.idx, Reason: "θ became NaN"}
@@ -128,17 +132,11 @@ func (e Reduced) Run(ctx context.Context, c *sim.Config) (*sim.Result, error) {
 			}
 		}
 	}
-	res, err := sim.Lockstep(ctx, c, false,
-		func() func(i, n0, n1 int, out *sim.Sample) {
-			return func(i, n0, n1 int, out *sim.Sample) { advance(&trials[i], n0, n1, out) }
+	return lockstep(ctx, c, start, sub, 0,
+		func() func(i, n0, n1 int, out *ensemble.Sample) {
+			return func(i, n0, n1 int, out *ensemble.Sample) { advance(&trials[i], n0, n1, out) }
 		},
 		func(i int) error { return trials[i].dead })
-	if res == nil {
-		return nil, err
-	}
-	res.TrialSteps *= int64(sub)
-	res.Wall = time.Since(start)
-	return res, err
 }
 
 // normSqReason says how M = ‖X‖² left (0, MaxFloat64].

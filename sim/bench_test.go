@@ -44,8 +44,10 @@ func BenchmarkStepDiagNRQ(b *testing.B) {
 	e.prepare()
 	b.ReportAllocs()
 	b.ResetTimer()
+	t.rnd.FillNorm(sc.z)
+	sA, sN := sums(t.x, e.a, e.sw, sc.z)
 	for b.Loop() {
-		e.stepDiagNRQ(t, sc, nil)
+		sA, sN, _ = e.stepDiagNRQ(t, sc.z, sA, sN, nil, true)
 	}
 	b.ReportMetric(float64(p)*float64(b.N)/b.Elapsed().Seconds(), "coord-updates/s")
 }
@@ -56,6 +58,12 @@ func BenchmarkSimulate(b *testing.B) {
 	const p, trials, steps = 100, 100, 1000
 	m := mustDiag(b, nrq.NRQ, spectrum12(p), 1)
 	c := &Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: Init{Std: 0.84}, Steps: steps - 1, Trials: trials, RecordEvery: 100, Xi: 0.9, Seed: 1}
+	benchFull(b, c)
+}
+
+// benchFull runs Full on c once per op and reports coordinate updates per
+// second (wall) and allocations.
+func benchFull(b *testing.B, c *Config) {
 	b.ReportAllocs()
 	var updates int64
 	for b.Loop() {
@@ -81,16 +89,7 @@ func BenchmarkFullOneCore(b *testing.B) {
 			std := math.Sqrt(math.Sqrt(float64(p-1)*0.1/2e-3) / float64(p))
 			c := &Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: Init{Std: std}, Steps: steps - 1, Trials: trials,
 				RecordEvery: steps - 1, Xi: 0.9, Seed: 1, Workers: 1}
-			b.ReportAllocs()
-			var updates int64
-			for b.Loop() {
-				res, err := Full{}.Run(context.Background(), c)
-				if err != nil {
-					b.Fatal(err)
-				}
-				updates += res.CoordinateUpdates
-			}
-			b.ReportMetric(float64(updates)/b.Elapsed().Seconds(), "coord-updates/s")
+			benchFull(b, c)
 		})
 	}
 }

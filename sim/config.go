@@ -109,7 +109,7 @@ func (c *Config) Validate() error {
 		CheckEta(c.Eta), CheckLambda(c.Lambda, c.Eta), CheckMomentum(c.Momentum),
 		CheckOptimizer(c.Optimizer, c.Momentum, c.Beta1, c.Beta2, c.Eps), CheckInit(c.Init),
 		CheckCount("steps", c.Steps), CheckCount("trials", c.Trials), CheckCount("record_every", c.RecordEvery),
-		CheckXi(c.Xi), CheckSchedule(c.Eta, c.Lambda, c.Schedule), CheckScheduleSteps(c.Eta, c.Lambda, c.Schedule, c.Steps),
+		CheckWork(c.Steps, c.Trials), CheckXi(c.Xi), CheckSchedule(c.Eta, c.Lambda, c.Schedule), CheckScheduleSteps(c.Eta, c.Lambda, c.Schedule, c.Steps),
 	} {
 		if err != nil {
 			return err

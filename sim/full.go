@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/smdlab/smd/internal/ensemble"
 	"github.com/smdlab/smd/internal/rng"
 	"github.com/smdlab/smd/nrq"
 )
@@ -47,17 +48,7 @@ type trial struct {
 	eta    float64
 	lambda float64
 	sched  Cursor // the schedule; eta, lambda are its Eta, Lambda
-	// Small p, stepDiagNRQ: noise drawn ahead for several steps by one
-	// FillNorm call (zk: next unused). FillNorm fills slots in stream
-	// order, so each step gets the same numbers as with one call per step.
-	zb []float64
-	zk int
 }
-
-// aheadNormals is the size of the small-p noise buffer (p < aheadNormals):
-// enough that the call and loop setup of FillNorm is paid once per several
-// steps, small enough (512 B) to keep per-trial memory O(p)-like.
-var aheadNormals = 64
 
 // Run simulates c.Trials independent trials for c.Steps steps.
 func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
@@ -90,18 +81,10 @@ func (Full) Run(ctx context.Context, c *Config) (*Result, error) {
 	}
 	eng := stepper{m: m, mu: c.Momentum, xi: c.Xi, opt: c.optName(), b1: c.Beta1, b2: c.Beta2, eps: c.Eps, observe: c.Observe, ctx: ctx}
 	eng.prepare()
-	if eng.opt != OptAdamW && eng.opt != OptLion && eng.a != nil && m.Kind == nrq.NRQ && eng.mu == 0 && p < aheadNormals {
-		k := aheadNormals / p * p
-		buf := make([]float64, k*c.Trials)
-		for i := range trials {
-			trials[i].zb = buf[k*i : k*(i+1) : k*(i+1)]
-			trials[i].zk = k // empty: the first step fills it
-		}
-	}
-	res, err := Lockstep(ctx, c, true,
-		func() func(i, n0, n1 int, out *Sample) {
+	res, err := lockstep(ctx, c, true,
+		func() func(i, n0, n1 int, out *ensemble.Sample) {
 			sc := newScratch(p)
-			return func(i, n0, n1 int, out *Sample) { eng.advance(&trials[i], sc, i, n0, n1, out) }
+			return func(i, n0, n1 int, out *ensemble.Sample) { eng.advance(&trials[i], sc, i, n0, n1, out) }
 		},
 		func(i int) error { return trials[i].dead })
 	if res == nil {
@@ -143,7 +126,7 @@ func initTrial(m *nrq.Model, in Init, t *trial, sc *scratch) {
 
 // stepper holds what is shared by all trials.
 type stepper struct {
-	ctx    context.Context // stops a block early when done (Interrupted)
+	ctx    context.Context // stops a block early when done (ensemble.Interrupted)
 	m      *nrq.Model
 	mu, xi float64
 	a, s   []float64 // diagonal A and noise std (fast path), else nil
@@ -152,9 +135,12 @@ type stepper struct {
 	opt         string
 	b1, b2, eps float64
 	target      []int
-	iso         bool                               // Σ̃ = σ²I (fast path)
-	sigma       float64                            // σ when iso
-	observe     func(trial, step int, x []float64) // Config.Observe
+	// sw, sf: the noise std and factor of the diagonal NRQ loop's sums:
+	// e.s and 1, or for Σ̃ = σ²I ones and σ, which reproduces the
+	// isotropic form's rounding exactly (see stepDiagNRQ).
+	sw      []float64
+	sf      float64
+	observe func(trial, step int, x []float64) // Config.Observe
 }
 
 func (e *stepper) prepare() {
@@ -163,23 +149,34 @@ func (e *stepper) prepare() {
 	if okA && okS {
 		e.a, e.s = a, s
 		e.target = e.m.TargetIndices()
-		e.sigma, e.iso = e.m.Isotropic()
+		e.sw, e.sf = s, 1
+		if sigma, iso := e.m.Isotropic(); iso {
+			e.sw = make([]float64, len(s))
+			for i := range e.sw {
+				e.sw[i] = 1
+			}
+			e.sf = sigma
+		}
 	}
 }
 
 // advance runs trial t (index i) over steps [n0, n1), recording at n0.
-func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *Sample) {
+func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *ensemble.Sample) {
 	if t.dead != nil {
 		return
 	}
+	if e.opt != OptAdamW && e.opt != OptLion && e.a != nil && e.m.Kind == nrq.NRQ && e.mu == 0 {
+		e.advanceDiagNRQ(t, sc, i, n0, n1, out)
+		return
+	}
 	for n := n0; n < n1; n++ {
-		if Interrupted(e.ctx, n-n0) {
+		if ensemble.Interrupted(e.ctx, n-n0) {
 			return
 		}
 		if scale, changed := t.sched.Advance(n); changed {
 			t.apply(scale)
 		}
-		var r *Sample
+		var r *ensemble.Sample
 		if n == n0 {
 			r = out
 			if e.observe != nil {
@@ -192,8 +189,6 @@ func (e *stepper) advance(t *trial, sc *scratch, i int, n0, n1 int, out *Sample)
 			ok = e.stepAdamW(t, sc, r)
 		case e.opt == OptLion:
 			ok = e.stepLion(t, sc, r)
-		case e.a != nil && e.m.Kind == nrq.NRQ && e.mu == 0:
-			ok = e.stepDiagNRQ(t, sc, r)
 		case e.a != nil && e.m.Kind == nrq.NRQ:
 			ok = e.stepDiagNRQMomentum(t, sc, r)
 		default:
@@ -232,6 +227,55 @@ func alive(n2 float64) bool {
 	return n2 >= minNorm*minNorm && n2 <= math.MaxFloat64
 }
 
+// fusePasses lets a block's steps share passes (advanceDiagNRQ); tests
+// turn it off to check that this changes no bit of the output.
+var fusePasses = true
+
+// advanceDiagNRQ is advance for the O(p) hot loop, stepDiagNRQ, over the
+// block [n0, n1): each step but the block's last also draws the next
+// step's noise and takes its sums in the same pass (sweep), so that a step
+// costs one pass over the coordinates instead of three (noise, sums,
+// update). The draws come in stream order and the sums in the same order
+// as in separate passes, so the output is the same bit for bit
+// (TestFusedPassesAreExact); the noise stays in the worker's scratch, and
+// a block starts from fresh draws.
+func (e *stepper) advanceDiagNRQ(t *trial, sc *scratch, i, n0, n1 int, out *ensemble.Sample) {
+	x := t.x
+	p := len(x)
+	a, s, z := e.a[:p], e.sw[:p], sc.z[:p]
+	ready := false // z holds step n's noise and sA, sN its sums
+	var sA, sN float64
+	for n := n0; n < n1; n++ {
+		if ensemble.Interrupted(e.ctx, n-n0) {
+			return
+		}
+		if scale, changed := t.sched.Advance(n); changed {
+			t.apply(scale)
+			if ready && scale != 1 { // X moved: same noise, new sums
+				sA, sN = sums(x, a, s, z)
+			}
+		}
+		var r *ensemble.Sample
+		if n == n0 {
+			r = out
+			if e.observe != nil {
+				e.observe(i, n, t.x)
+			}
+		}
+		if !ready {
+			t.rnd.FillNorm(z)
+			sA, sN = sums(x, a, s, z)
+		}
+		ready = fusePasses && n+1 < n1
+		var ok bool
+		sA, sN, ok = e.stepDiagNRQ(t, z, sA, sN, r, ready)
+		if !ok {
+			t.dead = &DivergenceError{Step: n, Trial: i, Reason: reason(t.n2)}
+			return
+		}
+	}
+}
+
 // stepDiagNRQ is the O(p) hot loop: one step of eq 3 with the gradient of
 // eq 4 for diagonal A and Σ̃, no momentum. With v = A·X̃ + C·ε and
 // c = X̃·v, the gradient is g = (v − c·X̃)/‖X‖, and the update
@@ -242,42 +286,25 @@ func alive(n2 float64) bool {
 // which gives the angular update without cancellation. It reports whether
 // the new state is finite and non-zero.
 //
-// The step is two passes over the coordinates and never forms v: pass 1
-// takes c = X̃·A·X̃ + X̃·C·ε from the sums Σ a_i x_i² and Σ s_i ε_i x_i,
-// and pass 2 applies, with ‖X‖ g_i = (a_i/‖X‖ − c/‖X‖) x_i + s_i ε_i,
+// The step never forms v: c = X̃·A·X̃ + X̃·C·ε comes from the sums
+// sA = Σ a_i x_i² and sN = Σ s_i ε_i x_i (the caller's, for noise z),
+// and, with ‖X‖ g_i = (a_i/‖X‖ − c/‖X‖) x_i + s_i ε_i,
 //
-//	x_i' = (α − β a_i) x_i − (η/‖X‖) s_i ε_i,   α = 1 − λη + ηc/‖X‖², β = η/‖X‖²,
+//	x_i' = (α − β a_i) x_i − (η/‖X‖) s_i ε_i,   α = 1 − λη + ηc/‖X‖², β = η/‖X‖².
 //
-// (5 and 7 floating-point operations per coordinate for isotropic noise,
-// against 8 and 9 when v is formed). ‖g‖² and f, needed only for a record,
-// are computed only when r is non-nil. math.FMA is not used: in the
-// portable (GOAMD64=v1) build each call carries a CPU check and a fallback
-// call that make the compiler spill the loop's registers (measured slower).
-func (e *stepper) stepDiagNRQ(t *trial, sc *scratch, r *Sample) bool {
+// With next, the same pass draws the next step's noise into z and returns
+// its sums. For Σ̃ = σ²I the loop runs with s_i = 1 and σ applied to sN
+// and to η/‖X‖ outside it: (η/‖X‖·σ)·1·ε_i and σ·Σ 1·ε_i x_i round as the
+// isotropic form's (η/‖X‖·σ)·ε_i and σ·Σ ε_i x_i do. ‖g‖² and f, needed
+// only for a record, are computed only when r is non-nil. math.FMA is not
+// used: in the portable (GOAMD64=v1) build each call carries a CPU check
+// and a fallback call that make the compiler spill the loop's registers
+// (measured slower).
+func (e *stepper) stepDiagNRQ(t *trial, z []float64, sA, sN float64, r *ensemble.Sample, next bool) (nA, nN float64, ok bool) {
 	x := t.x
-	p := len(x)
-	a, s := e.a[:p], e.s[:p]
-	var z []float64
-	if t.zb != nil {
-		if t.zk+p > len(t.zb) {
-			t.rnd.FillNorm(t.zb)
-			t.zk = 0
-		}
-		z = t.zb[t.zk : t.zk+p : t.zk+p]
-		t.zk += p
-	} else {
-		z = sc.z[:p]
-		t.rnd.FillNorm(z)
-	}
 	norm := math.Sqrt(t.n2)
 	inv := 1 / norm
-	var sA, sN float64
-	if e.iso {
-		sA, sN = sumsIso(x, a, z)
-		sN *= e.sigma
-	} else {
-		sA, sN = sums(x, a, s, z)
-	}
+	sN *= e.sf
 	cA, cN := sA*inv*inv, sN*inv
 	c := cA + cN
 	eta := t.eta
@@ -292,22 +319,17 @@ func (e *stepper) stepDiagNRQ(t *trial, sc *scratch, r *Sample) bool {
 		// which pass 2 summed in two halves), so f = 1 exactly when the
 		// target eigenspace is everything (A = aI).
 		f /= dot(x, x)
-		g2 := gradNorm2(x, a, s, z, inv, c*inv)
+		g2 := gradNorm2(x, e.a, e.s, z, inv, c*inv)
 		au := math.Atan2(ei*math.Sqrt(g2), decay*norm)
 		r.Set(f, cA/2, au, norm, t.n2, e.xi)
 	}
 	alpha, beta := decay+ei*c*inv, ei*inv
-	var n2 float64
-	if e.iso {
-		n2 = updateIso(x, a, z, alpha, beta, ei*e.sigma)
-	} else {
-		n2 = update(x, a, s, z, alpha, beta, ei)
-	}
+	n2, nA, nN := sweep(x, e.a, e.sw, z, alpha, beta, ei*e.sf, &t.rnd, next)
 	t.n2 = n2
-	return alive(n2)
+	return nA, nN, alive(n2)
 }
 
-// sums returns Σ a_i x_i² and Σ s_i z_i x_i (pass 1 of stepDiagNRQ), each
+// sums returns Σ a_i x_i² and Σ s_i z_i x_i (a step's first pass), each
 // as two partial sums over even and odd i so that the loop does not wait
 // on one add chain.
 func sums(x, a, s, z []float64) (sA, sN float64) {
@@ -329,26 +351,6 @@ func sums(x, a, s, z []float64) (sA, sN float64) {
 	return sA + sA1, sN + sN1
 }
 
-// sumsIso is sums for isotropic noise: Σ a_i x_i² and Σ z_i x_i.
-func sumsIso(x, a, z []float64) (sA, sN float64) {
-	p := len(x)
-	a, z = a[:p], z[:p]
-	var sA1, sN1 float64
-	i := 0
-	for ; i+2 <= p; i += 2 {
-		xx, aa, zz := x[i:i+2:i+2], a[i:i+2:i+2], z[i:i+2:i+2]
-		sA += aa[0] * xx[0] * xx[0]
-		sA1 += aa[1] * xx[1] * xx[1]
-		sN += zz[0] * xx[0]
-		sN1 += zz[1] * xx[1]
-	}
-	if i < p {
-		sA += a[i] * x[i] * x[i]
-		sN += z[i] * x[i]
-	}
-	return sA + sA1, sN + sN1
-}
-
 // gradNorm2 returns ‖X‖²‖g‖² = Σ ((a_i·inv − ci) x_i + s_i z_i)² (record
 // steps only).
 func gradNorm2(x, a, s, z []float64, inv, ci float64) float64 {
@@ -362,12 +364,15 @@ func gradNorm2(x, a, s, z []float64, inv, ci float64) float64 {
 	return g2
 }
 
-// update is pass 2 of stepDiagNRQ: x_i ← (α − β a_i) x_i − ei s_i z_i;
-// it returns the new ‖x‖².
-func update(x, a, s, z []float64, alpha, beta, ei float64) float64 {
+// sweep is the update of stepDiagNRQ, x_i ← (α − β a_i) x_i − ei s_i z_i,
+// returning the new ‖x‖² (in two partial sums, even and odd i); with next
+// it also draws z afresh from rnd, in order, and returns the sums of the
+// new x and z as sums would.
+func sweep(x, a, s, z []float64, alpha, beta, ei float64, rnd *rng.Rand, next bool) (n2, sA, sN float64) {
 	p := len(x)
 	a, s, z = a[:p], s[:p], z[:p]
-	var n0, n1 float64
+	var n0, n1, sA1, sN1 float64
+	st := rnd.Stream()
 	i := 0
 	for ; i+2 <= p; i += 2 {
 		xx, aa, ss, zz := x[i:i+2:i+2], a[i:i+2:i+2], s[i:i+2:i+2], z[i:i+2:i+2]
@@ -376,35 +381,43 @@ func update(x, a, s, z []float64, alpha, beta, ei float64) float64 {
 		xx[0], xx[1] = x0, x1
 		n0 += x0 * x0
 		n1 += x1 * x1
+		if next {
+			var u0, u1 uint64
+			st, u0 = st.Next()
+			v0, ok := rng.ZigFast(u0)
+			if !ok {
+				st, v0 = rnd.Rejected(st, u0)
+			}
+			st, u1 = st.Next()
+			v1, ok := rng.ZigFast(u1)
+			if !ok {
+				st, v1 = rnd.Rejected(st, u1)
+			}
+			zz[0], zz[1] = v0, v1
+			sA += aa[0] * x0 * x0
+			sA1 += aa[1] * x1 * x1
+			sN += ss[0] * v0 * x0
+			sN1 += ss[1] * v1 * x1
+		}
 	}
 	if i < p {
 		xi := (alpha-beta*a[i])*x[i] - ei*s[i]*z[i]
 		x[i] = xi
 		n0 += xi * xi
+		if next {
+			var u uint64
+			st, u = st.Next()
+			v, ok := rng.ZigFast(u)
+			if !ok {
+				st, v = rnd.Rejected(st, u)
+			}
+			z[i] = v
+			sA += a[i] * xi * xi
+			sN += s[i] * v * xi
+		}
 	}
-	return n0 + n1
-}
-
-// updateIso is update for isotropic noise (es = ei·σ).
-func updateIso(x, a, z []float64, alpha, beta, es float64) float64 {
-	p := len(x)
-	a, z = a[:p], z[:p]
-	var n0, n1 float64
-	i := 0
-	for ; i+2 <= p; i += 2 {
-		xx, aa, zz := x[i:i+2:i+2], a[i:i+2:i+2], z[i:i+2:i+2]
-		x0 := (alpha-beta*aa[0])*xx[0] - es*zz[0]
-		x1 := (alpha-beta*aa[1])*xx[1] - es*zz[1]
-		xx[0], xx[1] = x0, x1
-		n0 += x0 * x0
-		n1 += x1 * x1
-	}
-	if i < p {
-		xi := (alpha-beta*a[i])*x[i] - es*z[i]
-		x[i] = xi
-		n0 += xi * xi
-	}
-	return n0 + n1
+	rnd.SetStream(st)
+	return n0 + n1, sA + sA1, sN + sN1
 }
 
 // stepDiagNRQMomentum is the O(p) loop with heavy-ball momentum:
@@ -412,7 +425,7 @@ func updateIso(x, a, z []float64, alpha, beta, es float64) float64 {
 // buffer's parts along and across X̃ are μq + λ‖X‖ and μ(b − qX̃) + g, so
 //
 //	tan Δ = η‖μ(b − qX̃) + g‖ / (‖X‖ − η(μq + λ‖X‖)).
-func (e *stepper) stepDiagNRQMomentum(t *trial, sc *scratch, r *Sample) bool {
+func (e *stepper) stepDiagNRQMomentum(t *trial, sc *scratch, r *ensemble.Sample) bool {
 	x, z, b := t.x, sc.z, t.b
 	a, s := e.a[:len(x)], e.s[:len(x)]
 	z, b = z[:len(x)], b[:len(x)]
@@ -464,42 +477,14 @@ func (e *stepper) stepDiagNRQMomentum(t *trial, sc *scratch, r *Sample) bool {
 // cancellation:
 //
 //	tan Δ = η‖b − (b·X̃)X̃‖ / (‖X‖ − η·b·X̃).
-func (e *stepper) stepGeneric(t *trial, sc *scratch, r *Sample) bool {
-	m := e.m
-	x, xt, g, w := t.x, sc.xt, sc.v, sc.w
-	b := t.b // nil without momentum: then z (free once C·ε is in w) holds the update
+func (e *stepper) stepGeneric(t *trial, sc *scratch, r *ensemble.Sample) bool {
+	x, xt, g := t.x, sc.xt, sc.v
+	b := t.b // nil without momentum: then z (free once g is formed) holds the update
 	if b == nil {
 		b = sc.z
 	}
 	norm := math.Sqrt(t.n2)
-	inv := 1 / norm
-	for i, xi := range x {
-		xt[i] = xi * inv
-	}
-	t.rnd.FillNorm(sc.z)
-	m.MulNoise(w, sc.z)
-	var loss float64
-	if m.Kind == nrq.NRQ {
-		m.MulA(g, xt)
-		loss = dot(xt, g) / 2
-		for i := range g {
-			g[i] += w[i]
-		}
-		c := dot(xt, g)
-		for i := range g {
-			g[i] = (g[i] - c*xt[i]) * inv
-		}
-	} else {
-		m.MulA(g, x)
-		loss = dot(x, g) / 2
-		for i := range g {
-			g[i] += w[i]
-		}
-	}
-	var f float64
-	if r != nil {
-		f = m.Alignment(x)
-	}
+	loss, f := e.gradient(t, sc, r != nil) // g in sc.v, X̃ in sc.xt
 	lambda, mu, eta := t.lambda, e.mu, t.eta
 	par := 0.0
 	for i := range b {

@@ -279,17 +279,34 @@ func TestMomentumEquilibrium(t *testing.T) {
 	}
 }
 
-// Drawing the noise of several steps per FillNorm call (small p) leaves
-// every trial's stream, and so the output, unchanged bit for bit.
-func TestNoiseAheadIsExact(t *testing.T) {
-	m := mustDiag(t, nrq.NRQ, spectrum12(7), 1)
-	c := &Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: Init{Std: 0.8}, Steps: 500, Trials: 6,
-		RecordEvery: 37, Xi: 0.9, Seed: 3, Schedule: []Event{{Step: 200, LRDivide: 4, Rescale: true}}}
-	ahead := run(t, c).Rows
-	defer func(v int) { aheadNormals = v }(aheadNormals)
-	aheadNormals = 0
-	plain := run(t, c).Rows
-	if !reflect.DeepEqual(ahead, plain) {
-		t.Fatalf("noise drawn ahead changed the output:\n%+v\n%+v", ahead[1], plain[1])
+// Fusing a step's update with the next step's draws and sums
+// (advanceDiagNRQ) leaves every trial's stream, and so the output,
+// unchanged bit for bit: isotropic and diagonal Σ̃, odd and even p, a
+// rescaling schedule event inside a block and an η decay every step.
+func TestFusedPassesAreExact(t *testing.T) {
+	aniso, err := nrq.NewDiagonal(nrq.NRQ, spectrum12(10), nrq.Noise{Var: []float64{1, 4, 0.25, 1, 1, 9, 1, 1, 0.5, 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { fusePasses = true }()
+	for _, m := range []*nrq.Model{mustDiag(t, nrq.NRQ, spectrum12(7), 1), aniso} {
+		for _, sch := range [][]Event{{{Step: 200, LRDivide: 4, Rescale: true}}, {{Step: 100, LRExp: 0.999}}} {
+			c := &Config{Model: m, Eta: 0.1, Lambda: 1e-3, Init: Init{Std: 0.8}, Steps: 500, Trials: 6,
+				RecordEvery: 37, Xi: 0.9, Seed: 3, Schedule: sch}
+			var rows [2][]Row
+			var last [2][]float64 // trial 5's X at the last record
+			for k, fused := range []bool{true, false} {
+				fusePasses = fused
+				c.Observe = func(trial, step int, x []float64) {
+					if trial == 5 {
+						last[k] = append(last[k][:0], x...)
+					}
+				}
+				rows[k] = run(t, c).Rows
+			}
+			if !reflect.DeepEqual(rows[0], rows[1]) || !reflect.DeepEqual(last[0], last[1]) {
+				t.Fatalf("%d noise stds, schedule %+v: fused passes changed the output:\n%v\n%v", m.Dim(), sch, last[0], last[1])
+			}
+		}
 	}
 }

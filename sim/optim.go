@@ -3,6 +3,7 @@ package sim
 import (
 	"math"
 
+	"github.com/smdlab/smd/internal/ensemble"
 	"github.com/smdlab/smd/internal/pmath"
 	"github.com/smdlab/smd/nrq"
 )
@@ -110,7 +111,7 @@ func (e *stepper) gradient(t *trial, sc *scratch, want bool) (loss, f float64) {
 // gradient g is taken at X_n. With u the Adam step, the angular update is
 //
 //	tan Δ = η‖u − (u·X̃)X̃‖ / ((1 − ηλ)‖X‖ − η u·X̃).
-func (e *stepper) stepAdamW(t *trial, sc *scratch, r *Sample) bool {
+func (e *stepper) stepAdamW(t *trial, sc *scratch, r *ensemble.Sample) bool {
 	loss, f := e.gradient(t, sc, r != nil)
 	x, xt, g, u := t.x, sc.xt, sc.v, sc.z
 	m, v := t.b[:len(x)], t.v[:len(x)]
@@ -140,7 +141,7 @@ func (e *stepper) stepAdamW(t *trial, sc *scratch, r *Sample) bool {
 //
 // with sign(0) = 0 (torch.sign). ‖u‖² is the number of non-zero
 // coordinates whatever the scale of g: the update is scale-free in g.
-func (e *stepper) stepLion(t *trial, sc *scratch, r *Sample) bool {
+func (e *stepper) stepLion(t *trial, sc *scratch, r *ensemble.Sample) bool {
 	loss, f := e.gradient(t, sc, r != nil)
 	x, xt, g, u := t.x, sc.xt, sc.v, sc.z
 	m := t.b[:len(x)]
@@ -166,7 +167,7 @@ func (e *stepper) stepLion(t *trial, sc *scratch, r *Sample) bool {
 // finishDecoupled applies X ← (1 − ηλ)X − step·u for the step direction u
 // in sc.z (par = u·X̃) and records X_n: the angular update from the parts of
 // step·u along and across X̃, without cancellation.
-func (e *stepper) finishDecoupled(t *trial, sc *scratch, r *Sample, step, par, loss, f float64) bool {
+func (e *stepper) finishDecoupled(t *trial, sc *scratch, r *ensemble.Sample, step, par, loss, f float64) bool {
 	x, xt, u := t.x, sc.xt, sc.z
 	decay := 1 - t.lambda*t.eta
 	var perp2, n2 float64

@@ -7,6 +7,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/smdlab/smd/internal/ensemble"
 	"github.com/smdlab/smd/internal/rng"
 	"github.com/smdlab/smd/nrq"
 )
@@ -82,7 +83,7 @@ type redTrial struct {
 
 // redStepper holds what all trials share.
 type redStepper struct {
-	ctx    context.Context // stops a block early when done (Interrupted)
+	ctx    context.Context // stops a block early when done (ensemble.Interrupted)
 	kind   nrq.Kind
 	mu, xi float64
 	a, s   []float64  // per block: eigenvalue, noise std
@@ -138,10 +139,10 @@ func (Reduced) Run(ctx context.Context, c *Config) (*Result, error) {
 		t.eta, t.lambda = c.Eta, c.Lambda
 	}
 
-	res, err := Lockstep(ctx, c, true,
-		func() func(i, n0, n1 int, out *Sample) {
+	res, err := lockstep(ctx, c, true,
+		func() func(i, n0, n1 int, out *ensemble.Sample) {
 			sc := make([]float64, 3*k) // scratch: ζ, second normal, χ²
-			return func(i, n0, n1 int, out *Sample) { e.advance(&trials[i], i, n0, n1, out, sc) }
+			return func(i, n0, n1 int, out *ensemble.Sample) { e.advance(&trials[i], i, n0, n1, out, sc) }
 		},
 		func(i int) error { return trials[i].dead })
 	if res == nil {
@@ -195,18 +196,18 @@ func redInit(bl []redBlock, in Init, t *redTrial) {
 }
 
 // advance runs trial t (index i) over steps [n0, n1), recording at n0.
-func (e *redStepper) advance(t *redTrial, i int, n0, n1 int, out *Sample, sc []float64) {
+func (e *redStepper) advance(t *redTrial, i int, n0, n1 int, out *ensemble.Sample, sc []float64) {
 	if t.dead != nil {
 		return
 	}
 	for n := n0; n < n1; n++ {
-		if Interrupted(e.ctx, n-n0) {
+		if ensemble.Interrupted(e.ctx, n-n0) {
 			return
 		}
 		if scale, changed := t.sched.Advance(n); changed {
 			t.apply(scale)
 		}
-		var r *Sample
+		var r *ensemble.Sample
 		if n == n0 {
 			r = out
 		}
@@ -237,7 +238,7 @@ func (t *redTrial) apply(scale float64) {
 }
 
 // stepNRQ is one step of eq 3 for the NRQ without momentum, O(k).
-func (e *redStepper) stepNRQ(t *redTrial, r *Sample, sc []float64) bool {
+func (e *redStepper) stepNRQ(t *redTrial, r *ensemble.Sample, sc []float64) bool {
 	k := len(t.u)
 	u := t.u[:k]
 	a, s, chi := e.a[:k], e.s[:k], e.chi1[:k]
@@ -288,7 +289,7 @@ func (e *redStepper) stepNRQ(t *redTrial, r *Sample, sc []float64) bool {
 // ζ₁e₁ + ζ₂e₂ and a part orthogonal to both with squared norm χ²_{m_j−2}
 // along a third unit vector e₃, so b' and X' have coordinates in
 // (e₁, e₂, e₃) and their Gram matrix gives the new state.
-func (e *redStepper) stepMomentum(t *redTrial, r *Sample, sc []float64) bool {
+func (e *redStepper) stepMomentum(t *redTrial, r *ensemble.Sample, sc []float64) bool {
 	k := len(t.u)
 	u, b1, b2 := t.u[:k], t.b1[:k], t.b2[:k]
 	a, s := e.a[:k], e.s[:k]

@@ -123,10 +123,52 @@ func CheckInit(in Init) error {
 	return nil
 }
 
-// CheckCount: a count (steps, trials, record_every) is ≥ 1.
+// MaxCount bounds every count of a run (steps, trials, record_every, a
+// schedule event's step, a multiplicity and p = Σ multiplicities): 2⁵³, the
+// largest range of integers a float64 holds exactly, so that no step
+// counter (n += record_every, n ≤ steps + 1), no sum of multiplicities and
+// no float64 made of a count overflows or rounds (issue 12, class 4: steps
+// near 2⁶³ with a huge record_every wrapped n and looped for ever).
+const MaxCount = 1 << 53
+
+// MaxTrialSteps bounds trials × (steps + 1), the run's int64 count of
+// trial-steps (times up to 8 sub-steps in the SDE engines: still < 2⁶³):
+// 2⁵³ trial-steps take over ten years at 2·10⁷ per second.
+const MaxTrialSteps = 1 << 53
+
+// CheckCount: a count (steps, trials, record_every) is in [1, MaxCount].
 func CheckCount(field string, n int) error {
 	if n < 1 {
 		return bad(field, "must be ≥ 1, got %d", n)
+	}
+	if n > MaxCount {
+		return bad(field, "must be ≤ 2^53 = %d, got %d", MaxCount, n)
+	}
+	return nil
+}
+
+// CheckWork: trials × (steps + 1) ≤ MaxTrialSteps (steps and trials valid
+// counts already; the product is taken in float64, exact here).
+func CheckWork(steps, trials int) error {
+	if w := float64(trials) * float64(steps+1); w > MaxTrialSteps {
+		return bad("steps", "trials × (steps + 1) = %.4g trial-steps is more than 2^53 (the run's counters; over ten years of computing)", w)
+	}
+	return nil
+}
+
+// CheckMultiplicity: each multiplicity is in [1, MaxCount] and so is their
+// sum p (summed without overflow).
+func CheckMultiplicity(mult []int) error {
+	p := 0
+	for i, m := range mult {
+		f := fmt.Sprintf("multiplicity[%d]", i)
+		if m < 1 {
+			return bad(f, "must be ≥ 1, got %d", m)
+		}
+		if m > MaxCount || p > MaxCount-m {
+			return bad(f, "p = Σ multiplicity must be ≤ 2^53 = %d (got %d after %d)", MaxCount, m, p)
+		}
+		p += m
 	}
 	return nil
 }
@@ -147,8 +189,8 @@ func CheckSchedule(eta, lambda float64, events []Event) error {
 	prev := -1
 	for i, e := range events {
 		f := fmt.Sprintf("schedule[%d]", i)
-		if e.Step < 0 {
-			return bad(f+".step", "must be ≥ 0, got %d", e.Step)
+		if e.Step < 0 || e.Step > MaxCount {
+			return bad(f+".step", "must be in [0, 2^53], got %d", e.Step)
 		}
 		if e.Step <= prev {
 			return bad(f+".step", "steps must increase strictly, got %d after %d", e.Step, prev)
@@ -250,4 +292,55 @@ func CheckScheduleSteps(eta, lambda float64, events []Event, steps int) error {
 		}
 		at = s
 	}
+}
+
+// scaleMargin is log₂ of the margin CheckScale keeps from float64's limits:
+// 2⁴⁰ covers the Gaussian start's spread (P(χ²_p < 2⁻⁴⁰·p) < 10⁻¹² per trial
+// even for p = 2, and its upper tail), the noise draw and the few factors
+// of 2 of the update.
+const scaleMargin = 40
+
+// CheckScale: the first step's quantities are finite, normal float64s
+// (issue 12, class 8: σ, std or an eigenvalue near the float limit failed
+// at step 0 as "X became NaN"). With q = ‖X₀‖² (norm², or p·std² for a
+// Gaussian start), a = the largest eigenvalue of A, s = the largest noise
+// variance (σ², or max noise_var) and M, m float64's largest and smallest
+// normal numbers, each must hold within a margin K = 2⁴⁰:
+//
+//	m·K ≤ q ≤ M/K                       ‖X₀‖² neither underflows nor overflows
+//	s ≤ M/K                             the noise variance is finite
+//	a²·q ≤ M/K                          X₀ᵀAX₀ and ‖AX₀‖² are finite
+//	η²·(4a² + s·p)/q ≤ M/K              the first update ηg (‖g‖² ≈ (4a² + s·p)/q) is finite
+//
+// All in log₂, so that the check itself cannot overflow. p, a, s ≥ 0
+// (a = 0 or s = 0: that term is absent).
+func CheckScale(p int, a, s, eta float64, in Init) error {
+	const (
+		lmax = 1024 - scaleMargin  // log₂(M/K), M = 2¹⁰²⁴(1 − 2⁻⁵³)
+		lmin = -1022 + scaleMargin // log₂(m·K), m = 2⁻¹⁰²²
+	)
+	lg := func(v float64) float64 { return math.Log2(v) } // −Inf for 0
+	var lq float64
+	field := "init.norm"
+	if in.Norm > 0 {
+		lq = 2 * lg(in.Norm)
+	} else {
+		lq, field = lg(float64(p))+2*lg(in.Std), "init.std"
+	}
+	if lq < lmin || lq > lmax {
+		return bad(field, "‖X₀‖² ≈ 2^%.1f is outside [2^%d, 2^%d] (float64's range less a margin of 2^%d): it would underflow or overflow at step 0", lq, lmin, lmax, scaleMargin)
+	}
+	if ls := lg(s); ls > lmax {
+		return bad("sigma", "the noise variance ≈ 2^%.1f is above 2^%d (float64's largest less a margin of 2^%d): it overflows at step 0", ls, lmax, scaleMargin)
+	}
+	if la := 2*lg(a) + lq; la > lmax {
+		return bad("spectrum", "the largest eigenvalue %g with ‖X₀‖² ≈ 2^%.1f gives a²‖X₀‖² ≈ 2^%.1f, above 2^%d: it overflows at step 0", a, lq, la, lmax)
+	}
+	l4a := 2 + 2*lg(a)
+	lsp := lg(s) + lg(float64(p))
+	lsum := math.Max(l4a, lsp) + math.Log2(1+math.Exp2(math.Min(l4a, lsp)-math.Max(l4a, lsp)))
+	if lu := 2*lg(eta) + lsum - lq; lu > lmax {
+		return bad(field, "‖X₀‖² ≈ 2^%.1f is too small for η, A and the noise: the first update's squared norm η²(4a² + p·s)/‖X₀‖² ≈ 2^%.1f is above 2^%d and overflows", lq, lu, lmax)
+	}
+	return nil
 }

@@ -105,7 +105,7 @@ func Collect(dir string) (*Summary, error) {
 		for i := range r.Values {
 			r.Values[i] = math.NaN()
 		}
-		rows, err := readSeries(filepath.Join(PointDir(dir, p.ID), "series.csv"))
+		rows, err := experiment.ReadSeries(filepath.Join(PointDir(dir, p.ID), "series.csv"))
 		if err != nil || !Complete(dir, p) {
 			r.Status = "missing"
 			s.Missing = append(s.Missing, fmt.Sprintf("%s (%s)", p.ID, p.Label(m.Keys)))
@@ -189,48 +189,6 @@ func measure(r *Row, c *experiment.Config, rows []sim.Row, window float64) {
 		// their SDs add at most (Minkowski).
 		r.set("dip_se", r.Value("risk_se")+se)
 	}
-}
-
-// readSeries parses a series.csv written by experiment.WriteSeries.
-func readSeries(path string) ([]sim.Row, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	if !sc.Scan() {
-		return nil, fmt.Errorf("%s: empty", path)
-	}
-	if sc.Text() != strings.Join(experiment.SeriesHeader, ",") {
-		return nil, fmt.Errorf("%s: unexpected header %q", path, sc.Text())
-	}
-	var rows []sim.Row
-	for line := 2; sc.Scan(); line++ {
-		fs := strings.Split(sc.Text(), ",")
-		if len(fs) != len(experiment.SeriesHeader) {
-			return nil, fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(fs), len(experiment.SeriesHeader))
-		}
-		var v [17]float64
-		for i, s := range fs {
-			x, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return nil, fmt.Errorf("%s:%d: %v", path, line, err)
-			}
-			v[i] = x
-		}
-		rows = append(rows, sim.Row{Step: int(v[0]), Eta: v[1], Lambda: v[2], Risk: v[3], RiskSE: v[4],
-			Loss: v[5], LossSE: v[6], AU: v[7], AUSE: v[8], AURMS: v[9], AURMSSE: v[10],
-			Norm: v[11], NormSE: v[12], NormSq: v[13], NormSqSE: v[14], Tail: v[15], TailSE: v[16]})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: no rows", path)
-	}
-	return rows, nil
 }
 
 // Header returns summary.csv's columns: id, status, the varied keys, p,

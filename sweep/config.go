@@ -110,6 +110,10 @@ func Load(path string) (*Sweep, error) {
 	return Parse(data, path, filepath.Dir(path))
 }
 
+// MaxPoints bounds the points of one sweep (issue 12, class 4: a huge
+// seeds count or grid product expanded for ever while memory grew).
+const MaxPoints = 1 << 20
+
 var topKeys = []string{"base", "base_file", "grid", "zip", "seeds", "window"}
 
 // Parse decodes and validates a sweep config; name is used in messages and
@@ -279,6 +283,9 @@ func Parse(data []byte, name, dir string) (*Sweep, error) {
 			if err != nil || n < 1 {
 				return nil, bad(seedsNode.Line, "seeds", "want a count ≥ 1 or a list of seeds, got %q", seedsNode.Value)
 			}
+			if n > MaxPoints { // seeds: 9223372036854775807 grew a list for ever
+				return nil, bad(seedsNode.Line, "seeds", "%d seeds: a sweep has at most 2^20 = %d points", n, MaxPoints)
+			}
 			for s := 1; s <= n; s++ {
 				vals = append(vals, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(s), Line: seedsNode.Line})
 			}
@@ -310,6 +317,13 @@ func Parse(data []byte, name, dir string) (*Sweep, error) {
 		}
 	}
 
+	points := 1.0 // float64: the product of the axis lengths cannot overflow
+	for _, d := range dims {
+		points *= float64(len(d[0].values))
+	}
+	if points > MaxPoints {
+		return nil, bad(0, "grid", "%.4g points (the product of the axes' lengths): a sweep has at most 2^20 = %d", points, MaxPoints)
+	}
 	// Expand the product (first dimension outermost), resolve and validate
 	// every point.
 	ids := map[string]string{}

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -184,7 +185,7 @@ func PlotRows(s *Summary, spec PlotSpec) ([]plot.Row, error) {
 		for i := range order {
 			order[i] = i
 		}
-		slices.SortFunc(order, func(a, b int) int { return cmpFloat(gy[a], gy[b]) })
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(gy[a], gy[b]) })
 		meas := &plot.SweepGrid{Xs: tr(gx, spec.LogX), Vals: make([][]float64, len(groups))}
 		theo := &plot.SweepGrid{Xs: meas.Xs, Vals: make([][]float64, len(groups))}
 		hasTheory := false
@@ -269,14 +270,4 @@ func tr1(x float64, log bool) float64 {
 		return math.Log10(x)
 	}
 	return x
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

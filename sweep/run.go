@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"sync/atomic"
 
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/crash"
 )
 
 // Manifest is DIR/sweep.json: what collect needs to read a sweep folder
@@ -70,14 +72,8 @@ func (sw *Sweep) Prepare(dir string) error {
 // balanced in trial-steps.
 func (sw *Sweep) Shard(i, n int) []*Point {
 	pts := slices.Clone(sw.Points)
-	slices.SortFunc(pts, func(a, b *Point) int {
-		if a.Work() != b.Work() {
-			if a.Work() > b.Work() {
-				return -1
-			}
-			return 1
-		}
-		return cmpString(a.ID, b.ID)
+	slices.SortFunc(pts, func(a, b *Point) int { // the most work first, then by ID
+		return cmp.Or(cmp.Compare(b.Work(), a.Work()), cmp.Compare(a.ID, b.ID))
 	})
 	load := make([]int64, n)
 	var out []*Point
@@ -93,18 +89,8 @@ func (sw *Sweep) Shard(i, n int) []*Point {
 			out = append(out, p)
 		}
 	}
-	slices.SortFunc(out, func(a, b *Point) int { return cmpString(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b *Point) int { return cmp.Compare(a.ID, b.ID) })
 	return out
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // PointDir is DIR/points/ID.
@@ -226,10 +212,12 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (Stats, error)
 		firstErr error
 		errOnce  sync.Once
 	)
+	crashed := crash.Box{OnPanic: cancel} // a worker's panic is re-raised in the caller's goroutine
 	for slot := range conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer crashed.Catch()
 			for {
 				k := int(next.Add(1)) - 1
 				if k >= len(todo) || ctx.Err() != nil {
@@ -238,13 +226,13 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (Stats, error)
 				p := todo[k]
 				err := runPoint(ctx, p, dir, per, func(d, t int64) {
 					mu.Lock()
+					defer mu.Unlock() // a panic in the progress callback must not leave mu locked
 					// The engine counts its own units; scale them to
 					// the point's trial-steps.
 					if t > 0 {
 						inflight[slot] = int64(float64(min(d, t)) / float64(t) * float64(p.Work()))
 					}
 					report()
-					mu.Unlock()
 				})
 				if err != nil {
 					errOnce.Do(func() {
@@ -253,14 +241,16 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (Stats, error)
 					})
 					return
 				}
-				mu.Lock()
-				inflight[slot] = 0
-				doneWork += p.Work()
-				done++
-				st.Ran++
-				st.Work += p.Work()
-				report()
-				mu.Unlock()
+				func() {
+					mu.Lock()
+					defer mu.Unlock()
+					inflight[slot] = 0
+					doneWork += p.Work()
+					done++
+					st.Ran++
+					st.Work += p.Work()
+					report()
+				}()
 				if opt.PointDone != nil {
 					opt.PointDone(p, false)
 				}
@@ -268,6 +258,7 @@ func Run(ctx context.Context, sw *Sweep, dir string, opt Options) (Stats, error)
 		}()
 	}
 	wg.Wait()
+	crashed.Rethrow()
 	if firstErr == nil && ctx.Err() != nil {
 		firstErr = ctx.Err()
 	}

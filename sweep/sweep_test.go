@@ -159,6 +159,9 @@ func TestBadInput(t *testing.T) {
 		{"index", strings.Replace(contract, "seeds: [1, 2]", "zip: {\"schedule[0].lr_divide\": [10]}", 1), "the base has no list schedule"},
 		{"same point", strings.Replace(contract, "[0.1, 0.05]", "[0.1, 1e-1]", 1), "are the same config"},
 		{"no base", "grid: {eta: [1]}\n", "base: required"},
+		// issue 12, class 4: expanded for ever (seeds) or for hours (the grid)
+		{"seeds huge", strings.Replace(contract, "seeds: [1, 2]", "seeds: 9223372036854775807", 1), "sweep.yaml:4: seeds: 9223372036854775807 seeds: a sweep has at most 2^20"},
+		{"grid huge", strings.Replace(contract, "seeds: [1, 2]", "seeds: 300000", 1), "grid: 1.2e+06 points"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.src), "sweep.yaml", t.TempDir())

@@ -22,9 +22,48 @@ type Dataset interface {
 	Fill(x []float32, labels []int32, idx []int, rng *rand.Rand) error
 }
 
+// checkFill checks Fill's buffers: per floats and one label for each of
+// the images idx.
+func checkFill(x []float32, labels []int32, idx []int, per int) error {
+	if len(x) != len(idx)*per || len(labels) != len(idx) {
+		return fmt.Errorf("train: Fill: %d floats/%d labels for %d images", len(x), len(labels), len(idx))
+	}
+	return nil
+}
+
 // ErrMissingData reports a dataset file or folder that is not there; the
 // error's text names it.
 var ErrMissingData = errors.New("dataset file not found")
+
+// ErrBadData marks a dataset file that is there but cannot be used: a
+// label out of range (naming the file and record), a directory or special
+// file in place of a data file, a malformed IDX file, a corrupt image. It
+// is bad input (smd train exits 2), found when the dataset is opened.
+var ErrBadData = errors.New("bad dataset file")
+
+// DataError is an ErrBadData naming the file.
+type DataError struct{ Path, Msg string }
+
+func (e *DataError) Error() string { return "train: " + e.Path + ": " + e.Msg }
+
+func (e *DataError) Unwrap() error { return ErrBadData }
+
+func badData(path, format string, a ...any) error {
+	return &DataError{Path: path, Msg: fmt.Sprintf(format, a...)}
+}
+
+// dataFile refuses, by its Stat, anything but a regular file in place of a
+// data file (a FIFO would block the read, a device never end).
+func dataFile(path string, st fs.FileInfo) error {
+	switch m := st.Mode(); {
+	case m.IsRegular():
+		return nil
+	case m.IsDir():
+		return badData(path, "is a directory, not a data file")
+	default:
+		return badData(path, "is not a regular file (mode %v: a named pipe, device or socket), not a data file", m)
+	}
+}
 
 // CIFAR-10 binary format (https://www.cs.toronto.edu/~kriz/cifar.html):
 // records of one label byte followed by 32×32 red, then green, then blue
@@ -75,8 +114,11 @@ func CheckCIFAR(dir string) error {
 		if err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
+		if err := dataFile(p, st); err != nil {
+			return err
+		}
 		if st.Size()%cifarRecord != 0 || st.Size() == 0 {
-			return fmt.Errorf("train: %s: %d bytes is not a whole number of %d-byte CIFAR-10 records", p, st.Size(), cifarRecord)
+			return badData(p, "%d bytes is not a whole number of %d-byte CIFAR-10 records", st.Size(), cifarRecord)
 		}
 	}
 	return nil
@@ -92,25 +134,40 @@ func LoadCIFAR(dir string, trainSplit bool) (*CIFAR, error) {
 	c := &CIFAR{}
 	for _, f := range files {
 		p := filepath.Join(dir, f)
-		b, err := os.ReadFile(p)
+		st, err := os.Stat(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s (CIFAR-10 binary version: see docs/train.md)", ErrMissingData, p)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("train: %w", err)
 		}
-		if len(b)%cifarRecord != 0 || len(b) == 0 {
-			return nil, fmt.Errorf("train: %s: %d bytes is not a whole number of %d-byte CIFAR-10 records", p, len(b), cifarRecord)
+		if err := dataFile(p, st); err != nil {
+			return nil, err
 		}
-		for off := 0; off < len(b); off += cifarRecord {
-			if b[off] >= cifarClasses {
-				return nil, fmt.Errorf("train: %s: record %d has label %d, want 0–9", p, off/cifarRecord, b[off])
-			}
-			c.labels = append(c.labels, b[off])
-			c.pixels = append(c.pixels, b[off+1:off+cifarRecord]...)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		if err := c.add(p, b); err != nil {
+			return nil, err
 		}
 	}
 	return c, nil
+}
+
+// add appends the records of one CIFAR-10 batch file's bytes b.
+func (c *CIFAR) add(p string, b []byte) error {
+	if len(b)%cifarRecord != 0 || len(b) == 0 {
+		return badData(p, "%d bytes is not a whole number of %d-byte CIFAR-10 records", len(b), cifarRecord)
+	}
+	for off := 0; off < len(b); off += cifarRecord {
+		if b[off] >= cifarClasses {
+			return badData(p, "record %d has label %d, want 0–9", off/cifarRecord, b[off])
+		}
+		c.labels = append(c.labels, b[off])
+		c.pixels = append(c.pixels, b[off+1:off+cifarRecord]...)
+	}
+	return nil
 }
 
 // IsSynthetic reports whether dir holds synthetic data written by
@@ -141,8 +198,8 @@ func (c *CIFAR) Pixel(i, ch, row, col int) uint8 {
 // statistics.
 func (c *CIFAR) Fill(x []float32, labels []int32, idx []int, rng *rand.Rand) error {
 	const per = 3 * cifarPixels
-	if len(x) != len(idx)*per || len(labels) != len(idx) {
-		return fmt.Errorf("train: Fill: %d floats/%d labels for %d images", len(x), len(labels), len(idx))
+	if err := checkFill(x, labels, idx, per); err != nil {
+		return err
 	}
 	for k, i := range idx {
 		labels[k] = int32(c.labels[i])

@@ -37,17 +37,7 @@ func TestCIFARReader(t *testing.T) {
 	dir := t.TempDir()
 	const n = 3
 	writeCIFARFiles(t, dir, n)
-	if err := CheckCIFAR(dir); err != nil {
-		t.Fatal(err)
-	}
-	tr, err := LoadCIFAR(dir, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	te, err := LoadCIFAR(dir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, te := loadSplits(t, dir, CheckCIFAR, LoadCIFAR)
 	if tr.Len() != 5*n || te.Len() != n {
 		t.Fatalf("Len: train %d test %d, want %d %d", tr.Len(), te.Len(), 5*n, n)
 	}
@@ -207,4 +197,35 @@ func TestSyntheticCIFARReadsBack(t *testing.T) {
 	if len(seen) < 8 || hi-lo < 50 {
 		t.Errorf("synthetic data degenerate: %d classes, pixel range [%g, %g]", len(seen), lo, hi)
 	}
+}
+
+// FuzzCIFARRecords: the CIFAR-10 batch parser never panics; it accepts only
+// whole 3073-byte records with labels 0–9, errors otherwise in one line as
+// an ErrBadData. Seed corpus: a record, a bad label, a short file. Run longer
+// by hand with
+//
+//	go test ./train -run '^$' -fuzz FuzzCIFARRecords -fuzztime 5m
+func FuzzCIFARRecords(f *testing.F) {
+	rec := make([]byte, cifarRecord)
+	bad := append([]byte{10}, rec[1:]...)
+	for _, b := range [][]byte{rec, bad, rec[:100], append(append([]byte{}, rec...), bad...)} {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c := &CIFAR{}
+		if err := c.add("f.bin", b); err != nil {
+			if !errors.Is(err, ErrBadData) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q: want one line, an ErrBadData", err)
+			}
+			return
+		}
+		if len(b)%cifarRecord != 0 || c.Len() != len(b)/cifarRecord || len(c.pixels) != c.Len()*(cifarRecord-1) {
+			t.Errorf("%d bytes gave %d images", len(b), c.Len())
+		}
+		for i := range c.Len() {
+			if c.Label(i) > 9 {
+				t.Errorf("label %d", c.Label(i))
+			}
+		}
+	})
 }

@@ -1,14 +1,11 @@
 package train
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/smdlab/smd/experiment"
 )
 
 // Dataset names accepted by Config.Dataset.
@@ -174,21 +171,19 @@ func Preset(name string) (Config, error) {
 var PresetNames = []string{"cifar10-resnet18", "imagenet-resnet50", "cifar10-small", "fashion-mlp"}
 
 // ReadConfig decodes YAML from r over base (fields absent from the YAML keep
-// base's values). Unknown keys are errors.
+// base's values). Every problem is reported at once, one line each with its
+// line number (experiment.DecodeYAML, the one YAML layer of smd's configs):
+// unknown or repeated keys, null values, fractions for integer keys (2.5
+// epochs used to be read as 2), type errors.
 func ReadConfig(r io.Reader, base Config) (Config, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return base, err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
 	c := base
 	c.Milestones = append([]int(nil), base.Milestones...)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		// One line: yaml's type errors come as an indented list.
-		msg := strings.ReplaceAll(err.Error(), "yaml: unmarshal errors:\n", "")
-		fields := strings.Fields(strings.ReplaceAll(msg, "\n", "; "))
-		return base, fmt.Errorf("config: %s", strings.Join(fields, " "))
+	if err := experiment.DecodeYAML(data, "", &c); err != nil {
+		return base, err
 	}
 	return c, nil
 }
@@ -248,9 +243,25 @@ func (c Config) Validate() error {
 	case c.EvalBatch < 0:
 		return bad("eval_batch", "%d, want ≥ 0 (0: batch_size)", c.EvalBatch)
 	}
+	for _, k := range []struct {
+		field string
+		n     int
+	}{{"epochs", c.Epochs}, {"trials", c.Trials}, {"batch_size", c.BatchSize}, {"eval_batch", c.EvalBatch}} {
+		if k.n > MaxCount {
+			return bad(k.field, "%d, want ≤ 2^20 = %d", k.n, MaxCount)
+		}
+	}
+	if c.ImageSize > 1<<12 {
+		return bad("image_size", "%d, want ≤ 4096", c.ImageSize)
+	}
+	if c.StepsPerEpoch > 0 {
+		if err := c.CheckTotal(c.StepsPerEpoch); err != nil {
+			return err
+		}
+	}
 	for i, m := range c.Milestones {
-		if m < 1 {
-			return bad("milestones", "epoch %d, want ≥ 1", m)
+		if m < 1 || m > MaxCount {
+			return bad("milestones", "epoch %d, want in [1, 2^20]", m)
 		}
 		if i > 0 && m <= c.Milestones[i-1] {
 			return bad("milestones", "%v, want strictly increasing epochs", c.Milestones)
@@ -260,6 +271,24 @@ func (c Config) Validate() error {
 		(c.Model == ModelBNMLP || c.Model == ModelFashionCNN) != (c.Dataset == DataFashionMNIST) {
 		// Not wrong, but almost certainly a mistake; allow ResNet18 on ImageNet crops.
 		return bad("model", "%s on %s is not supported (ResNet50 expects ImageNet crops, small-cnn CIFAR images, bn-mlp and fashion-cnn Fashion-MNIST, which only they take)", c.Model, c.Dataset)
+	}
+	return nil
+}
+
+// MaxCount bounds epochs, trials, batch_size, eval_batch and milestone
+// epochs (2²⁰), and MaxTotalSteps bounds trials × epochs × steps per epoch
+// (2⁵³), so that no step counter or product of counts overflows an int
+// (issue 12, class 4): 2⁵³ SGD steps of a real network would take millennia.
+const (
+	MaxCount      = 1 << 20
+	MaxTotalSteps = 1 << 53
+)
+
+// CheckTotal: trials × epochs × spe (the steps per epoch, given or from
+// the data) ≤ MaxTotalSteps, computed in float64 (exact here).
+func (c Config) CheckTotal(spe int) error {
+	if n := float64(c.Trials) * float64(c.Epochs) * float64(spe); n > MaxTotalSteps {
+		return fmt.Errorf("epochs: trials × epochs × steps per epoch = %.4g SGD steps, want ≤ 2^53", n)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -64,7 +65,6 @@ func angle(a, b []float64) float64 {
 // moves the direction, hence the angle, by at most 2⁻²⁴ rad. Float64
 // arithmetic adds ~10⁻¹⁵; we allow 2⁻²³.
 func TestLoggedAUMatchesWeights(t *testing.T) {
-	tol := math.Ldexp(1, -23)
 	be := testBackend(t)
 	for _, mu := range []float64{0, 0.9} {
 		n, err := NewNet(be, SmallCNN(10), 8, 16, 16, 3, mu)
@@ -77,43 +77,53 @@ func TestLoggedAUMatchesWeights(t *testing.T) {
 		stats := make([]LayerStat, len(n.SI))
 		for step := range 3 { // momentum buffers are non-zero from step 1 on
 			x, y := randomBatch(rng, 8, 16, 16, 3, 10)
-			before := make([][]float64, len(n.SI))
-			for k, i := range n.SI {
-				before[k] = n.Weights(i)
-			}
-			if _, err := n.Step(x, y, hp, true, stats); err != nil {
-				t.Fatal(err)
-			}
-			for k, i := range n.SI {
-				after := n.Weights(i)
-				if mu == 0 {
-					// Scale invariance: ⟨∇L, w⟩ = 0, so ⟨w_{t+1} − w_t, w_t⟩ = −ηλ‖w_t‖².
-					// Float32 rounding of w_{t+1} and of the gradient, and BN's
-					// ε = 10⁻⁵ against pre-BN variances of order 1, each shift the
-					// ratio by ~10⁻⁵ relative; 10⁻³ catches any real gradient
-					// component along w.
-					dot := 0.0
-					for j := range after {
-						dot += (after[j] - before[k][j]) * before[k][j]
-					}
-					ratio := dot / (norm(before[k]) * norm(before[k]))
-					if want := -hp.EtaSI * hp.LambdaSI; math.Abs(ratio/want-1) > 1e-3 {
-						t.Errorf("step %d %s: ⟨Δw, w⟩/‖w‖² = %.8g, want −ηλ = %g", step, n.Specs[i].Name, ratio, want)
-					}
-				}
-				want := angle(before[k], after)
-				if want < 1e-4 {
-					t.Fatalf("μ=%g step %d %s: the step hardly moved the weight (angle %g); the check would be void", mu, step, n.Specs[i].Name, want)
-				}
-				if got := stats[k].AU; math.Abs(got-want) > tol {
-					t.Errorf("μ=%g step %d %s: logged AU %.12g, from weights %.12g (|Δ| %.2g > %.2g)", mu, step, n.Specs[i].Name, got, want, math.Abs(got-want), tol)
-				}
-				if got, want := stats[k].Norm, norm(before[k]); math.Abs(got-want) > 1e-12*want {
-					t.Errorf("μ=%g step %d %s: logged norm %.15g, from weights %.15g", mu, step, n.Specs[i].Name, got, want)
-				}
-			}
+			checkLoggedStep(t, n, x, y, hp, stats, mu == 0, fmt.Sprintf("μ=%g step %d", mu, step))
 		}
 		n.Finalize()
+	}
+}
+
+// checkLoggedStep takes one step of n on (x, y) and checks, for every
+// scale-invariant tensor, the AU and norm the step graph logs into stats
+// against the weights read back before and after: the angle between them
+// to 2⁻²³ rad (derived above), the norm to 10⁻¹² relative, and the angle
+// must exceed 10⁻⁴ (else the check is void). With decayOnly (no momentum)
+// it also checks scale invariance: ⟨∇L, w⟩ = 0, so ⟨w_{t+1} − w_t, w_t⟩ =
+// −ηλ‖w_t‖². Float32 rounding of w_{t+1} and of the gradient, and BN's
+// ε = 10⁻⁵ against pre-BN variances of order 1, each shift the ratio by
+// ~10⁻⁵ relative; 10⁻³ catches any real gradient component along w.
+func checkLoggedStep(t *testing.T, n *Net, x []float32, y []int32, hp Hyper, stats []LayerStat, decayOnly bool, what string) {
+	t.Helper()
+	tol := math.Ldexp(1, -23)
+	before := make([][]float64, len(n.SI))
+	for k, i := range n.SI {
+		before[k] = n.Weights(i)
+	}
+	if _, err := n.Step(x, y, hp, true, stats); err != nil {
+		t.Fatal(err)
+	}
+	for k, i := range n.SI {
+		after := n.Weights(i)
+		if decayOnly {
+			dot := 0.0
+			for j := range after {
+				dot += (after[j] - before[k][j]) * before[k][j]
+			}
+			ratio := dot / (norm(before[k]) * norm(before[k]))
+			if want := -hp.EtaSI * hp.LambdaSI; math.Abs(ratio/want-1) > 1e-3 {
+				t.Errorf("%s %s: ⟨Δw, w⟩/‖w‖² = %.8g, want −ηλ = %g", what, n.Specs[i].Name, ratio, want)
+			}
+		}
+		want := angle(before[k], after)
+		if want < 1e-4 {
+			t.Fatalf("%s %s: the step hardly moved the weight (angle %g); the check would be void", what, n.Specs[i].Name, want)
+		}
+		if got := stats[k].AU; math.Abs(got-want) > tol {
+			t.Errorf("%s %s: logged AU %.12g, from weights %.12g (|Δ| %.2g > %.2g)", what, n.Specs[i].Name, got, want, math.Abs(got-want), tol)
+		}
+		if got, want := stats[k].Norm, norm(before[k]); math.Abs(got-want) > 1e-12*want {
+			t.Errorf("%s %s: logged norm %.15g, from weights %.15g", what, n.Specs[i].Name, got, want)
+		}
 	}
 }
 

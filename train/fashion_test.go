@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -19,15 +20,7 @@ import (
 // ≈ 0.75. The test images are balanced (1 000 per class), so chance is
 // 1/10 whatever the classifier favours.
 func TestFashionMNISTTraining(t *testing.T) {
-	skipWithoutFashionMNIST(t)
-	tr, err := LoadFashionMNIST(FashionMNISTDebianDir, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	te, err := LoadFashionMNIST(FashionMNISTDebianDir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, te := fashionMNIST(t)
 	cfg := FashionMLP()
 	cfg.Epochs, cfg.StepsPerEpoch, cfg.Milestones, cfg.Trials = 2, 40, []int{1}, 1
 	cfg.TestSamples, cfg.MeasureEvery = 2000, 10
@@ -60,11 +53,7 @@ func TestFashionMNISTTraining(t *testing.T) {
 // in TestLoggedAUMatchesWeights), and ⟨Δw, w⟩ = −ηλ‖w‖² (scale
 // invariance, to 10⁻³ relative, as there).
 func TestFashionMNISTLoggedAU(t *testing.T) {
-	skipWithoutFashionMNIST(t)
-	tr, err := LoadFashionMNIST(FashionMNISTDebianDir, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, _ := fashionMNIST(t)
 	const batch = 128
 	n, err := NewNet(testBackend(t), BNMLP(10, BNMLPWidths...), batch, 28, 28, 1, 0)
 	if err != nil {
@@ -80,39 +69,11 @@ func TestFashionMNISTLoggedAU(t *testing.T) {
 	x := make([]float32, batch*784)
 	y := make([]int32, batch)
 	stats := make([]LayerStat, len(n.SI))
-	tol := math.Ldexp(1, -23)
 	for step := range 3 {
 		idx := rng.Perm(tr.Len())[:batch]
 		if err := tr.Fill(x, y, idx, nil); err != nil {
 			t.Fatal(err)
 		}
-		before := make([][]float64, len(n.SI))
-		for k, i := range n.SI {
-			before[k] = n.Weights(i)
-		}
-		if _, err := n.Step(x, y, hp, true, stats); err != nil {
-			t.Fatal(err)
-		}
-		for k, i := range n.SI {
-			after := n.Weights(i)
-			want := angle(before[k], after)
-			if want < 1e-4 {
-				t.Fatalf("step %d %s: angle %g, the check would be void", step, n.Specs[i].Name, want)
-			}
-			if got := stats[k].AU; math.Abs(got-want) > tol {
-				t.Errorf("step %d %s: logged AU %.12g, from weights %.12g", step, n.Specs[i].Name, got, want)
-			}
-			if got, w := stats[k].Norm, norm(before[k]); math.Abs(got-w) > 1e-12*w {
-				t.Errorf("step %d %s: logged norm %.15g, from weights %.15g", step, n.Specs[i].Name, got, w)
-			}
-			dot := 0.0
-			for j := range after {
-				dot += (after[j] - before[k][j]) * before[k][j]
-			}
-			ratio := dot / (norm(before[k]) * norm(before[k]))
-			if w := -hp.EtaSI * hp.LambdaSI; math.Abs(ratio/w-1) > 1e-3 {
-				t.Errorf("step %d %s: ⟨Δw, w⟩/‖w‖² = %.8g, want −ηλ = %g", step, n.Specs[i].Name, ratio, w)
-			}
-		}
+		checkLoggedStep(t, n, x, y, hp, stats, true, fmt.Sprintf("step %d", step))
 	}
 }

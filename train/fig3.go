@@ -10,6 +10,7 @@ import (
 
 	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/crash"
 )
 
 // Fig3Curve is one curve of the real-data Figure 3: its legend, as in the
@@ -199,6 +200,7 @@ func RunFig3(ctx context.Context, rows []Fig3Row, trainSet, testSet Dataset, opt
 	defer cancel()
 	jobs := make(chan int)
 	var wg sync.WaitGroup
+	crashed := crash.Box{OnPanic: cancel} // a worker's panic is re-raised in the caller's goroutine
 	for range min(workers, len(configs)) {
 		wg.Add(1)
 		// One backend per worker: the pure-Go backend's executor shares a
@@ -210,6 +212,7 @@ func RunFig3(ctx context.Context, rows []Fig3Row, trainSet, testSet Dataset, opt
 		}
 		go func() {
 			defer wg.Done()
+			defer crashed.Catch()
 			for i := range jobs {
 				if backendErr != nil {
 					errs[i] = backendErr
@@ -241,6 +244,7 @@ func RunFig3(ctx context.Context, rows []Fig3Row, trainSet, testSet Dataset, opt
 	}
 	close(jobs)
 	wg.Wait()
+	crashed.Rethrow()
 	for i, err := range errs {
 		if err != nil && (ctx.Err() == nil || !isCanceled(err)) {
 			return nil, fmt.Errorf("fig3 run %d (η = %g, λ = %g): %w", i+1, configs[i].Eta, configs[i].Lambda, err)

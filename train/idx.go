@@ -38,17 +38,27 @@ const idxMaxBytes = 1 << 30
 // 1 GiB, a file shorter or longer than its header says, a corrupt gzip
 // stream.
 func ReadIDX(path string) (*IDX, error) {
-	f, err := os.Open(path)
+	st, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrMissingData, path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
-	defer f.Close()
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("train: %s: "+format, append([]any{path}, args...)...)
+	if err := dataFile(path, st); err != nil {
+		return nil, err
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	defer f.Close()
+	return parseIDX(path, f)
+}
+
+// parseIDX parses an IDX file's bytes from f (path names it in errors).
+func parseIDX(path string, f io.Reader) (*IDX, error) {
+	bad := func(format string, args ...any) error { return badData(path, format, args...) }
 	br := bufio.NewReader(f)
 	var r io.Reader = br
 	if head, _ := br.Peek(2); bytes.Equal(head, []byte{0x1f, 0x8b}) {
@@ -185,21 +195,21 @@ func LoadFashionMNIST(dir string, trainSplit bool) (*MNIST, error) {
 		return nil, err
 	}
 	if len(img.Dims) != 3 || img.Dims[1] != mnistSide || img.Dims[2] != mnistSide {
-		return nil, fmt.Errorf("train: %s: dimensions %v, want N×28×28 images", ip, img.Dims)
+		return nil, badData(ip, "dimensions %v, want N×28×28 images", img.Dims)
 	}
 	lbl, err := ReadIDX(lp)
 	if err != nil {
 		return nil, err
 	}
 	if len(lbl.Dims) != 1 {
-		return nil, fmt.Errorf("train: %s: dimensions %v, want one dimension of labels", lp, lbl.Dims)
+		return nil, badData(lp, "dimensions %v, want one dimension of labels", lbl.Dims)
 	}
 	if lbl.Dims[0] != img.Dims[0] {
-		return nil, fmt.Errorf("train: %s has %d labels but %s has %d images", lp, lbl.Dims[0], ip, img.Dims[0])
+		return nil, badData(lp, "has %d labels but %s has %d images", lbl.Dims[0], ip, img.Dims[0])
 	}
 	for i, l := range lbl.Data {
 		if l >= mnistClasses {
-			return nil, fmt.Errorf("train: %s: label %d is %d, want 0–9", lp, i, l)
+			return nil, badData(lp, "label %d is %d, want 0–9", i, l)
 		}
 	}
 	return &MNIST{labels: lbl.Data, pixels: img.Data, Mean: fashionMean, Std: fashionStd}, nil
@@ -233,8 +243,8 @@ func (m *MNIST) Subset(n int) *MNIST {
 // augmentation: rng is ignored.
 func (m *MNIST) Fill(x []float32, labels []int32, idx []int, _ *rand.Rand) error {
 	const per = mnistSide * mnistSide
-	if len(x) != len(idx)*per || len(labels) != len(idx) {
-		return fmt.Errorf("train: Fill: %d floats/%d labels for %d images", len(x), len(labels), len(idx))
+	if err := checkFill(x, labels, idx, per); err != nil {
+		return err
 	}
 	for k, i := range idx {
 		labels[k] = int32(m.labels[i])

@@ -75,17 +75,7 @@ func TestIDXReader(t *testing.T) {
 	for _, gzipped := range []bool{false, true} {
 		dir := t.TempDir()
 		writeMNISTFiles(t, dir, 7, 3, gzipped)
-		if err := CheckFashionMNIST(dir); err != nil {
-			t.Fatal(err)
-		}
-		tr, err := LoadFashionMNIST(dir, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		te, err := LoadFashionMNIST(dir, false)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tr, te := loadSplits(t, dir, CheckFashionMNIST, LoadFashionMNIST)
 		if tr.Len() != 7 || te.Len() != 3 || tr.Classes() != 10 {
 			t.Fatalf("gzip %v: Len %d, %d; Classes %d", gzipped, tr.Len(), te.Len(), tr.Classes())
 		}
@@ -225,15 +215,7 @@ func skipWithoutFashionMNIST(t *testing.T) {
 // 6 000 and 1 000 per class (the dataset is balanced), and pixel statistics
 // equal to the normalization constants to their 4 printed digits.
 func TestFashionMNISTReal(t *testing.T) {
-	skipWithoutFashionMNIST(t)
-	tr, err := LoadFashionMNIST(FashionMNISTDebianDir, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	te, err := LoadFashionMNIST(FashionMNISTDebianDir, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr, te := fashionMNIST(t)
 	if tr.Len() != 60000 || te.Len() != 10000 {
 		t.Fatalf("Len: %d, %d; want 60000, 10000", tr.Len(), te.Len())
 	}
@@ -263,4 +245,33 @@ func TestFashionMNISTReal(t *testing.T) {
 	if math.Abs(mean-fashionMean) > 5e-5 || math.Abs(std-fashionStd) > 5e-5 {
 		t.Errorf("pixel mean %.5f std %.5f, want %.4f %.4f", mean, std, fashionMean, fashionStd)
 	}
+}
+
+// FuzzParseIDX: the IDX parser never panics, every error is one line and
+// an ErrBadData, and what it accepts has as many data bytes as its
+// dimensions say. Seed corpus: the well-formed and malformed files of
+// TestIDXMalformed. Run longer by hand with
+//
+//	go test ./train -run '^$' -fuzz FuzzParseIDX -fuzztime 5m
+func FuzzParseIDX(f *testing.F) {
+	good := idxBytes([]int{2, 3}, []byte{1, 2, 3, 4, 5, 6})
+	for _, b := range [][]byte{good, good[:9], idxBytes([]int{2, 0}, nil), idxBytes([]int{1 << 16, 1 << 16}, nil), append(append([]byte{}, good...), 9)} {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		x, err := parseIDX("f.idx", bytes.NewReader(b))
+		if err != nil {
+			if !errors.Is(err, ErrBadData) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q: want one line, an ErrBadData", err)
+			}
+			return
+		}
+		n := 1
+		for _, d := range x.Dims {
+			n *= d
+		}
+		if n != len(x.Data) || n < 1 {
+			t.Errorf("dims %v, %d data bytes", x.Dims, len(x.Data))
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"image"
@@ -41,7 +42,11 @@ type Folder struct {
 }
 
 // LoadFolder lists the images of dir/<class>/*. A missing dir is an
-// ErrMissingData naming it.
+// ErrMissingData naming it. Every image's header is checked when the
+// folder is opened (image.DecodeConfig: format and size, without decoding
+// pixels), so a corrupt or truncated-to-nothing file is an ErrBadData now,
+// not epochs later; a file whose pixel data alone is corrupt is still found
+// only when Fill decodes it.
 func LoadFolder(dir string, size int) (*Folder, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -65,7 +70,11 @@ func LoadFolder(dir string, size int) (*Folder, error) {
 		for _, im := range imgs {
 			ext := strings.ToLower(filepath.Ext(im.Name()))
 			if !im.IsDir() && (ext == ".jpeg" || ext == ".jpg" || ext == ".png") {
-				f.files = append(f.files, filepath.Join(dir, name, im.Name()))
+				p := filepath.Join(dir, name, im.Name())
+				if err := checkImage(p); err != nil {
+					return nil, err
+				}
+				f.files = append(f.files, p)
 				f.labels = append(f.labels, c)
 			}
 		}
@@ -74,6 +83,31 @@ func LoadFolder(dir string, size int) (*Folder, error) {
 		return nil, fmt.Errorf("%w: no images in class sub-folders of %s", ErrMissingData, dir)
 	}
 	return f, nil
+}
+
+// checkImage reads an image file's header: a regular file whose format
+// and dimensions decode, and are not empty.
+func checkImage(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := dataFile(p, st); err != nil {
+		return err
+	}
+	r, err := os.Open(p)
+	if err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	defer r.Close()
+	cfg, format, err := image.DecodeConfig(bufio.NewReader(r))
+	if err != nil {
+		return badData(p, "not a readable image (header: %v)", err)
+	}
+	if cfg.Width < 1 || cfg.Height < 1 {
+		return badData(p, "%s image of %d×%d pixels", format, cfg.Width, cfg.Height)
+	}
+	return nil
 }
 
 // Len is the number of images.
@@ -88,8 +122,8 @@ func (f *Folder) Dims() (h, w, c int) { return f.Size, f.Size, 3 }
 // Fill decodes, crops, resizes and normalizes images idx, in parallel.
 func (f *Folder) Fill(x []float32, labels []int32, idx []int, rng *rand.Rand) error {
 	per := f.Size * f.Size * 3
-	if len(x) != len(idx)*per || len(labels) != len(idx) {
-		return fmt.Errorf("train: Fill: %d floats/%d labels for %d images", len(x), len(labels), len(idx))
+	if err := checkFill(x, labels, idx, per); err != nil {
+		return err
 	}
 	// Draw the augmentation in order so results do not depend on scheduling.
 	type aug struct {

@@ -64,24 +64,22 @@ func BNMLP(classes int, widths ...int) Arch {
 // convolutions with 32, 64 and 64 channels (strides 1, 2, 2: 28, 14 and 7
 // pixels), each followed by batch normalization and ReLU, global average
 // pooling and a dense classifier; its three kernels are scale-invariant.
-func FashionCNN(classes int) Arch {
-	return func(b *Builder, x *Node) *Node {
-		x = Relu(b.ConvBN(x, "c1", 3, 32, 1, false))
-		x = Relu(b.ConvBN(x, "c2", 3, 64, 2, false))
-		x = Relu(b.ConvBN(x, "c3", 3, 64, 2, false))
-		return b.Dense(GlobalAvgPool(x), "fc", classes)
-	}
-}
+func FashionCNN(classes int) Arch { return convBNNet(classes, [3]int{32, 64, 64}, [3]int{1, 2, 2}) }
 
 // SmallCNN is a small normalized network for CPU runs on 32×32 images:
-// three 3×3 convolutions (16, 32, 64 channels; strides 1, 2, 2), each
-// followed by batch normalization and ReLU, global average pooling and a
-// dense classifier. Its three kernels are scale-invariant.
-func SmallCNN(classes int) Arch {
+// three 3×3 convolutions (16, 32, 64 channels; strides 2, 2, 2: 16, 8 and
+// 4 pixels), each followed by batch normalization and ReLU, global average
+// pooling and a dense classifier. Its three kernels are scale-invariant.
+func SmallCNN(classes int) Arch { return convBNNet(classes, [3]int{16, 32, 64}, [3]int{2, 2, 2}) }
+
+// convBNNet is three 3×3 convolutions c1, c2, c3 with the given channels
+// and strides, each followed by batch normalization and ReLU, then global
+// average pooling and a dense classifier fc.
+func convBNNet(classes int, channels, strides [3]int) Arch {
 	return func(b *Builder, x *Node) *Node {
-		x = Relu(b.ConvBN(x, "c1", 3, 16, 2, false))
-		x = Relu(b.ConvBN(x, "c2", 3, 32, 2, false))
-		x = Relu(b.ConvBN(x, "c3", 3, 64, 2, false))
+		for i := range 3 {
+			x = Relu(b.ConvBN(x, fmt.Sprintf("c%d", i+1), 3, channels[i], strides[i], false))
+		}
 		return b.Dense(GlobalAvgPool(x), "fc", classes)
 	}
 }

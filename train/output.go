@@ -3,22 +3,15 @@ package train
 import (
 	"encoding/csv"
 	"encoding/json"
-	"fmt"
-	"image/color"
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
-
-	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/outdir"
+	"github.com/smdlab/smd/plot"
 )
 
 // Meta is what run.json records beside the resolved config.
@@ -44,22 +37,26 @@ const (
 )
 
 // WriteOutputs writes series.csv, layers.csv, run.json and the Figure 3
-// panels (PNG and SVG) of res into dir, which must exist. Each file is
-// written atomically.
+// panels (PNG and SVG) of res into dir, which must exist (smd train passes
+// the temporary folder of its output set, package internal/outdir). Each
+// file is written atomically.
 func WriteOutputs(dir string, res *Result, meta Meta) error {
-	if err := experiment.WriteAtomic(filepath.Join(dir, SeriesFile), func(w io.Writer) error { return writeSeries(w, res) }); err != nil {
+	if err := outdir.WriteAtomic(filepath.Join(dir, SeriesFile), func(w io.Writer) error { return writeSeries(w, res) }); err != nil {
 		return err
 	}
-	if err := experiment.WriteAtomic(filepath.Join(dir, LayersFile), func(w io.Writer) error { return writeLayers(w, res) }); err != nil {
+	if err := outdir.WriteAtomic(filepath.Join(dir, LayersFile), func(w io.Writer) error { return writeLayers(w, res) }); err != nil {
 		return err
 	}
 	p := figure3(res, meta.Synthetic)
 	for _, f := range []string{PlotPNG, PlotSVG} {
-		if err := experiment.WriteAtomic(filepath.Join(dir, f), func(w io.Writer) error { return renderPanels(w, p, f == PlotSVG) }); err != nil {
+		fm := map[string]plot.Format{PlotPNG: plot.PNG, PlotSVG: plot.SVG}[f]
+		if err := outdir.WriteAtomic(filepath.Join(dir, f), func(w io.Writer) error {
+			return plot.Encode(w, p, plot.Inches(11), plot.Inches(7), fm)
+		}); err != nil {
 			return err
 		}
 	}
-	return experiment.WriteAtomic(filepath.Join(dir, RunFile), func(w io.Writer) error { return writeRun(w, res, meta) })
+	return outdir.WriteAtomic(filepath.Join(dir, RunFile), func(w io.Writer) error { return writeRun(w, res, meta) })
 }
 
 func ff(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
@@ -118,12 +115,14 @@ func writeRun(w io.Writer, res *Result, meta Meta) error {
 		FinalMeanAU   jsonFloat `json:"final_epoch_mean_au"`
 		FinalTheory   jsonFloat `json:"final_au_theory"`
 		Warnings      []string  `json:"warnings"`
+		Partial       bool      `json:"partial"`
+		Reason        string    `json:"partial_reason,omitempty"`
 	}{
 		Meta: meta, Config: res.Config, Seed: res.Config.Seed, Trials: res.Config.Trials, Backend: res.Backend,
 		Layers: res.Layers, StepsPerEpoch: res.StepsPerEpoch, TotalSteps: res.StepsPerEpoch * res.Config.Epochs,
 		WallSeconds: res.Wall.Seconds(), StepSeconds: res.StepSeconds,
 		FinalTestAcc: jsonFloat(last.TestAcc), FinalMeanAU: jsonFloat(last.MeanAU), FinalTheory: jsonFloat(last.AUTheory),
-		Warnings: res.Warnings,
+		Warnings: res.Warnings, Partial: res.Partial != "", Reason: res.Partial,
 	}
 	if out.Warnings == nil {
 		out.Warnings = []string{}
@@ -133,88 +132,55 @@ func writeRun(w io.Writer, res *Result, meta Meta) error {
 	return enc.Encode(out)
 }
 
-// figure3 draws the paper's Figure 3 panels for one run: training loss and
-// test accuracy per epoch, mean angular update per measured step with the
-// √(2λη/(1+μ)) line, and the mean weight norm, all against epochs.
-func figure3(res *Result, synthetic bool) []*plot.Plot {
+// WriteCheckpointsOnly writes the run.json of a run interrupted before its
+// first epoch finished into dir, beside its checkpoints: meta, the config
+// and "partial": true with reason.
+func WriteCheckpointsOnly(dir string, cfg Config, meta Meta, reason string) error {
+	return outdir.WriteAtomic(filepath.Join(dir, RunFile), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Meta
+			Config  Config `json:"config"`
+			Partial bool   `json:"partial"`
+			Reason  string `json:"partial_reason"`
+		}{meta, cfg, true, reason})
+	})
+}
+
+// figure3 draws Figure 3's panels of res (package plot): (a) train loss
+// and (b) test accuracy per epoch, (c) the mean angular update per measured
+// step with √(2λη/(1+μ)) dashed on top, (d) the mean weight norm; ± 1 SE
+// bands over trials where there are several.
+func figure3(res *Result, synthetic bool) []plot.Row {
 	tag := ""
 	if synthetic {
 		tag = " (synthetic data)"
 	}
-	epochs := func(f func(r EpochRow) float64) plotter.XYs {
-		xy := make(plotter.XYs, len(res.Epochs))
-		for i, r := range res.Epochs {
-			xy[i] = plotter.XY{X: float64(r.Epoch), Y: f(r)}
-		}
-		return xy
+	var ex, loss, lossSE, acc, accSE []float64
+	for _, r := range res.Epochs {
+		ex = append(ex, float64(r.Epoch))
+		loss, lossSE = append(loss, r.TrainLoss), append(lossSE, r.TrainLossSE)
+		acc, accSE = append(acc, r.TestAcc), append(accSE, r.TestAccSE)
 	}
-	measures := func(f func(m MeasureRow) float64) plotter.XYs {
-		xy := make(plotter.XYs, len(res.Measures))
-		for i, m := range res.Measures {
-			xy[i] = plotter.XY{X: float64(m.Step) / float64(res.StepsPerEpoch), Y: f(m)}
-		}
-		return xy
+	var mx, au, auSE, th, norm, normSE []float64
+	for _, m := range res.Measures {
+		mx = append(mx, float64(m.Step)/float64(res.StepsPerEpoch))
+		au, auSE, th = append(au, m.MeanAU), append(auSE, m.MeanAUSE), append(th, m.AUTheory)
+		norm, normSE = append(norm, layerMean(m.Norm)), append(normSE, m.MeanNormSE)
 	}
-	panel := func(title, ylabel string) *plot.Plot {
-		p := plot.New()
-		p.Title.Text = title + tag
-		p.X.Label.Text = "epoch"
-		p.Y.Label.Text = ylabel
-		p.Add(plotter.NewGrid())
-		return p
+	panel := func(title, ylabel string, logY bool, x, y, se []float64, label string) *plot.Panel {
+		return &plot.Panel{Title: title + tag, XLabel: "epoch", YLabel: ylabel, LogY: logY,
+			XMin: 0, XMax: float64(len(res.Epochs)),
+			Curves: []plot.Curve{plot.SEBand(x, y, se, 0), {Label: label, X: x, Y: y}}}
 	}
-	line := func(p *plot.Plot, xy plotter.XYs, c color.Color, dashed bool, name string) {
-		l, err := plotter.NewLine(xy)
-		if err != nil {
-			return // NaN-only series: nothing to draw
-		}
-		l.Color = c
-		if dashed {
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-		}
-		p.Add(l)
-		if name != "" {
-			p.Legend.Add(name, l)
-		}
+	a := panel("(a) train loss", "loss", true, ex, loss, lossSE, "")
+	b := panel("(b) test accuracy", "accuracy", false, ex, acc, accSE, "")
+	c := panel("(c) mean angular update", "AU (rad per step)", true, mx, au, auSE, "measured (mean over layers)")
+	c.Curves = append(c.Curves, plot.Curve{Label: "√(2λη/(1+μ))", X: mx, Y: th, Color: 1, Dash: plot.Dashed, Theory: true, Width: 1.4})
+	if slices.ContainsFunc(lossSE, func(v float64) bool { return v > 0 }) { // NaN with one trial
+		c.Curves = append(c.Curves, plot.Curve{Label: "band: ± 1 SE over trials", Lo: []float64{}, RGB: plot.BandColor(0)})
 	}
-	blue, red := color.RGBA{R: 31, G: 119, B: 180, A: 255}, color.RGBA{R: 214, G: 39, B: 40, A: 255}
-	loss := panel("(a) train loss", "loss")
-	line(loss, epochs(func(r EpochRow) float64 { return r.TrainLoss }), blue, false, "")
-	acc := panel("(b) test accuracy", "accuracy")
-	line(acc, epochs(func(r EpochRow) float64 { return r.TestAcc }), blue, false, "")
-	au := panel("(c) mean angular update", "AU (rad)")
-	line(au, measures(func(m MeasureRow) float64 { return m.MeanAU }), blue, false, "measured")
-	line(au, measures(func(m MeasureRow) float64 { return m.AUTheory }), red, true, "√(2λη/(1+μ))")
-	au.Legend.Top = false
-	norm := panel("(d) mean weight norm", "‖w‖")
-	line(norm, measures(func(m MeasureRow) float64 { return layerMean(m.Norm) }), blue, false, "")
-	out := []*plot.Plot{loss, acc, au, norm}
-	for _, p := range out { // one x axis: epochs from 0
-		p.X.Min, p.X.Max = 0, float64(len(res.Epochs))
-	}
-	return out
-}
-
-// renderPanels lays out four panels on a 2×2 grid as PNG or SVG.
-func renderPanels(w io.Writer, panels []*plot.Plot, svg bool) error {
-	const width, height = 10 * vg.Inch, 7 * vg.Inch
-	var c vg.CanvasWriterTo
-	if svg {
-		c = vgsvg.New(width, height)
-	} else {
-		c = vgimg.PngCanvas{Canvas: vgimg.New(width, height)}
-	}
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 2, Cols: 2, PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	grid := [][]*plot.Plot{{panels[0], panels[1]}, {panels[2], panels[3]}}
-	canvases := plot.Align(grid, tiles, dc)
-	for i := range grid {
-		for j, p := range grid[i] {
-			p.Draw(canvases[i][j])
-		}
-	}
-	if _, err := c.WriteTo(w); err != nil {
-		return fmt.Errorf("plot: %w", err)
-	}
-	return nil
+	d := panel("(d) mean weight norm", "‖w‖", true, mx, norm, normSE, "")
+	return []plot.Row{{a, b}, {c, d}}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gomlx/compute"
+	"github.com/smdlab/smd/claim"
 )
 
 // ErrDiverged is wrapped by a DivergedError.
@@ -98,6 +99,11 @@ type Result struct {
 	StepSeconds float64
 	Backend     string
 	Warnings    []string
+	// Partial, when set, says why the run stopped early and what the
+	// result holds (e.g. "interrupted by SIGINT in trial 2 of 3: the 1
+	// finished trials"): the finished trials, all epochs, or, when no
+	// trial finished, the first trial's finished epochs.
+	Partial string
 }
 
 // trialLog is what one trial records.
@@ -110,6 +116,9 @@ type trialLog struct {
 
 // Run trains cfg.Trials networks on train, evaluating on test after every
 // epoch, and returns the trial-averaged measurements. cfg must be valid.
+// When ctx is cancelled (Ctrl-C) it returns, with ctx's error, the result
+// of the finished trials (or of the first trial's finished epochs), Partial
+// set, or nil when no epoch finished.
 func Run(ctx context.Context, cfg Config, trainSet, testSet Dataset, opt Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -134,6 +143,9 @@ func Run(ctx context.Context, cfg Config, trainSet, testSet Dataset, opt Options
 	if spe == 0 {
 		spe = trainSet.Len() / cfg.BatchSize
 	}
+	if err := cfg.CheckTotal(spe); err != nil {
+		return nil, err
+	}
 	net, err := NewNet(backend, arch, cfg.BatchSize, h, w, c, cfg.Momentum)
 	if err != nil {
 		return nil, err
@@ -153,12 +165,15 @@ func Run(ctx context.Context, cfg Config, trainSet, testSet Dataset, opt Options
 	for trial := range cfg.Trials {
 		d, err := runTrial(ctx, cfg, net, sched, trainSet, testSet, trial, total, opt, &logs[trial])
 		stepTime += d
+		if err != nil && ctx.Err() != nil {
+			return partial(ctx, res, logs, trial, sched, start), err
+		}
 		if err != nil {
 			return nil, err
 		}
 	}
 	res.StepSeconds = stepTime.Seconds() / float64(cfg.Trials*cfg.Epochs*spe)
-	aggregate(res, logs, sched)
+	aggregate(res, logs, sched, cfg.Epochs)
 	for _, m := range cfg.Milestones {
 		if m >= cfg.Epochs {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("milestone epoch %d is not reached in %d epochs", m, cfg.Epochs))
@@ -305,29 +320,38 @@ func evaluate(net *Net, set Dataset, cfg Config) (loss, acc float64, err error) 
 	return lossSum / float64(n), correct / float64(n), nil
 }
 
-// meanSD returns the mean of xs and their sample standard deviation (NaN
-// for fewer than two values).
-func meanSD(xs []float64) (mean, sd float64) {
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	if len(xs) < 2 {
-		return mean, math.NaN()
-	}
-	for _, x := range xs {
-		sd += (x - mean) * (x - mean)
-	}
-	return mean, math.Sqrt(sd / float64(len(xs)-1))
-}
-
-// meanSDSE is meanSD with the standard error of the mean, sd/√n.
+// meanSDSE is claim.MeanSD with the standard error of the mean, sd/√n.
 func meanSDSE(xs []float64) (mean, sd, se float64) {
-	mean, sd = meanSD(xs)
+	mean, sd = claim.MeanSD(xs)
 	return mean, sd, sd / math.Sqrt(float64(len(xs)))
 }
 
-func aggregate(res *Result, logs []trialLog, sched Schedule) {
+// partial is the result of a run interrupted in trial at (0-based): the
+// trials before it, or trial 0's finished epochs; nil if there are none.
+func partial(ctx context.Context, res *Result, logs []trialLog, at int, sched Schedule, start time.Time) *Result {
+	where := fmt.Sprintf("%v in trial %d of %d, epoch %d of %d", context.Cause(ctx), at+1, len(logs), len(logs[at].trainLoss)+1, res.Config.Epochs)
+	if at > 0 {
+		aggregate(res, logs[:at], sched, res.Config.Epochs)
+		res.Partial = fmt.Sprintf("%s: the %d finished trials", where, at)
+	} else {
+		l := &logs[0]
+		epochs := len(l.trainLoss)
+		if epochs == 0 {
+			return nil
+		}
+		n := 0
+		for n < len(l.measuredSteps) && l.measuredSteps[n] < epochs*res.StepsPerEpoch {
+			n++
+		}
+		l.au, l.norm, l.measuredSteps, l.etaSI = l.au[:n], l.norm[:n], l.measuredSteps[:n], l.etaSI[:n]
+		aggregate(res, logs[:1], sched, epochs)
+		res.Partial = fmt.Sprintf("%s: the first trial's %d finished epochs", where, epochs)
+	}
+	res.Wall = time.Since(start)
+	return res
+}
+
+func aggregate(res *Result, logs []trialLog, sched Schedule, epochs int) {
 	cfg := res.Config
 	nl := len(res.Layers)
 	col := func(f func(l *trialLog) float64) []float64 {
@@ -343,15 +367,15 @@ func aggregate(res *Result, logs []trialLog, sched Schedule) {
 		hp := hyperAt(cfg, sched.Eta(step))
 		row.AUTheory = AUTheory(hp.EtaSI, hp.LambdaSI, cfg.Momentum)
 		for k := range nl {
-			row.AU[k], _ = meanSD(col(func(l *trialLog) float64 { return l.au[m][k] }))
-			row.Norm[k], _ = meanSD(col(func(l *trialLog) float64 { return l.norm[m][k] }))
-			row.EffLR[k], _ = meanSD(col(func(l *trialLog) float64 { return row.EtaSI / (l.norm[m][k] * l.norm[m][k]) }))
+			row.AU[k], _ = claim.MeanSD(col(func(l *trialLog) float64 { return l.au[m][k] }))
+			row.Norm[k], _ = claim.MeanSD(col(func(l *trialLog) float64 { return l.norm[m][k] }))
+			row.EffLR[k], _ = claim.MeanSD(col(func(l *trialLog) float64 { return row.EtaSI / (l.norm[m][k] * l.norm[m][k]) }))
 		}
 		row.MeanAU, row.MeanAUSD, row.MeanAUSE = meanSDSE(col(func(l *trialLog) float64 { return layerMean(l.au[m]) }))
 		row.MeanNorm, _, row.MeanNormSE = meanSDSE(col(func(l *trialLog) float64 { return layerMean(l.norm[m]) }))
 		res.Measures = append(res.Measures, row)
 	}
-	for e := range cfg.Epochs {
+	for e := range epochs {
 		last := (e+1)*res.StepsPerEpoch - 1
 		hp := hyperAt(cfg, sched.Eta(last))
 		row := EpochRow{Epoch: e + 1, Step: last + 1, Eta: sched.Eta(last), AUTheory: AUTheory(hp.EtaSI, hp.LambdaSI, cfg.Momentum)}
@@ -384,7 +408,7 @@ func aggregate(res *Result, logs []trialLog, sched Schedule) {
 		row.MeanNorm, row.MeanNormSD, row.MeanNormSE = meanSDSE(col(func(l *trialLog) float64 {
 			return epochMean(l, func(m int) float64 { return layerMean(l.norm[m]) })
 		}))
-		row.MeanEffectLR, _ = meanSD(col(func(l *trialLog) float64 {
+		row.MeanEffectLR, _ = claim.MeanSD(col(func(l *trialLog) float64 {
 			return epochMean(l, func(m int) float64 {
 				s := 0.0
 				for _, nv := range l.norm[m] {

@@ -46,6 +46,10 @@ type Report struct {
 	Wall    time.Duration
 	Rows    []Row
 	Cases   []Case
+	// Partial, when set, says why the run stopped before every check
+	// (e.g. "interrupted by SIGINT after 12 of 40 checks"): Rows are those
+	// done.
+	Partial string
 }
 
 // Failed counts the rows whose corrected formula failed.
@@ -249,6 +253,7 @@ func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(js[b].cost, js[a].cost) })
+	parent := ctx
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	results := make([][]Row, len(js))
@@ -284,13 +289,18 @@ func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total
 		}()
 	}
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
-		return nil, err
-	}
 	for _, rows := range results {
 		rep.Rows = append(rep.Rows, rows...)
 	}
 	rep.Wall = time.Since(start)
+	if err := context.Cause(ctx); err != nil {
+		if parent.Err() == nil {
+			return nil, err // a job failed
+		}
+		// Interrupted (Ctrl-C): the report of the jobs that finished.
+		rep.Partial = fmt.Sprintf("%v after %d of %d jobs, %d checks (the jobs under way are dropped)", context.Cause(parent), done, len(js), len(rep.Rows))
+		return rep, parent.Err()
+	}
 	return rep, nil
 }
 
@@ -735,6 +745,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "# smd verify report (%s, seed %d)\n\n%s, wall time %s. Verdict rule: |simulated − predicted| ≤ z·SE + bound, z = %.2f per value (package claim: false alarm 10⁻⁵ per check; Bonferroni along a path) "+
 		"(bounds: docs/verify.md). `printed` is the paper's formula as printed, judged by the same rule.\n\n",
 		mode, r.Seed, r.Version, r.Wall.Round(time.Millisecond), claim.Z)
+	if r.Partial != "" {
+		fmt.Fprintf(&b, "**Partial run: %s.** Only the checks done are listed.\n\n", r.Partial)
+	}
 	fmt.Fprintf(&b, "**%d checks, %d failed (corrected formulas).**\n\n", len(r.Rows), r.Failed())
 	b.WriteString("| result | eq | case | step | predicted (corrected) | printed | simulated ± SE | bound | verdict | printed verdict |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, x := range r.Rows {

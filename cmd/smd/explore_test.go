@@ -156,11 +156,18 @@ func simulateCLI(t *testing.T, args ...string) ([]byte, string) {
 	if code != 0 {
 		t.Fatalf("smd simulate %v: exit %d: %s", args, code, stderr)
 	}
-	csv, err := os.ReadFile(filepath.Join(out, "series.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	csv := readFile(t, filepath.Join(out, "series.csv"))
 	return csv, summaryRe.FindString(stderr)
+}
+
+// setInput types value into the page's input name and fires its change
+// event, as a user leaving the field does.
+func setInput(name, value string) []chromedp.Action[chromedp.Void] {
+	sel := `input[name="` + name + `"]`
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.SetValue(chromedp.CSS(sel), value),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('` + sel + `').dispatchEvent(new Event("change", {bubbles: true}))`),
+	}
 }
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
@@ -170,9 +177,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(artifactDir(t), name)
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, path, png)
 	t.Logf("screenshot: %s (look at it when you change the page)", path)
 }
 
@@ -197,9 +202,7 @@ func TestExploreBrowser(t *testing.T) {
 	sum := waitRuns(t, ctx, 1)
 	pageCSV, pageYAML := link(t, ctx, "export-csv"), link(t, ctx, "download-config")
 	cfg := filepath.Join(t.TempDir(), "explore.yaml")
-	if err := os.WriteFile(cfg, pageYAML, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, cfg, pageYAML)
 	cliCSV, cliSum := simulateCLI(t, "--config", cfg)
 	if !bytes.Equal(pageCSV, cliCSV) {
 		t.Errorf("the page's series.csv (%d bytes) differs from smd simulate's (%d bytes) for its own config:\n%s", len(pageCSV), len(cliCSV), firstDiff(pageCSV, cliCSV))
@@ -224,10 +227,7 @@ func TestExploreBrowser(t *testing.T) {
 
 	// 2. Change a control (λ): it reruns, the URL holds it, and the rerun
 	// equals the CLI on the new config.
-	if err := chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.CSS(`input[name="lambda"]`), "0.004"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="lambda"]').dispatchEvent(new Event("change", {bubbles: true}))`),
-	); err != nil {
+	if err := chromedp.Do(ctx, setInput("lambda", "0.004")...); err != nil {
 		t.Fatal(err)
 	}
 	sum2 := waitRuns(t, ctx, 2)
@@ -243,9 +243,7 @@ func TestExploreBrowser(t *testing.T) {
 	if !bytes.Contains(y2, []byte("\nlambda: 0.004\n")) {
 		t.Errorf("config after changing λ:\n%s", y2)
 	}
-	if err := os.WriteFile(cfg, y2, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, cfg, y2)
 	cliCSV2, cliSum2 := simulateCLI(t, "--config", cfg)
 	if csv2 := link(t, ctx, "export-csv"); !bytes.Equal(csv2, cliCSV2) || sum2 != cliSum2 || sum2 == sum {
 		t.Errorf("after changing λ: summary %q (before %q), smd simulate %q; csv equal: %v", sum2, sum, cliSum2, bytes.Equal(csv2, cliCSV2))
@@ -260,10 +258,7 @@ func TestExploreBrowser(t *testing.T) {
 	// going back reruns to the same numbers.
 	setLambda := func(v string) {
 		t.Helper()
-		if err := chromedp.Do(ctx,
-			chromedp.SetValue(chromedp.CSS(`input[name="lambda"]`), v),
-			chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="lambda"]').dispatchEvent(new Event("change", {bubbles: true}))`),
-		); err != nil {
+		if err := chromedp.Do(ctx, setInput("lambda", v)...); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -283,11 +278,7 @@ func TestExploreBrowser(t *testing.T) {
 
 	// 3. Pin it, change the seed: the URL holds both views; opening it
 	// restores the controls, the pinned run and the same numbers.
-	if err := chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS("#pin")),
-		chromedp.SetValue(chromedp.CSS(`input[name="seed"]`), "7"),
-		chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name="seed"]').dispatchEvent(new Event("change", {bubbles: true}))`),
-	); err != nil {
+	if err := chromedp.Do(ctx, append([]chromedp.Action[chromedp.Void]{chromedp.Click(chromedp.CSS("#pin"))}, setInput("seed", "7")...)...); err != nil {
 		t.Fatal(err)
 	}
 	sum3 := waitRuns(t, ctx, 4)
@@ -372,9 +363,7 @@ func TestExploreRunEqualsSimulate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(t.TempDir(), "explore.yaml")
-	if err := os.WriteFile(cfg, y, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, cfg, y)
 	csv, sum := simulateCLI(t, "--config", cfg)
 	if !bytes.Equal(out.CSV, csv) || out.Summary != sum || out.Method != "reduced" {
 		t.Errorf("explore.Run: method %s, summary %q, csv equal %v; smd simulate: summary %q", out.Method, out.Summary, bytes.Equal(out.CSV, csv), sum)

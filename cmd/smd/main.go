@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -18,6 +19,7 @@ import (
 
 	"github.com/smdlab/smd"
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/crash"
 )
 
 func main() {
@@ -121,7 +123,7 @@ func badInput(err error) error {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int) {
 	defer func() { // a panic never reaches the user as a stack trace
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "smd: internal error (please report): %s\n", strings.ReplaceAll(fmt.Sprint(r), "\n", " "))
+			fmt.Fprintln(stderr, internalError(r, args))
 			code = 1
 		}
 	}()
@@ -156,10 +158,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 	if err := kctx.Run(g); err != nil {
 		var in *interrupted
 		if errors.As(context.Cause(ctx), &in) && ctx.Err() != nil {
-			if errors.Is(err, context.Canceled) && err.Error() == context.Canceled.Error() {
-				err = in // the bare "context canceled" says less
+			msg := err.Error()
+			if m, ok := strings.CutSuffix(msg, context.Canceled.Error()); ok {
+				msg = m + in.Error() // "context canceled" says less
 			}
-			fmt.Fprintf(stderr, "smd: %v\n", err)
+			fmt.Fprintf(stderr, "smd: %s\n", msg)
 			return in.code()
 		}
 		fmt.Fprintf(stderr, "smd: %v\n", err)
@@ -170,6 +173,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (code int
 		return 1
 	}
 	return 0
+}
+
+// internalError is the one line a panic r becomes: "smd: internal error:
+// VALUE, please report", and where its stack was saved (a file
+// smd-crash-*.txt in the temporary directory, with the version and the
+// arguments). A panic of a worker goroutine arrives as a *crash.Panic
+// (package internal/crash) carrying the worker's stack.
+func internalError(r any, args []string) string {
+	stack := debug.Stack()
+	if p, ok := r.(*crash.Panic); ok {
+		r, stack = p.Value, p.Stack
+	}
+	line := "smd: internal error: " + strings.Join(strings.Fields(fmt.Sprint(r)), " ") + ", please report"
+	f, err := os.CreateTemp("", "smd-crash-*.txt")
+	if err != nil {
+		return line + " (the stack could not be saved: " + err.Error() + ")"
+	}
+	fmt.Fprintf(f, "%s\nsmd %s\npanic: %v\n\n%s", smd.Version(), strings.Join(args, " "), r, stack)
+	if err := f.Close(); err != nil {
+		return line + " (the stack could not be saved: " + err.Error() + ")"
+	}
+	return line + " with the stack in " + f.Name()
+}
+
+// interruptedBy returns the signal that cancelled ctx (an *interrupted, whose
+// message is "interrupted by SIGINT"), or nil.
+func interruptedBy(ctx context.Context) error {
+	var in *interrupted
+	if ctx.Err() != nil && errors.As(context.Cause(ctx), &in) {
+		return in
+	}
+	return nil
 }
 
 // isTerminal reports whether w is a character device (a terminal).

@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/smdlab/smd"
 	"github.com/smdlab/smd/cmd/smd/internal/progress"
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/outdir"
 	"github.com/smdlab/smd/measure"
 )
 
@@ -50,7 +52,7 @@ input: one line naming the file, exit code 2, nothing written.`
 }
 
 // Run measures.
-func (m *MeasureCmd) Run(g *Globals) (err error) {
+func (m *MeasureCmd) Run(g *Globals) error {
 	cfg := measure.Config{Dir: m.Checkpoints, LR: m.LR, WeightDecay: m.WeightDecay, Momentum: m.Momentum,
 		Beta1: m.Beta1, Beta2: m.Beta2, Optimizer: m.Optimizer, SITol: m.SITol, PerNeuron: m.PerNeuron, ChannelAxis: m.ChannelAxis}
 	if m.SI != "" {
@@ -60,8 +62,11 @@ func (m *MeasureCmd) Run(g *Globals) (err error) {
 		}
 		cfg.SI = re
 	}
-	if st, err := os.Stat(m.Out); err == nil && !st.IsDir() {
-		return badInput(fmt.Errorf("--out: %s exists and is not a directory", m.Out))
+	if err := experiment.PrepareOutDir(m.Out); err != nil {
+		return badInput(err)
+	}
+	if in, err := relAbs(m.Out, m.Checkpoints); err == nil && !strings.HasPrefix(in, "..") {
+		return badInput(fmt.Errorf("--checkpoints: %s is inside --out %s, which the outputs replace as a whole: choose another --out", m.Checkpoints, m.Out))
 	}
 	started := time.Now()
 	run, err := measure.Scan(cfg)
@@ -71,48 +76,68 @@ func (m *MeasureCmd) Run(g *Globals) (err error) {
 		}
 		return err
 	}
-	_, statErr := os.Stat(m.Out)
-	if err := os.MkdirAll(m.Out, 0o755); err != nil {
+	set, err := outdir.Create(m.Out) // the outputs appear together at the end (issue 12 class 6)
+	if err != nil {
 		return err
 	}
-	if statErr != nil { // created here: leave nothing behind on failure
-		defer func() {
-			if err != nil {
-				os.Remove(m.Out) // only if still empty
-			}
-		}()
-	}
+	defer set.Discard()
 	rep := progress.New(g.Stderr, g.Log, g.Interactive, "measure", int64(len(run.Checkpoints)-1), 5*time.Second)
 	opt := measure.Options{Progress: func(done, _ int) { rep.Update(int64(done)) }}
 	var res *measure.Result
-	do := func() error {
-		var err error
-		res, err = run.Measure(g.Ctx, opt)
-		return err
-	}
+	var runErr error
+	failed := func() bool { return runErr != nil && (res == nil || interruptedBy(g.Ctx) == nil) }
 	if m.PerNeuron {
-		err = experiment.WriteAtomic(filepath.Join(m.Out, measure.NeuronsFile), func(w io.Writer) error {
+		err = set.WriteFile(measure.NeuronsFile, func(w io.Writer) error {
 			write, flush := measure.NeuronWriter(w)
-			opt.Neuron = write
-			if err := do(); err != nil {
-				return err
+			// A pair's rows are written once the pair is complete, so that
+			// an interrupted run's neurons.csv holds the pairs done only.
+			var pending []measure.NeuronRow
+			var werr error
+			opt.Neuron = func(r measure.NeuronRow) error { pending = append(pending, r); return werr }
+			opt.Progress = func(done, _ int) {
+				for _, r := range pending {
+					if werr == nil {
+						werr = write(r)
+					}
+				}
+				pending = pending[:0]
+				rep.Update(int64(done))
+			}
+			res, runErr = run.Measure(g.Ctx, opt)
+			if werr != nil {
+				return werr
+			}
+			if failed() {
+				return nil // reported below, not as a write error
 			}
 			return flush()
 		})
-	} else {
-		err = do()
-	}
-	if err != nil {
-		if errors.Is(err, measure.ErrBadInput) {
-			return badInput(err)
+		if err != nil {
+			return err
 		}
-		return err
+	} else {
+		res, runErr = run.Measure(g.Ctx, opt)
 	}
-	rep.Done()
+	if failed() {
+		if errors.Is(runErr, measure.ErrBadInput) {
+			return badInput(runErr)
+		}
+		return runErr
+	}
+	if runErr == nil { // else interrupted: the pairs done are written
+		rep.Done()
+	}
 	wall := time.Since(started).Seconds()
 	meta := measure.Meta{Version: smd.Version(), Args: os.Args[1:], Started: started.UTC(), Wall: wall}
-	if err := measure.WriteOutputs(m.Out, res, meta); err != nil {
+	if err := measure.WriteOutputs(set.Dir(), res, meta); err != nil {
 		return err
+	}
+	if err := set.Commit(); err != nil {
+		return err
+	}
+	if runErr != nil {
+		g.Log.Warn("measure interrupted: the pairs done written", "out", m.Out, "reason", res.Partial)
+		return runErr
 	}
 	for _, n := range res.Notes {
 		g.Log.Info("note", "msg", n)
@@ -130,4 +155,17 @@ func (m *MeasureCmd) Run(g *Globals) (err error) {
 		"scale_invariant", nSI, "at_equilibrium", nEq, "bytes_read", res.BytesRead,
 		"gb_per_s", fmt.Sprintf("%.2f", float64(res.BytesRead)/1e9/wall))
 	return nil
+}
+
+// relAbs is filepath.Rel of the absolute forms of base and target.
+func relAbs(base, target string) (string, error) {
+	a, err := filepath.Abs(base)
+	if err != nil {
+		return "", err
+	}
+	b, err := filepath.Abs(target)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Rel(a, b)
 }

@@ -18,9 +18,7 @@ import (
 func rawFile(t *testing.T, path, header string, data []byte) {
 	t.Helper()
 	b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
-	if err := os.WriteFile(path, append(append(b, header...), data...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, path, append(append(b, header...), data...))
 }
 
 const goodHeader = `{"__metadata__":{"step":"%d","lr":"0.1","weight_decay":"0.01"},"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}`
@@ -49,7 +47,7 @@ func TestMeasureBadInput(t *testing.T) {
 			[]string{"s1.safetensors", `tensor "w"`, "run past the data", "truncated"}},
 		{"header length past the end", func(d string) {
 			b := binary.LittleEndian.AppendUint64(nil, 1<<20)
-			os.WriteFile(filepath.Join(d, "s1.safetensors"), append(b, "{}"...), 0o644)
+			writeFile(t, filepath.Join(d, "s1.safetensors"), append(b, "{}"...))
 		}, []string{"s1.safetensors", "header length 1048576 runs past the end of the file"}},
 		{"invalid JSON", func(d string) { rawFile(t, filepath.Join(d, "s1.safetensors"), hdr(1, hyper, w)[:40], nil) },
 			[]string{"s1.safetensors", "invalid JSON"}},
@@ -121,15 +119,6 @@ func readCSVMap(t *testing.T, path string) []map[string]string {
 	return out
 }
 
-func parseNum(t *testing.T, s string) float64 {
-	t.Helper()
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		t.Fatalf("parse %q: %v", s, err)
-	}
-	return v
-}
-
 // TestMeasureReproducesTrain trains the small CNN with --save-checkpoints
 // at the measurement interval and checks that smd measure finds the AU,
 // norm and effective LR that smd train logged, to rounding: train computes
@@ -149,9 +138,7 @@ func TestMeasureReproducesTrain(t *testing.T) {
 		dir := t.TempDir()
 		cfg := filepath.Join(dir, "tiny.yaml")
 		yaml := "batch_size: 8\nmeasure_every: 4\ntest_samples: 16\ntrials: 1\nmomentum: " + strconv.FormatFloat(mom, 'g', -1, 64) + "\n"
-		if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, cfg, yaml)
 		data, out, mout := filepath.Join(dir, "data"), filepath.Join(dir, "out"), filepath.Join(dir, "m")
 		code, _, stderr := runSmd(t, "train", "--preset", "cifar10-small", "--config", cfg, "--synthetic", "16",
 			"--data", data, "--out", out, "--epochs", "1", "--steps-per-epoch", "10", "--save-checkpoints", "4")

@@ -28,7 +28,11 @@ smd simulate, risk, loss, angular update sqrt(E Delta^2) and weight norm
 (log axes as in Figure 2), with +-1 SE bands from the _se columns and, where
 the config is plain SGD on the NRQ with sigma, the theory of that config
 (Theorem 2's limiting risk and loss, Lemma 1's AU on the eq 17 norm path,
-the eq 17 norm path) dashed on top. For smd train: train loss, test accuracy,
+the eq 17 norm path) dashed on top; a dense a_file through its eigenvalues
+(looked for in the run folder, then the current directory). Where there is
+no theory (noise_file, noise_var, another optimizer) or no Theorem 2 (more
+than two distinct eigenvalues: AU and norm paths only), stderr and a line
+under the title say why. For smd train: train loss, test accuracy,
 RMS angular update with sqrt(2 lambda eta), mean weight norm. Several folders
 overlay with a legend; the title lists the config keys that differ.
 
@@ -82,11 +86,16 @@ func (p *PlotCmd) Run(g *Globals) error {
 	if err != nil {
 		return plotErr(err)
 	}
+	for _, r := range runs {
+		for _, n := range r.Notes {
+			g.Log.Warn(n)
+		}
+	}
 	b, err := runplot.Render(runs, panels, f)
 	if err != nil {
 		return err
 	}
-	if err := experiment.WriteAtomic(out, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+	if err := writeAtomic(out, b); err != nil {
 		return err
 	}
 	g.Log.Info("plot done", "out", out, "runs", len(runs), "panels", len(panels))
@@ -100,4 +109,10 @@ func plotErr(err error) error {
 		return badInput(errors.New(strings.TrimPrefix(err.Error(), runplot.ErrInput.Error()+": ")))
 	}
 	return err
+}
+
+// writeAtomic writes b as the file path, atomically (experiment.WriteAtomic):
+// an image that lives beside other files, not in an output set of its own.
+func writeAtomic(path string, b []byte) error {
+	return experiment.WriteAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }

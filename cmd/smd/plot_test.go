@@ -37,13 +37,35 @@ func csvColumn(t *testing.T, dir, name string) []float64 {
 	}
 	var out []float64
 	for _, r := range recs[1:] {
-		v, err := strconv.ParseFloat(r[k], 64)
-		if err != nil {
-			t.Fatal(err)
-		}
+		v := parseNum(t, r[k])
 		out = append(out, v)
 	}
 	return out
+}
+
+// loadRuns loads the runs in dirs as `smd plot` does.
+func loadRuns(t *testing.T, dirs ...string) []*runplot.Run {
+	t.Helper()
+	var runs []*runplot.Run
+	for _, d := range dirs {
+		r, err := runplot.Load(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, r)
+	}
+	return runs
+}
+
+// loadPanels loads the runs in dirs and lays out plot's panels (with the
+// theory curves if theory).
+func loadPanels(t *testing.T, theory bool, dirs ...string) []runplot.Panel {
+	t.Helper()
+	panels, err := runplot.Panels(loadRuns(t, dirs...), nil, theory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return panels
 }
 
 func equalFloats(a, b []float64) bool {
@@ -109,31 +131,35 @@ func checkTheoryAU(t *testing.T, dir string, p runplot.Panel) {
 	t.Errorf("%s: no theory curve on the AU panel", dir)
 }
 
+// loadRunPanels loads one run folder and its default panels with theory.
+func loadRunPanels(t *testing.T, dir string) (*runplot.Run, []runplot.Panel) {
+	t.Helper()
+	r, err := runplot.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := runplot.Panels([]*runplot.Run{r}, nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, ps
+}
+
 func TestPlotOneRun(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run-a")
 	simRun(t, dir)
 	if code, _, stderr := runCLI(t, "plot", dir); code != 0 {
 		t.Fatalf("plot exit %d: %s", code, stderr)
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "plot.png"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readFile(t, filepath.Join(dir, "plot.png"))
 	if _, err := png.DecodeConfig(bytes.NewReader(b)); err != nil {
 		t.Errorf("plot.png: %v", err)
 	}
-	r, err := runplot.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	panels, err := runplot.Panels([]*runplot.Run{r}, nil, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	panels := loadPanels(t, true, dir)
 	checkPanels(t, []string{dir}, panels)
 	checkTheoryAU(t, dir, panels[2])
 	// --no-theory draws the data alone.
-	panels, _ = runplot.Panels([]*runplot.Run{r}, nil, false)
+	panels = loadPanels(t, false, dir)
 	for _, p := range panels {
 		for _, s := range p.Series {
 			if s.Theory {
@@ -160,14 +186,7 @@ func TestPlotThreeRuns(t *testing.T) {
 	if err != nil || !bytes.Contains(b, []byte("<svg")) {
 		t.Fatalf("%s: %v, %d bytes", out, err, len(b))
 	}
-	var runs []*runplot.Run
-	for _, d := range dirs {
-		r, err := runplot.Load(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		runs = append(runs, r)
-	}
+	runs := loadRuns(t, dirs...)
 	panels, err := runplot.Panels(runs, nil, true)
 	if err != nil {
 		t.Fatal(err)
@@ -198,11 +217,18 @@ func TestPlotBadInput(t *testing.T) {
 	os.Mkdir(empty, 0o755)
 	nojson := filepath.Join(tmp, "nojson")
 	os.Mkdir(nojson, 0o755)
-	b, _ := os.ReadFile(filepath.Join(good, "series.csv"))
-	os.WriteFile(filepath.Join(nojson, "series.csv"), b, 0o644)
+	b := readFile(t, filepath.Join(good, "series.csv"))
+	writeFile(t, filepath.Join(nojson, "series.csv"), b)
 	badcsv := filepath.Join(tmp, "badcsv")
 	os.Mkdir(badcsv, 0o755)
 	os.WriteFile(filepath.Join(badcsv, "series.csv"), []byte("step,risk,risk_se\n0,1,0\n1,x,0\n"), 0o644)
+	sweepDir, measureDir := filepath.Join(tmp, "sw"), filepath.Join(tmp, "m")
+	for d, files := range map[string][]string{sweepDir: {"sweep.json"}, measureDir: {"tensors.csv", "layers.csv", "run.json"}} {
+		os.Mkdir(d, 0o755)
+		for _, f := range files {
+			os.WriteFile(filepath.Join(d, f), []byte("{}"), 0o644)
+		}
+	}
 	out := filepath.Join(tmp, "out.png")
 	for _, tc := range []struct {
 		args []string
@@ -212,6 +238,8 @@ func TestPlotBadInput(t *testing.T) {
 		{[]string{empty}, "empty: not a run folder (no series.csv)"},
 		{[]string{good, nojson}, "nojson: not a run folder (no run.json)"},
 		{[]string{badcsv}, `series.csv: line 3: column risk: "x" is not a number`},
+		{[]string{sweepDir}, "sw: a sweep folder: draw it with smd sweep plot"},
+		{[]string{measureDir}, "m: an smd measure folder: smd measure drew it, " + filepath.Join(measureDir, "measure.png")},
 		{[]string{"--columns", "nope", good}, `good: series.csv has no column "nope"`},
 		{[]string{"--label", "a", "--label", "b", good}, "--label: 2 labels for 1 run folders"},
 		{[]string{"--out", filepath.Join(tmp, "x.jpg"), good}, "the extension must be .png or .svg"},
@@ -238,19 +266,12 @@ func TestPlotTrainRun(t *testing.T) {
 	hdr := "epoch,step,eta,train_loss,train_loss_sd,train_loss_se,test_loss,test_loss_sd,test_loss_se,test_acc,test_acc_sd,test_acc_se,mean_au,mean_au_sd,mean_au_se,rms_au,rms_au_sd,rms_au_se,au_theory,mean_norm,mean_norm_sd,mean_norm_se,mean_eff_lr\n"
 	rows := "1,10,0.1,2.1,0.1,0.05,2.2,0.1,0.05,0.3,0.01,0.005,0.02,0.001,0.0005,0.021,0.001,0.0005,0.0141,3,0.1,0.05,0.011\n" +
 		"2,20,0.1,1.5,0.1,0.05,1.7,0.1,0.05,0.5,0.01,0.005,0.015,0.001,0.0005,0.016,0.001,0.0005,0.0141,2.5,0.1,0.05,0.016\n"
-	os.WriteFile(filepath.Join(dir, "series.csv"), []byte(hdr+rows), 0o644)
-	os.WriteFile(filepath.Join(dir, "run.json"), []byte(`{"config":{"lr":0.1,"weight_decay":0.001}}`), 0o644)
+	writeFile(t, filepath.Join(dir, "series.csv"), hdr+rows)
+	writeFile(t, filepath.Join(dir, "run.json"), `{"config":{"lr":0.1,"weight_decay":0.001}}`)
 	if code, _, stderr := runCLI(t, "plot", dir); code != 0 {
 		t.Fatalf("plot exit %d: %s", code, stderr)
 	}
-	r, err := runplot.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	panels, err := runplot.Panels([]*runplot.Run{r}, nil, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, panels := loadRunPanels(t, dir)
 	var cols []string
 	for _, p := range panels {
 		cols = append(cols, p.Column)
@@ -271,5 +292,77 @@ func TestPlotTrainRun(t *testing.T) {
 	code, _, stderr := runCLI(t, "plot", "--out", filepath.Join(t.TempDir(), "x.png"), sim, dir)
 	if code != 2 || !strings.Contains(stderr, "overlay runs of one kind") {
 		t.Errorf("mixed kinds: exit %d, %q", code, stderr)
+	}
+}
+
+// A dense a_file has its theory, computed from its eigenvalues: with the
+// matrix in the run folder the risk theory is that of the same spectrum
+// given as spectrum/multiplicity; found in the current directory it is
+// used and said so; found nowhere, or with noise_file (no isotropic σ),
+// the figure and stderr say why there is no theory, never silently.
+func TestPlotMatrixFiles(t *testing.T) {
+	tmp := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(tmp, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// A = diag(1, 2, 2, 2) in a rotated basis would do as well; the
+	// theory sees only the spectrum.
+	write("a.csv", "1,0,0,0\n0,2,0,0\n0,0,2,0\n0,0,0,2\n")
+	write("noise.csv", "0.25,0,0,0\n0,0.25,0,0\n0,0,0.25,0\n0,0,0,0.25\n")
+	common := "eta: 0.1\nlambda: 0.01\ninit: {std: 1}\nsteps: 200\ntrials: 4\nrecord_every: 20\n"
+	dense := write("dense.yaml", "a_file: a.csv\nsigma: 0.5\n"+common)
+	spec := write("spec.yaml", "spectrum: [1, 2]\nmultiplicity: [1, 3]\nsigma: 0.5\n"+common)
+	noise := write("noise.yaml", "a_file: a.csv\nnoise_file: noise.csv\n"+common)
+	sim := func(cfg, out string) string {
+		d := filepath.Join(tmp, out)
+		if code, _, stderr := runCLI(t, "simulate", "--config", cfg, "--out", d); code != 0 {
+			t.Fatalf("simulate %s: exit %d: %s", cfg, code, stderr)
+		}
+		return d
+	}
+	rd, rs, rn := sim(dense, "dense"), sim(spec, "spec"), sim(noise, "noise")
+	riskTheory := func(ps []runplot.Panel) []float64 {
+		for _, s := range ps[0].Series {
+			if s.Theory {
+				return s.Y
+			}
+		}
+		return nil
+	}
+	// Not found (the test's working directory is the package's): said.
+	r, ps := loadRunPanels(t, rd)
+	if riskTheory(ps) != nil || len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "dense: no theory: a_file: "+filepath.Join(rd, "a.csv")) {
+		t.Errorf("a_file nowhere: notes %q, risk theory %v", r.Notes, riskTheory(ps))
+	}
+	if !strings.Contains(runplot.Title([]*runplot.Run{r}), "\ndense: no theory: a_file") {
+		t.Errorf("title %q does not say why there is no theory", runplot.Title([]*runplot.Run{r}))
+	}
+	code, _, stderr := runCLI(t, "plot", rd)
+	if code != 0 || !strings.Contains(stderr, "no theory: a_file") {
+		t.Errorf("plot: exit %d, stderr %q", code, stderr)
+	}
+	// In the run folder: the spectrum's theory.
+	b, _ := os.ReadFile(filepath.Join(tmp, "a.csv"))
+	os.WriteFile(filepath.Join(rd, "a.csv"), b, 0o644)
+	r, ps = loadRunPanels(t, rd)
+	_, want := loadRunPanels(t, rs)
+	if got := riskTheory(ps); len(r.Notes) != 0 || got == nil || !equalFloats(got, riskTheory(want)) {
+		t.Errorf("a_file in the run folder: notes %q, risk theory %v, want %v", r.Notes, got, riskTheory(want))
+	}
+	// In the current directory: used, and said.
+	os.Remove(filepath.Join(rd, "a.csv"))
+	t.Chdir(tmp)
+	r, ps = loadRunPanels(t, rd)
+	if len(r.Notes) != 1 || !strings.Contains(r.Notes[0], "a.csv read from the current directory") || !equalFloats(riskTheory(ps), riskTheory(want)) {
+		t.Errorf("a_file in the current directory: notes %q", r.Notes)
+	}
+	// noise_file: no theory, and why.
+	r, ps = loadRunPanels(t, rn)
+	if riskTheory(ps) != nil || len(r.Notes) != 2 || !strings.Contains(r.Notes[1], "noise: no theory: sigma: theory needs isotropic noise") {
+		t.Errorf("noise_file: notes %q", r.Notes)
 	}
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
-	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/smdlab/smd"
@@ -13,6 +16,7 @@ import (
 	"github.com/smdlab/smd/cmd/smd/internal/progress"
 	"github.com/smdlab/smd/cmd/smd/internal/repro"
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/outdir"
 )
 
 // ReproduceCmd is `smd reproduce`.
@@ -94,11 +98,16 @@ func (r *ReproduceCmd) Run(g *Globals) error {
 		return badInput(err)
 	}
 	start := time.Now()
-	if err := os.MkdirAll(r.Out, 0o755); err != nil {
+	set, err := outdir.Create(r.Out) // every file appears at once, at the end (issue 12 class 6)
+	if err != nil {
 		return err
 	}
+	defer set.Discard()
+	opt.Out = set.Dir()
 	var figs []*repro.Figure
 	runs := []repro.Run{}
+	var runErr error // an interrupt: the figures finished so far are written
+	files := 0
 	for _, t := range targets {
 		var total int64
 		if t.Work != nil {
@@ -111,40 +120,73 @@ func (r *ReproduceCmd) Run(g *Globals) error {
 			update = func(done int64) { rep.Update(done) }
 		}
 		f, rr, err := t.Build(g.Ctx, opt, update)
+		if err != nil && interruptedBy(g.Ctx) != nil {
+			runErr = err
+			break
+		}
 		if err != nil {
 			return err
 		}
 		if rep != nil {
 			rep.Done()
 		}
-		figs = append(figs, f)
-		runs = append(runs, rr...)
-	}
-	files := 0
-	for _, f := range figs {
-		n, err := repro.WriteFigure(r.Out, f)
+		n, err := repro.WriteFigure(g.Ctx, set.Dir(), f) // drawn at once: an interrupt then writes only the index
+		if err != nil && interruptedBy(g.Ctx) != nil {
+			runErr = err
+			break
+		}
 		if err != nil {
 			return err
 		}
 		files += n
+		figs = append(figs, f)
+		runs = append(runs, rr...)
 	}
-	if err := repro.WriteFile(filepath.Join(r.Out, "index.html"), func(w io.Writer) error {
-		return repro.WriteIndex(w, figs, r.Trials)
+	partial := ""
+	if runErr != nil {
+		done := "none"
+		if len(figs) > 0 {
+			var names []string
+			for _, f := range figs {
+				names = append(names, f.Name)
+			}
+			done = strings.Join(names, ", ")
+		}
+		partial = fmt.Sprintf("%v after %d of %d figures (finished: %s)", interruptedBy(g.Ctx), len(figs), len(targets), done)
+	}
+	if err := set.WriteFile("index.html", func(w io.Writer) error {
+		if partial == "" {
+			return repro.WriteIndex(w, figs, r.Trials)
+		}
+		var b bytes.Buffer
+		if err := repro.WriteIndex(&b, figs, r.Trials); err != nil {
+			return err
+		}
+		_, err := w.Write(markPartial(b.Bytes(), partial))
+		return err
 	}); err != nil {
 		return err
 	}
 	wall := time.Since(start)
-	if err := repro.WriteFile(filepath.Join(r.Out, "run.json"), func(w io.Writer) error {
+	if err := set.WriteFile("run.json", func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{
 			"program": "smd reproduce", "version": smd.Version(), "figure": r.Figure,
 			"trials": r.Trials, "seed_offset": r.Seed, "started": start.UTC(), "wall_seconds": wall.Seconds(), "runs": runs,
+			"partial": partial != "", "partial_reason": partial,
 		})
 	}); err != nil {
 		return err
 	}
 	files += 2
+	if err := set.Commit(); err != nil {
+		return err
+	}
+	if runErr != nil {
+		g.Log.Warn("reproduce interrupted: the finished figures written", "out", r.Out, "figures", len(figs), "reason", partial, "index", filepath.Join(r.Out, "index.html"))
+		return runErr
+	}
 	count := map[claim.Verdict]int{}
 	for _, f := range figs {
 		for _, row := range f.Rows {
@@ -159,4 +201,19 @@ func (r *ReproduceCmd) Run(g *Globals) error {
 	g.Log.Info("reproduce done", "out", r.Out, "files", files, "supported", count[claim.Supported], "contradicted", count[claim.Contradicted], "not_shown", count[claim.NotShown],
 		"wall", wall.Round(time.Millisecond), "index", filepath.Join(r.Out, "index.html"))
 	return nil
+}
+
+// markPartial puts a notice that the page is partial right after the
+// index's heading (after <body> if there is none).
+func markPartial(index []byte, reason string) []byte {
+	note := []byte("\n<p class=\"partial\" style=\"background:#fff3cd;padding:0.5em\"><strong>Partial run:</strong> " + html.EscapeString(reason) + ". Only the finished figures are shown; run.json says \"partial\": true.</p>\n")
+	at := bytes.Index(index, []byte("</h1>"))
+	if at >= 0 {
+		at += len("</h1>")
+	} else if at = bytes.Index(index, []byte("<body>")); at >= 0 {
+		at += len("<body>")
+	} else {
+		at = 0
+	}
+	return slices.Concat(index[:at], note, index[at:])
 }

@@ -22,9 +22,7 @@ func TestSimulateTooBig(t *testing.T) {
 	} {
 		dir := t.TempDir()
 		cfg := filepath.Join(dir, "big.yaml")
-		if err := os.WriteFile(cfg, []byte(base+extra), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		writeFile(t, cfg, base+extra)
 		out := filepath.Join(dir, "out")
 		start := time.Now()
 		code, _, stderr := runCLI(t, "simulate", "--config", cfg, "--out", out)

@@ -91,6 +91,7 @@ func (s *SimulateCmd) Run(g *Globals) error {
 	if err != nil {
 		return badInput(err)
 	}
+	c.Log = g.Log // a big matrix file's reading progress
 	override(&c.Trials, s.Trials)
 	if s.Steps != nil {
 		c.SetSteps(*s.Steps)
@@ -109,6 +110,10 @@ func (s *SimulateCmd) Run(g *Globals) error {
 		return badInput(err)
 	}
 	if _, err := c.BuildModel(); err != nil { // reads a_file/noise_file: bad input
+		var re *experiment.ResourceError
+		if errors.As(err, &re) { // a matrix too big for this machine: exit 1, as for any run
+			return err
+		}
 		return badInput(inFile(err, name))
 	}
 	rep := progress.New(g.Stderr, g.Log, g.Interactive, "simulate", 1, 5*time.Second)

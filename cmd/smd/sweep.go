@@ -280,11 +280,7 @@ func (c *SweepPlotCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
-		path := filepath.Join(c.Dir, stem+"."+string(f))
-		if err := os.WriteFile(path+".tmp", b, 0o644); err != nil {
-			return err
-		}
-		if err := os.Rename(path+".tmp", path); err != nil {
+		if err := writeAtomic(filepath.Join(c.Dir, stem+"."+string(f)), b); err != nil {
 			return err
 		}
 	}

@@ -33,28 +33,13 @@ grid: {eta: [0.1, 0.05], lambda: [0.001, 0.002]}
 seeds: [1, 2]
 `
 
-func sweepFile(t *testing.T, path, s string) string {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func sweepRead(t *testing.T, path string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // A point's series.csv is byte-identical to `smd simulate` on the point's
-// config; run.json records the same resolved config.
+// config; run.json records the same resolved config. (Plumbing, not
+// physics: 30 trials of 4000 steps.)
 func TestSweepPointIsSimulate(t *testing.T) {
 	dir := t.TempDir()
-	cfg := sweepFile(t, filepath.Join(dir, "s.yaml"), strings.Replace(sweepContract, "trials: 100", "trials: 30", 1))
+	small := strings.NewReplacer("trials: 100", "trials: 30", "steps: 20000", "steps: 4000").Replace(sweepContract)
+	cfg := writeFile(t, filepath.Join(dir, "s.yaml"), small)
 	out := filepath.Join(dir, "out")
 	if code, _, stderr := runCLI(t, "sweep", "run", "--config", cfg, "--out", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -67,16 +52,16 @@ func TestSweepPointIsSimulate(t *testing.T) {
 	if *p.Config.Eta != 0.05 || *p.Config.Lambda != 0.001 || p.Config.Seed != 2 {
 		t.Fatalf("point 5 is %v", p.Params)
 	}
-	one := sweepFile(t, filepath.Join(dir, "one.yaml"), `{spectrum: [1, 2], multiplicity: [1, 99], sigma: 1, eta: 0.05, lambda: 0.001,
-       init: {std: 0.84}, steps: 20000, trials: 30, method: reduced, seed: 2}`)
+	one := writeFile(t, filepath.Join(dir, "one.yaml"), `{spectrum: [1, 2], multiplicity: [1, 99], sigma: 1, eta: 0.05, lambda: 0.001,
+       init: {std: 0.84}, steps: 4000, trials: 30, method: reduced, seed: 2}`)
 	simOut := filepath.Join(dir, "sim")
 	if code, _, stderr := runCLI(t, "simulate", "--config", one, "--out", simOut, "--workers", "1"); code != 0 {
 		t.Fatalf("simulate exit %d: %s", code, stderr)
 	}
-	if !bytes.Equal(sweepRead(t, filepath.Join(simOut, "series.csv")), sweepRead(t, filepath.Join(sweep.PointDir(out, p.ID), "series.csv"))) {
+	if !bytes.Equal(readFile(t, filepath.Join(simOut, "series.csv")), readFile(t, filepath.Join(sweep.PointDir(out, p.ID), "series.csv"))) {
 		t.Fatal("the point's series.csv differs from smd simulate's")
 	}
-	if !bytes.Contains(sweepRead(t, filepath.Join(sweep.PointDir(out, p.ID), "run.json")), []byte(`"program": "smd sweep run"`)) {
+	if !bytes.Contains(readFile(t, filepath.Join(sweep.PointDir(out, p.ID), "run.json")), []byte(`"program": "smd sweep run"`)) {
 		t.Error("run.json does not name smd sweep run")
 	}
 	// Collect, then plot.
@@ -86,7 +71,7 @@ func TestSweepPointIsSimulate(t *testing.T) {
 	if code, _, stderr := runCLI(t, "sweep", "plot", out, "--x", "lambda_eta", "--by", "eta", "--logx"); code != 0 {
 		t.Fatalf("plot exit %d: %s", code, stderr)
 	}
-	if b := sweepRead(t, filepath.Join(out, "risk-over-lambda_eta-by-eta.png")); len(b) < 10000 {
+	if b := readFile(t, filepath.Join(out, "risk-over-lambda_eta-by-eta.png")); len(b) < 10000 {
 		t.Fatalf("PNG of %d bytes", len(b))
 	}
 	if code, _, stderr := runCLI(t, "sweep", "plot", out, "--x", "eta", "--heat", "lambda", "--y", "norm"); code != 0 {
@@ -96,7 +81,7 @@ func TestSweepPointIsSimulate(t *testing.T) {
 
 func TestSweepBadInput(t *testing.T) {
 	dir := t.TempDir()
-	bad := sweepFile(t, filepath.Join(dir, "bad.yaml"), strings.Replace(sweepContract, "0.002]", "20]", 1))
+	bad := writeFile(t, filepath.Join(dir, "bad.yaml"), strings.Replace(sweepContract, "0.002]", "20]", 1))
 	out := filepath.Join(dir, "out")
 	for _, args := range [][]string{
 		{"sweep", "run", "--config", bad, "--out", out},
@@ -111,7 +96,7 @@ func TestSweepBadInput(t *testing.T) {
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Error("bad input created the output folder")
 	}
-	good := sweepFile(t, filepath.Join(dir, "good.yaml"), sweepContract)
+	good := writeFile(t, filepath.Join(dir, "good.yaml"), sweepContract)
 	for _, shard := range []string{"2/2", "-1/3", "a/b", "1"} {
 		if code, _, stderr := runCLI(t, "sweep", "run", "--config", good, "--out", out, "--shard", shard); code != 2 || !strings.Contains(stderr, "--shard") {
 			t.Errorf("--shard %s: exit %d, %q", shard, code, stderr)
@@ -181,13 +166,13 @@ func TestSweepSlurm(t *testing.T) {
 	sh(script, "start", cluster)
 	up := time.Since(t0)
 
-	cfg := sweepFile(t, filepath.Join(dir, "contract.yaml"), sweepContract)
+	cfg := writeFile(t, filepath.Join(dir, "contract.yaml"), sweepContract)
 	out := filepath.Join(dir, "slurm-out")
 	code, batch, stderr := runCLI(t, "sweep", "slurm", "--config", cfg, "--out", out, "--tasks", "4", "--cpus", "1", "--time", "00:10:00")
 	if code != 0 {
 		t.Fatalf("sweep slurm exit %d: %s", code, stderr)
 	}
-	batchFile := sweepFile(t, filepath.Join(dir, "sweep.sbatch"), batch)
+	batchFile := writeFile(t, filepath.Join(dir, "sweep.sbatch"), batch)
 	jid := strings.TrimSpace(sh("sbatch", "--parsable", batchFile))
 	// sbatch --wait polls slowly; squeue shows the array until it ends.
 	deadline := time.Now().Add(3 * time.Minute)
@@ -218,11 +203,11 @@ func TestSweepSlurm(t *testing.T) {
 		t.Fatalf("collect exit %d: %s", code, stderr)
 	}
 	for _, f := range []string{"summary.csv", "summary.json", "sweep.json"} {
-		if !bytes.Equal(sweepRead(t, filepath.Join(out, f)), sweepRead(t, filepath.Join(local, f))) {
+		if !bytes.Equal(readFile(t, filepath.Join(out, f)), readFile(t, filepath.Join(local, f))) {
 			t.Errorf("%s from Slurm differs from the local run's", f)
 		}
 	}
-	if s := string(sweepRead(t, filepath.Join(out, "summary.csv"))); strings.Count(s, ",ok,") != 8 || strings.Count(s, ",supported\n") != 8 {
+	if s := string(readFile(t, filepath.Join(out, "summary.csv"))); strings.Count(s, ",ok,") != 8 || strings.Count(s, ",supported\n") != 8 {
 		t.Errorf("summary:\n%s", s)
 	}
 }
@@ -231,7 +216,10 @@ func TestSweepSlurm(t *testing.T) {
 // resumes: it runs only the points not yet written.
 func TestSweepInterrupt(t *testing.T) {
 	dir := t.TempDir()
-	cfg := sweepFile(t, filepath.Join(dir, "s.yaml"), strings.Replace(sweepContract, "trials: 100", "trials: 400", 1))
+	// The contract's points take ≈ 0.1 s each on one worker: the interrupt,
+	// sent within 20 ms of the first point's run.json, lands with six or
+	// seven points to go.
+	cfg := writeFile(t, filepath.Join(dir, "s.yaml"), sweepContract)
 	out := filepath.Join(dir, "out")
 	exe, err := os.Executable()
 	if err != nil {

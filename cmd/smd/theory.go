@@ -118,7 +118,7 @@ func buildTheoryReport(c *experiment.Config) (*theoryReport, error) {
 		grad2 = g2
 	}
 	r.DiscreteNormLimit = num(p.DiscreteNormLimit(grad2))
-	norm0 := c.InitNorm()
+	norm0 := c.InitNormDim(p.P) // p from the model: an a_file's too
 	r.InitNorm = num(norm0)
 	p0 := p
 	p0.Eta, p0.Lambda = s[0].Eta, s[0].Lambda

@@ -11,6 +11,8 @@ import (
 
 	"github.com/smdlab/smd"
 	"github.com/smdlab/smd/cmd/smd/internal/progress"
+	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/outdir"
 	"github.com/smdlab/smd/train"
 )
 
@@ -91,8 +93,8 @@ func (t *TrainCmd) Run(g *Globals) error {
 			return badInput(fmt.Errorf("--synthetic: %s holds CIFAR-10 files not marked synthetic; refusing to overwrite them", t.Data))
 		}
 	}
-	if st, err := os.Stat(t.Out); err == nil && !st.IsDir() {
-		return badInput(fmt.Errorf("--out: %s exists and is not a directory", t.Out))
+	if err := experiment.PrepareOutDir(t.Out); err != nil {
+		return badInput(err)
 	}
 	if t.Synthetic == 0 {
 		if err := checkData(cfg, t.Data); err != nil {
@@ -108,7 +110,7 @@ func (t *TrainCmd) Run(g *Globals) error {
 	}
 	trainSet, testSet, err := loadData(cfg, t.Data)
 	if err != nil {
-		if errors.Is(err, train.ErrMissingData) {
+		if errors.Is(err, train.ErrMissingData) || errors.Is(err, train.ErrBadData) {
 			return badInput(fmt.Errorf("--data: %w", err))
 		}
 		return err
@@ -124,6 +126,11 @@ func (t *TrainCmd) Run(g *Globals) error {
 	if spe == 0 {
 		spe = trainSet.Len() / cfg.BatchSize
 	}
+	set, err := outdir.Create(t.Out) // the outputs appear together at the end (issue 12 class 6)
+	if err != nil {
+		return err
+	}
+	defer set.Discard()
 	started := time.Now()
 	rep := progress.New(g.Stderr, g.Log, g.Interactive, "train "+t.Preset, int64(cfg.Trials*cfg.Epochs*spe), 5*time.Second)
 	// A step of the paper's networks takes seconds to minutes on a CPU;
@@ -131,7 +138,7 @@ func (t *TrainCmd) Run(g *Globals) error {
 	defer rep.Watch(stallAfter)()
 	var ckpt *train.Checkpoints
 	if t.SaveCkpt > 0 {
-		ckpt = &train.Checkpoints{Dir: filepath.Join(t.Out, "checkpoints"), Every: t.SaveCkpt}
+		ckpt = &train.Checkpoints{Dir: set.Path("checkpoints"), Every: t.SaveCkpt}
 	}
 	res, err := train.Run(g.Ctx, cfg, trainSet, testSet, train.Options{
 		Checkpoints: ckpt,
@@ -140,6 +147,27 @@ func (t *TrainCmd) Run(g *Globals) error {
 			rep.Update(int64(p.Done))
 		},
 	})
+	meta := train.Meta{Version: smd.Version(), Preset: t.Preset, ConfigFile: t.Config, DataDir: t.Data, Synthetic: synthetic, Started: started.UTC()}
+	if in := interruptedBy(g.Ctx); err != nil && in != nil { // write the finished epochs and checkpoints
+		if res != nil {
+			if werr := train.WriteOutputs(set.Dir(), res, meta); werr != nil {
+				return werr
+			}
+		} else if _, serr := os.Stat(set.Path("checkpoints")); serr != nil {
+			return err // nothing finished: nothing written
+		} else if werr := train.WriteCheckpointsOnly(set.Dir(), cfg, meta, fmt.Sprintf("%v before the first epoch finished: checkpoints only", in)); werr != nil {
+			return werr
+		}
+		if cerr := set.Commit(); cerr != nil {
+			return cerr
+		}
+		reason := "before the first epoch finished"
+		if res != nil {
+			reason = res.Partial
+		}
+		g.Log.Warn("train interrupted: the finished epochs and checkpoints written", "out", t.Out, "reason", reason)
+		return err
+	}
 	if err != nil {
 		var de *train.DivergedError
 		if errors.As(err, &de) {
@@ -148,11 +176,10 @@ func (t *TrainCmd) Run(g *Globals) error {
 		return err
 	}
 	rep.Done()
-	if err := os.MkdirAll(t.Out, 0o755); err != nil {
+	if err := train.WriteOutputs(set.Dir(), res, meta); err != nil {
 		return err
 	}
-	meta := train.Meta{Version: smd.Version(), Preset: t.Preset, ConfigFile: t.Config, DataDir: t.Data, Synthetic: synthetic, Started: started.UTC()}
-	if err := train.WriteOutputs(t.Out, res, meta); err != nil {
+	if err := set.Commit(); err != nil {
 		return err
 	}
 	for _, w := range res.Warnings {
@@ -191,26 +218,18 @@ func checkData(cfg train.Config, dir string) error {
 
 func loadData(cfg train.Config, dir string) (trainSet, testSet train.Dataset, err error) {
 	if cfg.Dataset == train.DataFashionMNIST {
-		tr, err := train.LoadFashionMNIST(dir, true)
-		if err != nil {
-			return nil, nil, err
-		}
-		te, err := train.LoadFashionMNIST(dir, false)
+		tr, te, err := train.LoadSplits(train.LoadFashionMNIST, dir)
 		if err != nil {
 			return nil, nil, err
 		}
 		return tr, te, nil
 	}
 	if cfg.Dataset == train.DataCIFAR10 {
-		tr, err := train.LoadCIFAR(dir, true)
+		tr, te, err := train.LoadSplits(train.LoadCIFAR, dir)
 		if err != nil {
 			return nil, nil, err
 		}
 		tr.Augment = cfg.Augment
-		te, err := train.LoadCIFAR(dir, false)
-		if err != nil {
-			return nil, nil, err
-		}
 		return tr, te, nil
 	}
 	tr, err := train.LoadFolder(filepath.Join(dir, "train"), cfg.ImageSize)

@@ -39,13 +39,9 @@ func TestTrainBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	badKey := filepath.Join(t.TempDir(), "bad.yaml")
-	if err := os.WriteFile(badKey, []byte("eta: 0.1\nlearning_rate: 3\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, badKey, "eta: 0.1\nlearning_rate: 3\n")
 	badEta := filepath.Join(t.TempDir(), "eta.yaml")
-	if err := os.WriteFile(badEta, []byte("eta: -1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, badEta, "eta: -1\n")
 	for _, c := range []struct {
 		name string
 		args []string
@@ -88,15 +84,22 @@ func TestTrainBadInput(t *testing.T) {
 	}
 }
 
+// tinyTrain makes a folder dir with the train config body as cfg, and
+// names the data and output folders in it.
+func tinyTrain(t *testing.T, body string) (dir, cfg, data, out string) {
+	t.Helper()
+	dir = t.TempDir()
+	cfg = filepath.Join(dir, "tiny.yaml")
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfg, filepath.Join(dir, "data"), filepath.Join(dir, "out")
+}
+
 // TestTrainEndToEnd runs `smd train --synthetic` for a few steps of the
 // small CNN and checks the outputs' shape and the synthetic-data flag.
 func TestTrainEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "tiny.yaml")
-	if err := os.WriteFile(cfg, []byte("batch_size: 8\nmeasure_every: 2\ntest_samples: 16\nmilestones: [1]\nrescale: true\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	data, out := filepath.Join(dir, "data"), filepath.Join(dir, "out")
+	_, cfg, data, out := tinyTrain(t, "batch_size: 8\nmeasure_every: 2\ntest_samples: 16\nmilestones: [1]\nrescale: true\n")
 	code, _, stderr := runSmd(t, "train", "--preset", "cifar10-small", "--config", cfg, "--synthetic", "16",
 		"--data", data, "--out", out, "--epochs", "2", "--steps-per-epoch", "3", "--trials", "2")
 	if code != 0 {

@@ -27,31 +27,14 @@ func main() {
 	api.Set("config", js.FuncOf(config))
 	api.Set("run", js.FuncOf(run))
 	api.Set("version", smd.Version())
-	api.Set("columns", strings(experiment.SeriesHeader))
+	api.Set("columns", array(experiment.SeriesHeader))
 	js.Global().Set("smd", api)
 	select {}
 }
 
-func strings(s []string) []any {
-	out := make([]any, len(s))
-	for i, v := range s {
-		out[i] = v
-	}
-	return out
-}
-
-func floats(v []float64) any {
-	if v == nil {
-		return js.Null()
-	}
-	out := make([]any, len(v))
-	for i, x := range v {
-		out[i] = x
-	}
-	return out
-}
-
-func ints(v []int) any {
+// array converts v to a JavaScript array (null for a nil slice: a
+// missing theory curve).
+func array[T any](v []T) any {
 	if v == nil {
 		return js.Null()
 	}
@@ -109,15 +92,15 @@ func run(_ js.Value, args []js.Value) any {
 	}
 	return map[string]any{
 		"method": out.Method, "rows": rows, "csv": string(out.CSV), "summary": out.Summary,
-		"stepsPerSec": out.StepsPS, "wallSec": out.WallSec, "warnings": strings(out.Warnings),
+		"stepsPerSec": out.StepsPS, "wallSec": out.WallSec, "warnings": array(append([]string{}, out.Warnings...)),
 		"theory": theory(th), "version": smd.Version(), "error": js.Null(),
 	}
 }
 
 func theory(t *explore.Theory) map[string]any {
 	return map[string]any{
-		"note": t.Note, "steps": ints(t.Steps), "riskLimit": floats(t.RiskLimit), "riskAdiabatic": floats(t.RiskAdiabatic), "lossLimit": floats(t.LossLimit),
-		"auPath": floats(t.AUPath), "auLimit": floats(t.AULimit),
-		"normPath": floats(t.NormPath), "normLimit": floats(t.NormLimit),
+		"note": t.Note, "steps": array(t.Steps), "riskLimit": array(t.RiskLimit), "riskAdiabatic": array(t.RiskAdiabatic), "lossLimit": array(t.LossLimit),
+		"auPath": array(t.AUPath), "auLimit": array(t.AULimit),
+		"normPath": array(t.NormPath), "normLimit": array(t.NormLimit),
 	}
 }

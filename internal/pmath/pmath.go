@@ -74,14 +74,15 @@ func Exp(x float64) float64 {
 	return x * math.Float64frombits(uint64(be)<<52)
 }
 
-// fma returns a·b + c rounded once, for the finite, normal operands and
-// results of Exp, without math.FMA's software path (slow where the CPU
-// has no FMA instruction, as in WebAssembly): Boldo and Melquiond's
+// fmaEmul returns a·b + c rounded once, for the finite, normal operands
+// and results of Exp, without math.FMA's software path (slow where the
+// CPU has no FMA instruction, as in WebAssembly; fma_emul.go uses it
+// there, fma_hw.go math.FMA where the CPU has one): Boldo and Melquiond's
 // emulation ("Emulation of FMA and correctly rounded sums: proved
 // algorithms using rounding to odd", IEEE Trans. Computers 57(4), 2008):
 // a·b = uh + ul and c + uh = th + tl exactly, v = RO(tl + ul) rounded to
 // odd, result RN(th + v). TestFMA checks it against math.FMA.
-func fma(a, b, c float64) float64 {
+func fmaEmul(a, b, c float64) float64 {
 	// uh + ul = a·b (Dekker's product, Veltkamp's split).
 	const split = 1<<27 + 1
 	uh := a * b

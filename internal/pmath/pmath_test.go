@@ -101,15 +101,15 @@ func BenchmarkMathExp(b *testing.B) {
 	}
 }
 
-// fma equals math.FMA on the operands Exp gives it and on random normal
+// fmaEmul equals math.FMA on the operands Exp gives it and on random normal
 // operands of mixed scales.
 func TestFMA(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	bad := 0
 	check := func(a, b, c float64) {
-		if got, want := fma(a, b, c), math.FMA(a, b, c); !same(got, want) {
+		if got, want := fmaEmul(a, b, c), math.FMA(a, b, c); !same(got, want) {
 			if bad++; bad < 5 {
-				t.Errorf("fma(%v, %v, %v) = %v, math.FMA = %v", a, b, c, got, want)
+				t.Errorf("fmaEmul(%v, %v, %v) = %v, math.FMA = %v", a, b, c, got, want)
 			}
 		}
 	}

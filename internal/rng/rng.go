@@ -44,16 +44,8 @@ func splitmix(x uint64) uint64 {
 
 // Uint64 returns a uniformly distributed 64-bit value.
 func (r *Rand) Uint64() uint64 {
-	s0, s1, s2, s3 := r.s0, r.s1, r.s2, r.s3
-	out := bits.RotateLeft64(s0+s3, 23) + s0
-	t := s1 << 17
-	s2 ^= s0
-	s3 ^= s1
-	s1 ^= s2
-	s0 ^= s3
-	s2 ^= t
-	s3 = bits.RotateLeft64(s3, 45)
-	r.s0, r.s1, r.s2, r.s3 = s0, s1, s2, s3
+	st, out := r.Stream().Next()
+	r.SetStream(st)
 	return out
 }
 
@@ -79,7 +71,29 @@ var (
 	zigRatio [zigLayers]float64     // zigX[i+1]/zigX[i]
 	zigF     [zigLayers + 1]float64 // e^{−zigX[i]²/2}, the density at the edges
 	zigFast  [2 * zigLayers]zigEntry
+	zigSq    [zigLayers]zigSqueeze
 )
+
+// zigSqueeze holds the straight-line bounds of layer i's wedge, |x| in
+// [lo, hi] = [zigX[i+1], zigX[i]], on which f(x) = e^{−x²/2} is convex
+// (lo ≥ 1) or concave (hi ≤ 1): there the chord c through the edges and
+// the tangents t_lo, t_hi at them bracket f,
+//
+//	convex:  max(t_lo, t_hi) ≤ f ≤ c,   concave: c ≤ f ≤ min(t_lo, t_hi),
+//
+// with c(x) = f(lo) + k(x − lo), t_e(x) = f(e)(1 − e(x − e)). A wedge
+// point decided by the bounds with a relative margin squeezeMargin gets
+// the same answer as the exact test, which then runs only between them
+// (and in the one layer where f's inflexion point x = 1 lies).
+type zigSqueeze struct {
+	lo, hi, flo, fhi, k float64
+	curv                int8 // +1 convex, −1 concave, 0 neither
+}
+
+// squeezeMargin is far above the bounds' and pmath.Exp's rounding errors
+// (a few ulp, ~1e-15 relative) and far below what costs speed: a point
+// within it of a bound is decided by the exact test.
+const squeezeMargin = 1e-9
 
 // zigEntry is the fast path's look-up for one (sign, layer) pair, indexed
 // by the low 9 bits of a 64-bit output (bits 0–7 the layer i, bit 8 the
@@ -105,6 +119,17 @@ func init() {
 	for i, x := range zigX {
 		zigF[i] = pmath.Exp(-0.5 * x * x)
 	}
+	for i := 1; i < zigLayers; i++ {
+		lo, hi := zigX[i+1], zigX[i]
+		q := zigSqueeze{lo: lo, hi: hi, flo: zigF[i+1], fhi: zigF[i], k: (zigF[i] - zigF[i+1]) / (hi - lo)}
+		switch {
+		case lo >= 1:
+			q.curv = 1
+		case hi <= 1:
+			q.curv = -1
+		}
+		zigSq[i] = q
+	}
 	for j := range zigFast {
 		i := j & 0xff
 		xs := zigX[i] * 0x1p-52
@@ -129,9 +154,8 @@ func zigSplit(u uint64) (uint64, float64) {
 func (r *Rand) Norm() float64 {
 	for {
 		u := r.Uint64()
-		z := &zigFast[u&0x1ff]
-		if m := u >> 12; m < z.t {
-			return float64(int64(m)) * z.xs
+		if v, ok := ZigFast(u); ok {
+			return v
 		}
 		if v, ok := r.normSlow(zigSplit(u)); ok {
 			return v
@@ -145,42 +169,69 @@ func (r *Rand) Norm() float64 {
 // 52-bit magnitude (bits 12–63), so the fast path (≈ 98.9 % of draws) is a
 // table load, an integer compare and a multiply. A rejected candidate goes
 // to the slow path (wedge or tail test, then a fresh Norm if that rejects
-// too), so every slot holds an exact, independent N(0, 1) draw.
+// too), so every slot holds an exact, independent N(0, 1) draw. Engines
+// that fuse the draws into their own loops use the same steps: Stream,
+// Stream.Next, ZigFast and Rand.Rejected.
 func (r *Rand) FillNorm(dst []float64) {
-	s0, s1, s2, s3 := r.s0, r.s1, r.s2, r.s3
-	tab := &zigFast
-	k := 0
-	for {
+	st := r.Stream()
+	for k := range dst {
 		var u uint64
-		for ; k < len(dst); k++ {
-			u = bits.RotateLeft64(s0+s3, 23) + s0
-			t := s1 << 17
-			s2 ^= s0
-			s3 ^= s1
-			s1 ^= s2
-			s0 ^= s3
-			s2 ^= t
-			s3 = bits.RotateLeft64(s3, 45)
-			z := &tab[u&0x1ff]
-			m := u >> 12
-			if m >= z.t {
-				break
-			}
-			dst[k] = float64(int64(m)) * z.xs
-		}
-		if k == len(dst) {
-			break
-		}
-		r.s0, r.s1, r.s2, r.s3 = s0, s1, s2, s3
-		v, ok := r.normSlow(zigSplit(u))
+		st, u = st.Next()
+		v, ok := ZigFast(u)
 		if !ok {
-			v = r.Norm()
+			st, v = r.Rejected(st, u)
 		}
 		dst[k] = v
-		k++
-		s0, s1, s2, s3 = r.s0, r.s1, r.s2, r.s3
 	}
-	r.s0, r.s1, r.s2, r.s3 = s0, s1, s2, s3
+	r.SetStream(st)
+}
+
+// Stream is a generator's state as a value, for a hot loop that keeps it
+// in registers: st := r.Stream(); st, u = st.Next() …; r.SetStream(st)
+// before anything else draws from r.
+type Stream struct {
+	s0, s1, s2, s3 uint64
+}
+
+// Stream returns r's state.
+func (r *Rand) Stream() Stream { return Stream{r.s0, r.s1, r.s2, r.s3} }
+
+// SetStream sets r's state to s.
+func (r *Rand) SetStream(s Stream) { r.s0, r.s1, r.s2, r.s3 = s.s0, s.s1, s.s2, s.s3 }
+
+// Next returns the state after one step and the step's output (the same
+// as Rand.Uint64).
+func (s Stream) Next() (Stream, uint64) {
+	out := bits.RotateLeft64(s.s0+s.s3, 23) + s.s0
+	t := s.s1 << 17
+	s.s2 ^= s.s0
+	s.s3 ^= s.s1
+	s.s1 ^= s.s2
+	s.s0 ^= s.s3
+	s.s2 ^= t
+	s.s3 = bits.RotateLeft64(s.s3, 45)
+	return s, out
+}
+
+// ZigFast is the ziggurat's fast path for the output u: the normal deviate
+// and true, or false when u is rejected and NormRejected must finish it.
+func ZigFast(u uint64) (float64, bool) {
+	z := &zigFast[u&0x1ff]
+	m := u >> 12
+	return float64(int64(m)) * z.xs, m < z.t
+}
+
+// Rejected returns the deviate for an output u that ZigFast rejected, s
+// being r's state after u held by the caller, and the state after it: the
+// slow path's wedge or tail test, then a fresh Norm if that rejects too.
+// r ends in the returned state.
+func (r *Rand) Rejected(s Stream, u uint64) (Stream, float64) {
+	r.SetStream(s)
+	v, ok := r.normSlow(zigSplit(u))
+	if !ok {
+		v = r.Norm()
+	}
+	return r.Stream(), v
 }
 
 // normSlow handles the rare rejections of the ziggurat: the base layer's
@@ -203,10 +254,43 @@ func (r *Rand) normSlow(i uint64, u float64) (float64, bool) {
 	// lies below the density f(x) = e^{−x²/2}: one exp, the edges' values
 	// from the table zigF.
 	x := u * zigX[i]
-	if zigF[i+1]+r.Float64()*(zigF[i]-zigF[i+1]) < pmath.Exp(-0.5*x*x) {
+	y := zigF[i+1] + r.Float64()*(zigF[i]-zigF[i+1])
+	if acc, sure := zigSq[i].decide(math.Abs(x), y); sure {
+		if acc {
+			return x, true
+		}
+		return 0, false
+	}
+	if y < pmath.Exp(-0.5*x*x) {
 		return x, true
 	}
 	return 0, false
+}
+
+// decide reports whether the wedge point (ax, y) lies below f(ax), when
+// the straight-line bounds of zigSqueeze settle it (sure); otherwise the
+// exact test must.
+func (q *zigSqueeze) decide(ax, y float64) (accept, sure bool) {
+	c := q.flo + q.k*(ax-q.lo)
+	t := q.fhi * (1 - q.hi*(ax-q.hi))
+	tl := q.flo * (1 - q.lo*(ax-q.lo))
+	switch q.curv {
+	case 1: // max(t, tl) ≤ f ≤ c
+		if y >= c*(1+squeezeMargin) {
+			return false, true
+		}
+		if y < max(t, tl)*(1-squeezeMargin) {
+			return true, true
+		}
+	case -1: // c ≤ f ≤ min(t, tl)
+		if y < c*(1-squeezeMargin) {
+			return true, true
+		}
+		if y >= min(t, tl)*(1+squeezeMargin) {
+			return false, true
+		}
+	}
+	return false, false
 }
 
 // ChiSquare returns a χ² deviate with k degrees of freedom (k ≥ 0, real):
@@ -245,11 +329,17 @@ func NewChi2(k float64) Chi2 {
 	return g
 }
 
-// Draw returns one χ²_k deviate from r.
+// Draw returns one χ²_k deviate from r. The k ≤ 0 case (a block of one
+// coordinate in the reduced chain) is decided inline.
 func (g *Chi2) Draw(r *Rand) float64 {
-	switch {
-	case g.k <= 0:
+	if g.k <= 0 {
 		return 0
+	}
+	return g.draw(r)
+}
+
+func (g *Chi2) draw(r *Rand) float64 {
+	switch {
 	case g.square:
 		z := r.Norm()
 		return z * z

@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
+	"github.com/smdlab/smd/internal/pmath"
 	"github.com/smdlab/smd/internal/stattest"
 )
 
@@ -169,5 +170,62 @@ func TestWedgeAcceptance(t *testing.T) {
 		if se := math.Sqrt(want * (1 - want) / n); math.Abs(got-want) > z*se {
 			t.Errorf("layer %d: wedge acceptance %.5f, want %.5f ± %.5f", i, got, want, z*se)
 		}
+	}
+}
+
+// TestSqueezeAgreesWithExactTest checks the wedge's straight-line bounds
+// (zigSqueeze) against the exact test y < e^{−x²/2} (pmath.Exp) wherever
+// they decide: on random points of every layer's wedge and on points at
+// the bounds themselves, where a bound that is wrong by more than its
+// margin would show. It also checks that the bounds decide most points
+// (the speed-up), counting the layers they cover.
+func TestSqueezeAgreesWithExactTest(t *testing.T) {
+	r := New(stattest.Seed(6), 0)
+	const perLayer = 400
+	covered := 0
+	for i := uint64(1); i < zigLayers; i++ {
+		q := &zigSq[i]
+		if q.curv != 0 {
+			covered++
+		}
+		check := func(ax, y float64) {
+			if acc, sure := q.decide(ax, y); sure && acc != (y < pmath.Exp(-0.5*ax*ax)) {
+				t.Fatalf("layer %d: |x| = %v, y = %v: squeeze says %v, exact test %v", i, ax, y, acc, !acc)
+			}
+		}
+		for range perLayer {
+			ax := q.lo + r.Float64()*(q.hi-q.lo)
+			check(ax, q.flo+r.Float64()*(q.fhi-q.flo))
+			// At the bounds, just inside and outside their margin.
+			c := q.flo + q.k*(ax-q.lo)
+			tb := max(q.fhi*(1-q.hi*(ax-q.hi)), q.flo*(1-q.lo*(ax-q.lo)))
+			if q.curv < 0 {
+				tb = min(q.fhi*(1-q.hi*(ax-q.hi)), q.flo*(1-q.lo*(ax-q.lo)))
+			}
+			for _, b := range []float64{c, tb} {
+				for _, d := range []float64{-2, -1.01, -0.99, 0, 0.99, 1.01, 2} {
+					check(ax, b*(1+d*squeezeMargin))
+				}
+			}
+		}
+	}
+	if covered < zigLayers-3 {
+		t.Errorf("bounds cover %d of %d wedge layers", covered, zigLayers-1)
+	}
+	// Random points only: the share left to the exact test is the area
+	// between the bounds over the wedge's box, small for thin layers.
+	dr, tr := 0, 0
+	for range 100_000 {
+		i := 1 + r.Uint64()%(zigLayers-1)
+		q := &zigSq[i]
+		ax := q.lo + r.Float64()*(q.hi-q.lo)
+		if _, sure := q.decide(ax, q.flo+r.Float64()*(q.fhi-q.flo)); sure {
+			dr++
+		}
+		tr++
+	}
+	t.Logf("bounds decide %.4f of random wedge points (%d layers of %d covered)", float64(dr)/float64(tr), covered, zigLayers-1)
+	if float64(dr)/float64(tr) < 0.9 {
+		t.Errorf("bounds decide only %.4f of wedge points", float64(dr)/float64(tr))
 	}
 }

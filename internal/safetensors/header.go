@@ -2,6 +2,7 @@ package safetensors
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -250,9 +251,9 @@ func parseEntry(name string, raw json.RawMessage) (Tensor, error) {
 func (h *Header) checkOffsets(dataLen int64) error {
 	slices.SortStableFunc(h.Tensors, func(a, b Tensor) int {
 		if a.Begin != b.Begin {
-			return cmpInt64(a.Begin, b.Begin)
+			return cmp.Compare(a.Begin, b.Begin)
 		}
-		return cmpInt64(a.End, b.End)
+		return cmp.Compare(a.End, b.End)
 	})
 	end := int64(0)
 	prev := ""
@@ -272,14 +273,4 @@ func (h *Header) checkOffsets(dataLen int64) error {
 		return formatErr("the data section has %d bytes but the tensors index only %d", dataLen, end)
 	}
 	return nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -94,16 +94,9 @@ func KSTwoSample(x, y []float64) (d, p float64) {
 	return d, KSPValue(d, na*nb/(na+nb))
 }
 
-// MeanSE returns the mean of x and its standard error (n − 1 denominator).
+// MeanSE returns the mean of x and its standard error (n − 1
+// denominator): claim.Mean.
 func MeanSE(x []float64) (mean, se float64) {
-	n := float64(len(x))
-	for _, v := range x {
-		mean += v
-	}
-	mean /= n
-	ss := 0.0
-	for _, v := range x {
-		ss += (v - mean) * (v - mean)
-	}
-	return mean, math.Sqrt(ss / (n - 1) / n)
+	e := claim.Mean(x)
+	return e.Mean, e.SE
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/smdlab/smd/internal/crash"
 )
 
 // Reporter shows progress of a task measured in abstract units (steps, epochs).
@@ -43,8 +45,10 @@ func New(w io.Writer, log *slog.Logger, interactive bool, label string, total in
 func (r *Reporter) Watch(after time.Duration) (stop func()) {
 	quit := make(chan struct{})
 	done := make(chan struct{})
+	var crashed crash.Box // a panic here (in the writer) is re-raised by stop
 	go func() {
 		defer close(done)
+		defer crashed.Catch()
 		tick := time.NewTicker(after / 4)
 		defer tick.Stop()
 		warned := time.Time{}
@@ -67,7 +71,7 @@ func (r *Reporter) Watch(after time.Duration) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(quit); <-done }
+	return func() { close(quit); <-done; crashed.Rethrow() }
 }
 
 // SetExtra sets a short status string (e.g. "loss=0.31 au=0.014") shown with the bar.

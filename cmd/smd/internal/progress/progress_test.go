@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/smdlab/smd/internal/crash"
 )
 
 type syncBuf struct {
@@ -48,4 +50,25 @@ func TestWatchReportsStall(t *testing.T) {
 	if strings.Contains(buf.String(), "stalled") {
 		t.Errorf("reported a 300 ms stall while updating every 10 ms: %q", buf.String())
 	}
+}
+
+// panicking is a writer whose every write panics.
+type panicking struct{}
+
+func (panicking) Write([]byte) (int, error) { panic("writer bug") }
+
+// A panic in the watch goroutine (here its writer's) is re-raised by stop,
+// in the caller's goroutine, where the command's recover sees it; before,
+// it ended the process with a stack trace.
+func TestWatchPanicReachesStop(t *testing.T) {
+	r := New(panicking{}, nil, true, "train", 10, time.Hour)
+	stop := r.Watch(20 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond) // a stall report: the writer panics
+	defer func() {
+		if p, ok := recover().(*crash.Panic); !ok || p.Value != "writer bug" {
+			t.Fatalf("stop raised %v, want the watch goroutine's panic", p)
+		}
+	}()
+	stop()
+	t.Fatal("stop did not re-raise the panic")
 }

@@ -21,20 +21,21 @@ func buildFig1(ctx context.Context, _ Options, _ func(int64)) (*Figure, []Run, e
 		return nil, nil, err
 	}
 	a := spherePanel(sp)
-	a.PW = 8.1 // the square sphere and its legend (about 2.8 in)
+	a.PW = 8.1              // the square sphere and its legend beside it (about 2.8 in)
+	a.Plot.Span = 7.5 / 5.9 // the combined figure: (a) with its legend, (b) with its colour bar
 	land := experiment.NewLandscape(160, 2)
 	b := &Panel{
 		Stem: "fig1b", Label: "(b)",
 		Claim: "Normalization and weight decay together distort the loss landscape: F(x, y) = (x² + 2y²)/(x² + y²) + (x² + y²) is non-convex, discontinuous at the origin and has no minimiser (its infimum 1 is approached only as x → 0 along y = 0), so the convexity and Lipschitz assumptions of standard analyses fail.",
 		Plot: &plot.Panel{
 			Title: "(b) (x² + 2y²)/(x² + y²) + (x² + y²)", XLabel: "x", YLabel: "y",
-			Heat: land, Contours: []float64{1.25, 1.5, 1.75, 2, 2.5, 3, 4, 5, 6, 7, 8},
+			Heat: land, Contours: []float64{1.25, 1.5, 1.75, 2, 2.5, 3, 4, 5, 6, 7, 8}, ColorBar: "F(x, y)",
 			XMin: -2, XMax: 2, YMin: -2, YMax: 2,
 		},
 	}
 	lo, hi := land.Min(), land.Max()
 	b.Measured = []string{
-		fmt.Sprintf("grid 160 × 160 on [−2, 2]²: F ranges over [%.3f, %.3f] (colour: dark low, bright high); white contours at F = %v", lo, hi, b.Plot.Contours),
+		fmt.Sprintf("grid 160 × 160 on [−2, 2]²: F ranges over [%.3f, %.3f] (colour bar: dark low, bright high); white contours at F = %v, marked on the colour bar", lo, hi, b.Plot.Contours),
 		"along y = 0, F = 1 + x² → 1 as x → 0; along x = 0, F = 2 + y² → 2: the limit at the origin depends on the direction, and the level sets F < 2 are two lobes pinched at 0",
 	}
 	b.WriteCSV = func(w io.Writer) error {
@@ -52,7 +53,7 @@ func buildFig1(ctx context.Context, _ Options, _ func(int64)) (*Figure, []Run, e
 	return &Figure{
 		Name: "fig1", Title: "Figure 1: spherical motion and the distorted landscape",
 		Caption: "(a) A simulated trajectory of SGD with weight decay (eq 3) on a p = 3 NRQ, projected orthographically; light to dark is early to late. The gradient is orthogonal to X (eq 6), so the norm settles where the outward push of the gradient step balances weight decay, and X keeps moving on that sphere. (b) The loss landscape of a Rayleigh quotient with l² regularisation.",
-		Rows:    [][]*Panel{{a, b}}, W: 13.2, H: 5.2, PW: 5.6, PH: 5.2,
+		Rows:    [][]*Panel{{a, b}}, W: 13.6, H: 5.2, PW: 5.9, PH: 5.2,
 	}, nil, nil
 }
 
@@ -68,7 +69,7 @@ func spherePanel(sp *experiment.Sphere) *Panel {
 	}
 	R := sp.Radius
 	p := &plot.Panel{Title: "(a) spherical motion, p = 3", XLabel: "projected coordinate", YLabel: "projected coordinate",
-		XMin: -1.25 * R, XMax: 1.25 * R, YMin: -1.25 * R, YMax: 1.25 * R, Equal: true}
+		XMin: -1.25 * R, XMax: 1.25 * R, YMin: -1.25 * R, YMax: 1.25 * R, Equal: true, LegendBeside: true}
 	var ss []Series
 	gray := plot.Colors[6]
 	// Sphere outline and three great circles, the far halves dashed.

@@ -129,7 +129,7 @@ func fig2Row(gr experiment.Fig2Group, crs []experiment.Fig2Run) ([]*Panel, error
 	}
 	checks, err := experiment.CheckFig2(gr, crs)
 	for k := range out {
-		out[k].Measured, out[k].Verdict = checks[k].Measured, checks[k].Verdict
+		out[k].Claims, out[k].Measured, out[k].Verdict = checks[k].Claims, checks[k].Notes, checks[k].Verdict
 	}
 	return out, err
 }
@@ -166,10 +166,7 @@ func groupContext(gr experiment.Fig2Group) string {
 
 // faded returns c at 9% opacity (bands drawn behind the data, light
 // enough that overlapping bands do not hide it).
-func faded(c stdcolor.Color) stdcolor.Color {
-	r, g, b, _ := c.RGBA()
-	return stdcolor.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 24}
-}
+func faded(c stdcolor.Color) stdcolor.Color { return plot.Faded(c, 24.0/255) }
 
 // clipBand clips Theorem 1's band [lo, hi] to the range of the panel's
 // data (the positive values of sims), so that a loose bound (the upper

@@ -80,8 +80,9 @@ func validateFig3(o Options) error {
 // and builds the twelve panels with their verdicts
 // (experiment.CheckFig3Equilibrium, CheckFig3Decay, CheckFig3Init).
 //
-// The trained results are also saved as fig3-results.gob in o.Out;
-// o.Fig3From, if set, names such a file to redraw from instead of training.
+// The trained results are also saved as fig3-results.gob in o.Out (also
+// when redrawn); o.Fig3From, if set, names such a file to redraw from
+// instead of training.
 func buildFig3(ctx context.Context, o Options, progress func(int64)) (*Figure, []Run, error) {
 	rows := train.Fig3()
 	var saved fig3Saved
@@ -103,11 +104,7 @@ func buildFig3(ctx context.Context, o Options, progress func(int64)) (*Figure, [
 		if err != nil {
 			return nil, nil, err
 		}
-		trainSet, err := train.LoadFashionMNIST(dir, true)
-		if err != nil {
-			return nil, nil, err
-		}
-		testSet, err := train.LoadFashionMNIST(dir, false)
+		trainSet, testSet, err := train.LoadSplits(train.LoadFashionMNIST, dir)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -124,9 +121,11 @@ func buildFig3(ctx context.Context, o Options, progress func(int64)) (*Figure, [
 			return nil, nil, err
 		}
 		saved.Wall = time.Since(start)
-		if err := WriteFile(filepath.Join(o.Out, "fig3-results.gob"), func(w io.Writer) error { return gob.NewEncoder(w).Encode(&saved) }); err != nil {
-			return nil, nil, err
-		}
+	}
+	// Also when redrawn: the output folder is replaced as a whole, and
+	// --fig3-from may name the gob of the very folder being replaced.
+	if err := WriteFile(filepath.Join(o.Out, "fig3-results.gob"), func(w io.Writer) error { return gob.NewEncoder(w).Encode(&saved) }); err != nil {
+		return nil, nil, err
 	}
 	res, total, wall := saved.Results, saved.Steps, saved.Wall
 	base := train.Fig3Base()
@@ -235,9 +234,7 @@ func fig3Row(row train.Fig3Row, ss []experiment.Fig3Series, checks [4]experiment
 		if k == 2 {
 			p.Curves = append(p.Curves, plot.Curve{Label: "dotted: √(2λη)", RGB: plot.Colors[6], Dash: plot.Dotted, Theory: true, Width: 1.4})
 		}
-		for _, c := range checks[k].Claims {
-			po.Measured = append(po.Measured, c.String())
-		}
+		po.Claims = checks[k].Claims
 		po.Measured = append(po.Measured, checks[k].Notes...)
 		po.Measured = append(po.Measured, fig3Summary(ss, k)...)
 		po.Verdict = checks[k].Verdict

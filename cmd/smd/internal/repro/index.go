@@ -1,8 +1,10 @@
 package repro
 
 import (
+	"fmt"
 	"html/template"
 	"io"
+	"math"
 
 	"github.com/smdlab/smd"
 	"github.com/smdlab/smd/claim"
@@ -16,13 +18,31 @@ body{font-family:system-ui,sans-serif;max-width:1400px;margin:2em auto;padding:0
 .combined{display:block;overflow-x:auto}
 .combined img{max-width:none;width:1360px}
 @media (max-width:1400px){.combined img{width:100%;max-width:100%}}
-table.panels{border-collapse:collapse;font-size:0.9em;margin:1em 0;width:100%}
-table.panels td,table.panels th{border:1px solid #ddd;padding:0.25em 0.5em;vertical-align:top;text-align:left}
-table.panels td ul{margin:0;padding-left:1.1em}
+.table-wrap{overflow-x:auto;margin:1em 0}
+table.claims{border-collapse:collapse;font-size:0.9em;width:100%}
+table.claims th,table.claims td{border-bottom:1px solid #e2e2e2;padding:0.3em 0.6em;vertical-align:top;text-align:left}
+table.claims th{background:#f4f4f4;position:sticky;top:0}
+table.claims tr.first td{border-top:2px solid #bbb}
+table.claims td.num{font-variant-numeric:tabular-nums;white-space:nowrap}
+table.claims small{color:#666}
+table.claims td.panel,table.claims td.verdict{white-space:nowrap}
+@media (max-width:700px){
+ table.claims thead{display:none}
+ table.claims tr{display:block;border-bottom:1px solid #ccc;padding:0.3em 0}
+ table.claims tr.first{border-top:2px solid #888}
+ table.claims td{display:block;border:none;padding:0.1em 0.3em}
+ table.claims td.num,table.claims td.verdict{display:inline-block;vertical-align:top;margin-right:0.8em}
+ table.claims td.panel:empty{display:none}
+ table.claims td.num{white-space:normal}
+ table.claims td[data-label]::before{content:attr(data-label) ": ";color:#666;font-size:0.9em}
+ table.claims td.panel::before,table.claims td.claim::before,table.claims td.verdict::before{content:none}
+ table.claims td.claim{font-weight:600}
+}
 .figure-panels{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:0 1.5em}
 figure{margin:1.5em 0;border-top:1px solid #ddd;padding-top:1em}
 img{max-width:100%;height:auto}
 figcaption{font-size:0.95em}
+details{margin:0.3em 0}details ul{padding-left:1.1em}
 .supported{color:#05733a;font-weight:bold}.contradicted{color:#b00020;font-weight:bold}.notshown{color:#8a6d00;font-weight:bold}
 li{margin:0.2em 0}
 code{background:#f4f4f4;padding:0 0.2em}
@@ -55,14 +75,17 @@ as for λη = 4·10⁻⁴.</li>
 <p><a class="combined" href="{{.Name}}.png" title="full size"><img src="{{.Name}}.png" alt="{{.Title}}"></a>
 Full size: <a href="{{.Name}}.png">PNG</a> · <a href="{{.Name}}.svg">SVG</a></p>
 {{range .Notes}}<p><em>{{.}}</em></p>{{end}}
-<table class="panels"><tr><th>panel</th><th>verdict</th><th>measured ± SE against theory</th></tr>
-{{range .Rows}}{{range .}}<tr><td><a href="#{{.Stem}}">{{.Label}}</a></td><td>{{if .Verdict}}<span class="{{.Class}}">{{.Verdict}}</span>{{else}}—{{end}}</td><td>{{if .Measured}}<ul>{{range .Measured}}<li>{{.}}</li>{{end}}</ul>{{else}}—{{end}}</td></tr>
-{{end}}{{end}}</table>
+<div class="table-wrap"><table class="claims">
+<thead><tr><th>panel</th><th>claim</th><th>measured ± SE</th><th>theory</th><th>verdict</th></tr></thead>
+<tbody>
+{{range .ClaimRows}}<tr{{if .Label}} class="first"{{end}}{{if .Detail}} title="{{.Detail}}"{{end}}><td class="panel">{{if .Label}}<a href="#{{.Stem}}">{{.Label}}</a>{{if .PanelVerdict}} <span class="{{.PanelClass}}">{{.PanelVerdict}}</span>{{end}}{{end}}</td><td class="claim" data-label="claim">{{.Claim}}</td><td class="num" data-label="measured ± SE">{{.Measured}}</td><td class="num" data-label="theory">{{.Theory}}{{if .Allowed}}<br><small>{{.Allowed}}</small>{{end}}</td><td class="verdict" data-label="verdict">{{if .Verdict}}<span class="{{.Class}}">{{.Verdict}}</span>{{else}}—{{end}}</td></tr>
+{{end}}</tbody></table></div>
 <div class="figure-panels">
 {{range .Rows}}{{range .}}
 <figure id="{{.Stem}}">
 <a href="{{.Stem}}.svg"><img src="{{.Stem}}.png" alt="panel {{.Label}}"></a>
 <figcaption><p><b>{{.Label}}</b> {{if .Verdict}}<span class="{{.Class}}">{{.Verdict}}</span> — {{end}}<b>Claim:</b> {{.Claim}}</p>
+{{if .Measured}}<details><summary>More numbers ({{len .Measured}})</summary><ul>{{range .Measured}}<li>{{.}}</li>{{end}}</ul></details>{{end}}
 <p>Files: <a href="{{.Stem}}.png">PNG</a> · <a href="{{.Stem}}.svg">SVG</a> · <a href="{{.Stem}}.csv">CSV</a></p>
 </figcaption></figure>
 {{end}}{{end}}
@@ -75,4 +98,71 @@ Full size: <a href="{{.Name}}.png">PNG</a> · <a href="{{.Name}}.svg">SVG</a></p
 // its claim, measured numbers and verdict, and how the numbers are checked.
 func WriteIndex(w io.Writer, figs []*Figure, trials int) error {
 	return indexTmpl.Execute(w, map[string]any{"Figs": figs, "Trials": trials, "Version": smd.Version(), "Z": claim.Z})
+}
+
+// ClaimRow is one row of a figure's table in index.html: a checked claim,
+// the measured value ± SE, the theory with the deviation it allows, and
+// the verdict. Label (with the panel's verdict) is set on a panel's first
+// row only; Detail is the claim in full (claim.Claim.String).
+type ClaimRow struct {
+	Stem, Label, PanelVerdict, PanelClass string
+	Claim, Measured, Theory, Allowed      string
+	Verdict, Class, Detail                string
+}
+
+// ClaimRows is the figure's table: every panel's claims in order, one row
+// for a panel that checks none (an illustration).
+func (f *Figure) ClaimRows() []ClaimRow {
+	var out []ClaimRow
+	for _, row := range f.Rows {
+		for _, p := range row {
+			first := len(out)
+			if len(p.Claims) == 0 {
+				out = append(out, ClaimRow{Claim: "illustration: nothing checked (numbers below the panel)", Measured: "—", Theory: "—"})
+			}
+			for _, c := range p.Claims {
+				out = append(out, claimRow(c))
+			}
+			out[first].Stem, out[first].Label = p.Stem, p.Label
+			out[first].PanelVerdict, out[first].PanelClass = p.Verdict.String(), p.Class()
+		}
+	}
+	return out
+}
+
+// claimRow formats a claim: the theory to the measured value's precision
+// (two significant digits of its SE), and what the test allows: z·SE +
+// bias for agreement and effects, the rounding bound for exact claims.
+func claimRow(c claim.Claim) ClaimRow {
+	r := ClaimRow{Claim: c.Statement, Verdict: c.Verdict.String(), Class: verdictClass(c.Verdict), Detail: c.String()}
+	m := claim.Estimate{Mean: c.Measured, SE: c.SE}
+	r.Measured = m.String()
+	switch c.Kind {
+	case claim.KindAgree:
+		r.Theory = sameDigits(c.Predicted, c.SE)
+		r.Allowed = fmt.Sprintf("|Δ| = %.2g, allowed %.2g", c.Dev(), c.Tolerance())
+	case claim.KindEffect:
+		r.Theory = "an effect > 0"
+		r.Allowed = fmt.Sprintf("detected if > %.2g", c.Tolerance())
+	case claim.KindNoEffect:
+		r.Theory = "no effect (≤ 0)"
+		r.Allowed = fmt.Sprintf("detected if > %.2g", c.Tolerance())
+	case claim.KindExact:
+		r.Measured = fmt.Sprintf("%.3g", c.Measured)
+		r.Theory = fmt.Sprintf("%.4g exactly", c.Predicted)
+		if c.Bound > 0 {
+			r.Allowed = fmt.Sprintf("to rounding, %.2g", c.Bound)
+		}
+	}
+	return r
+}
+
+// sameDigits formats v with as many decimals as claim.Estimate gives a
+// mean whose SE is se (%.4g when se is not positive).
+func sameDigits(v, se float64) string {
+	if se <= 0 || math.IsNaN(se) || math.IsInf(se, 0) {
+		return fmt.Sprintf("%.4g", v)
+	}
+	d := max(0, 1-int(math.Floor(math.Log10(se))))
+	return fmt.Sprintf("%.*f", d, v)
 }

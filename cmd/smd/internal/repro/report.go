@@ -10,6 +10,7 @@
 package repro
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -35,9 +36,13 @@ type Series struct {
 
 // Panel is one panel: its drawing, data and caption.
 type Panel struct {
-	Stem     string // file stem, e.g. "fig2a"
-	Label    string // "(a)"
-	Claim    string
+	Stem  string // file stem, e.g. "fig2a"
+	Label string // "(a)"
+	Claim string
+	// Claims are the checks behind the verdict, one row each of the
+	// figure's table in index.html.
+	Claims []claim.Claim
+	// Measured are further numbers, context rather than checks.
 	Measured []string
 	Verdict  claim.Verdict // claim.None: an illustration
 	Plot     *plot.Panel
@@ -50,7 +55,10 @@ type Panel struct {
 }
 
 // Class is the CSS class of the verdict.
-func (p *Panel) Class() string { return strings.ReplaceAll(p.Verdict.String(), " ", "") }
+func (p *Panel) Class() string { return verdictClass(p.Verdict) }
+
+// verdictClass is the CSS class of a verdict: its name without spaces.
+func verdictClass(v claim.Verdict) string { return strings.ReplaceAll(v.String(), " ", "") }
 
 // Figure is one figure: rows of panels and the size of the combined image.
 type Figure struct {
@@ -73,12 +81,32 @@ type Run struct {
 }
 
 // WriteFigure writes every panel (PNG, SVG, CSV) and the combined image
-// into dir; it returns the number of files written.
-func WriteFigure(dir string, f *Figure) (int, error) {
-	n := 0
-	write := func(name string, data []byte) error {
+// into dir; it returns the number of files written. Drawing takes seconds:
+// when ctx is cancelled it stops between files, removes the figure's files
+// written so far and returns ctx's error.
+func WriteFigure(ctx context.Context, dir string, f *Figure) (n int, err error) {
+	var written []string
+	defer func() {
+		if err != nil {
+			for _, p := range written {
+				os.Remove(p)
+			}
+		}
+	}()
+	save := func(name string, fn func(w io.Writer) error) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p := filepath.Join(dir, name)
+		if err := WriteFile(p, fn); err != nil {
+			return err
+		}
+		written = append(written, p)
 		n++
-		return WriteFile(filepath.Join(dir, name), func(w io.Writer) error {
+		return nil
+	}
+	write := func(name string, data []byte) error {
+		return save(name, func(w io.Writer) error {
 			_, err := w.Write(data)
 			return err
 		})
@@ -101,8 +129,7 @@ func WriteFigure(dir string, f *Figure) (int, error) {
 					return n, err
 				}
 			}
-			n++
-			if err := WriteFile(filepath.Join(dir, p.Stem+".csv"), func(w io.Writer) error {
+			if err := save(p.Stem+".csv", func(w io.Writer) error {
 				if p.WriteCSV != nil {
 					return p.WriteCSV(w)
 				}

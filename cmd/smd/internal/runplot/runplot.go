@@ -2,7 +2,8 @@
 // (series.csv beside run.json) as the paper's panels, with error bands from
 // the _se columns and, for plain SGD on the NRQ, the closed-form theory of
 // the run's own config (experiment.Config.Theory: Theorem 2's limits,
-// Lemma 1's AU along the eq 17 norm path, the eq 17 norm path). It is what
+// Lemma 1's AU along the eq 17 norm path, the eq 17 norm path; where the
+// config has none, or only the paths, Run.Notes say why). It is what
 // `smd plot` calls; Panels returns the plotted data so that tests can
 // compare them with the CSV.
 package runplot
@@ -12,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image/color"
 	"io"
 	"os"
 	"path/filepath"
@@ -49,6 +49,11 @@ type Run struct {
 	// Flat is run.json's "config" object flattened to key → JSON text,
 	// for the title's "what differs".
 	Flat map[string]string
+	// Notes say where a_file or noise_file was found (run.json records them
+	// relative to the config's folder, which it does not name) and, after
+	// Panels with theory, why a simulate run has no theory curves: one
+	// line each, for stderr and the figure.
+	Notes []string
 }
 
 // Load reads the run folder dir.
@@ -61,6 +66,16 @@ func Load(dir string) (*Run, error) {
 		return nil, inputErr("%s: not a folder (smd plot takes the output folders of smd simulate or smd train)", dir)
 	}
 	r := &Run{Dir: dir, Label: filepath.Base(filepath.Clean(dir))}
+	if _, err := os.Stat(filepath.Join(dir, "series.csv")); err != nil {
+		// Folders of other commands, with the command that draws them.
+		has := func(name string) bool { _, err := os.Stat(filepath.Join(dir, name)); return err == nil }
+		switch {
+		case has("sweep.json"):
+			return nil, inputErr("%s: a sweep folder: draw it with smd sweep plot %s (or smd plot on its points/<id> folders)", dir, dir)
+		case has("tensors.csv") && has("layers.csv"):
+			return nil, inputErr("%s: an smd measure folder: smd measure drew it, %s", dir, filepath.Join(dir, "measure.png"))
+		}
+	}
 	if err := r.readSeries(filepath.Join(dir, "series.csv")); err != nil {
 		return nil, err
 	}
@@ -86,10 +101,43 @@ func Load(dir string) (*Run, error) {
 		if err := json.Unmarshal(raw.Config, &c); err != nil {
 			return nil, inputErr("%s: config: %v", rp, err)
 		}
-		c.Dir = dir
 		r.Config = &c
+		r.resolveFiles()
 	}
 	return r, nil
+}
+
+// resolveFiles sets Config.Dir, against which a_file and noise_file are
+// read: the run folder if they are there (absolute names need neither),
+// else the current directory (where smd simulate most likely ran, from the
+// config's folder), saying so in Notes; if neither holds them the theory
+// fails later with the missing file named.
+func (r *Run) resolveFiles() {
+	c := r.Config
+	var rel []string
+	for _, f := range []string{c.AFile, c.NoiseFile} {
+		if f != "" && !filepath.IsAbs(f) {
+			rel = append(rel, f)
+		}
+	}
+	c.Dir = r.Dir
+	if len(rel) == 0 {
+		return
+	}
+	in := func(dir string) bool {
+		for _, f := range rel {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case in(r.Dir):
+	case in("."):
+		c.Dir = ""
+		r.Notes = append(r.Notes, fmt.Sprintf("%s: %s read from the current directory (run.json names it relative to the config's folder)", r.Label, strings.Join(rel, ", ")))
+	}
 }
 
 func flatten(prefix string, v any, out map[string]string) {
@@ -221,7 +269,11 @@ func Panels(runs []*Run, columns []string, theory bool) ([]Panel, error) {
 	overlays := make([]*experiment.Overlay, len(runs))
 	if theory && kind == Simulate {
 		for i, r := range runs {
-			overlays[i] = r.overlay()
+			var why error
+			overlays[i], why = r.overlay()
+			if why != nil {
+				r.Notes = append(r.Notes, fmt.Sprintf("%s: no theory: %v", r.Label, why))
+			}
 		}
 	}
 	var out []Panel
@@ -265,22 +317,31 @@ func dataColumns(h []string) []string {
 	return out
 }
 
-// overlay is the theory of a simulate run's config at its recorded steps,
-// nil where the theory does not cover the config (not plain SGD on the
-// NRQ with isotropic noise, or a per-step schedule).
-func (r *Run) overlay() *experiment.Overlay {
-	if r.Config == nil || !r.Config.PlainSGD() {
-		return nil
+// overlay is the theory of a simulate run's config at its recorded steps
+// (experiment.Config.Theory; a dense a_file through its eigenvalues), or
+// why there is none: not plain SGD, not the NRQ with isotropic noise, a
+// per-step schedule, a matrix file that cannot be read.
+func (r *Run) overlay() (*experiment.Overlay, error) {
+	if r.Config == nil {
+		return nil, errors.New("run.json has no simulate config")
+	}
+	if !r.Config.PlainSGD() {
+		return nil, fmt.Errorf("the curves here are plain SGD's (Theorem 2, Lemma 1, eq 17); optimizer %q, momentum %g: see smd theory for its limits", r.Config.Optimizer, r.Config.Momentum)
 	}
 	steps := make([]int, len(r.Cols["step"]))
 	for i, s := range r.Cols["step"] {
 		steps[i] = int(s)
 	}
 	o, err := r.Config.Theory(steps)
-	if err != nil {
-		return nil
+	if err == nil {
+		return o, nil
 	}
-	return o
+	// Lemma 1 and eq 17 hold for any spectrum; Theorem 2's limits do not.
+	if o, perr := r.Config.TheoryPaths(steps); perr == nil {
+		r.Notes = append(r.Notes, fmt.Sprintf("%s: no risk or loss theory: %v (AU and norm: Lemma 1 on the eq 17 path)", r.Label, err))
+		return o, nil
+	}
+	return nil, err
 }
 
 // theoryCurve is the theory drawn over column col of run r.
@@ -297,7 +358,7 @@ func theoryCurve(r *Run, o *experiment.Overlay, col string) (string, []float64) 
 		return "", nil
 	}
 	switch col {
-	case "risk":
+	case "risk": // nil without Theorem 2 (TheoryPaths)
 		return "Theorem 2 limiting risk r*", o.RiskLimit
 	case "loss":
 		return "Theorem 2 limiting loss", o.LossLimit
@@ -316,8 +377,25 @@ func theoryCurve(r *Run, o *experiment.Overlay, col string) (string, []float64) 
 }
 
 // Title says what differs between the runs' configs (or, for one run, its
-// folder).
+// folder), with the runs' Notes on the lines below.
 func Title(runs []*Run) string {
+	t := title(runs)
+	for _, r := range runs {
+		for _, n := range r.Notes {
+			t += "\n" + shorten(n, 160)
+		}
+	}
+	return t
+}
+
+func shorten(s string, n int) string {
+	if len([]rune(s)) > n {
+		return string([]rune(s)[:n-1]) + "…"
+	}
+	return s
+}
+
+func title(runs []*Run) string {
 	if len(runs) == 1 {
 		return runs[0].Dir
 	}
@@ -356,11 +434,7 @@ func Title(runs []*Run) string {
 		}
 		parts = append(parts, k+" = "+strings.Join(vs, " / "))
 	}
-	t := "differs: " + strings.Join(parts, "; ")
-	if len([]rune(t)) > 160 {
-		t = string([]rune(t)[:157]) + "…"
-	}
-	return t
+	return shorten("differs: "+strings.Join(parts, "; "), 158)
 }
 
 // Rows lays panels out two by two (a single row for one or two panels),
@@ -376,11 +450,7 @@ func Rows(panels []Panel) []plot.Row {
 			if s.Theory || s.SE == nil {
 				continue
 			}
-			hi, lo := make([]float64, len(s.Y)), make([]float64, len(s.Y))
-			for j := range s.Y {
-				hi[j], lo[j] = s.Y[j]+s.SE[j], s.Y[j]-s.SE[j]
-			}
-			p.Curves = append(p.Curves, plot.Curve{X: s.X, Y: hi, Lo: lo, RGB: faded(plot.Colors[s.Run%len(plot.Colors)])})
+			p.Curves = append(p.Curves, plot.SEBand(s.X, s.Y, s.SE, s.Run))
 		}
 		for _, s := range pd.Series {
 			if s.Theory {
@@ -398,7 +468,7 @@ func Rows(panels []Panel) []plot.Row {
 			}
 		}
 		if first && k == 0 {
-			p.Curves = append(p.Curves, plot.Curve{Label: "band: ± 1 SE over trials", Lo: []float64{}, RGB: faded(plot.Colors[6])})
+			p.Curves = append(p.Curves, plot.Curve{Label: "band: ± 1 SE over trials", Lo: []float64{}, RGB: plot.BandColor(6)})
 			for _, q := range panels {
 				if q.TheoryName != "" {
 					p.Curves = append(p.Curves, plot.Curve{Label: "dashed: theory of the run's config", RGB: plot.Colors[6], Dash: plot.Dashed, Theory: true, Width: 1.3})
@@ -420,12 +490,7 @@ func Rows(panels []Panel) []plot.Row {
 // Render draws the panels of runs in format f.
 func Render(runs []*Run, panels []Panel, f plot.Format) ([]byte, error) {
 	rows := Rows(panels)
-	w, h := plot.Inches(13), plot.Inches(0.4+3.6*float64(len(rows)))
+	lines := strings.Count(Title(runs), "\n")
+	w, h := plot.Inches(13), plot.Inches(0.4+0.22*float64(lines)+3.6*float64(len(rows)))
 	return plot.BytesTitled(Title(runs), rows, w, h, f)
-}
-
-// faded returns c at 20% opacity (SE bands drawn behind the data).
-func faded(c color.Color) color.Color {
-	r, g, b, _ := c.RGBA()
-	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 50}
 }

@@ -1,4 +1,4 @@
-package sim
+package ensemble
 
 import "math"
 
@@ -41,10 +41,21 @@ func meanSE(n int, v func(i int) float64) (mean, se float64) {
 	return mean, math.Sqrt(ss / float64(n-1) / float64(n))
 }
 
-// Aggregate turns one recorded step's per-trial samples into a Row.
-func Aggregate(step int, eta, lambda float64, s []Sample) Row {
+// Row is the constraint satisfied by sim.Row: a struct with exactly the
+// fields of rowFields, in that order (sim.Row documents them). Aggregate
+// builds one, and the compiler rejects any drift between the two.
+type Row interface{ ~rowFields }
+
+type rowFields = struct {
+	Step                                                              int
+	Eta, Lambda, Risk, RiskSE, Loss, LossSE, AU, AUSE, AURMS, AURMSSE float64
+	Norm, NormSE, NormSq, NormSqSE, Tail, TailSE                      float64
+}
+
+// Aggregate turns one recorded step's per-trial samples into a row.
+func Aggregate[R Row](step int, eta, lambda float64, s []Sample) R {
 	n := len(s)
-	r := Row{Step: step, Eta: eta, Lambda: lambda}
+	r := rowFields{Step: step, Eta: eta, Lambda: lambda}
 	var f float64
 	f, r.RiskSE = meanSE(n, func(i int) float64 { return s[i].F })
 	r.Risk = 1 - f
@@ -56,5 +67,5 @@ func Aggregate(step int, eta, lambda float64, s []Sample) Row {
 	r.Norm, r.NormSE = meanSE(n, func(i int) float64 { return s[i].Norm })
 	r.NormSq, r.NormSqSE = meanSE(n, func(i int) float64 { return s[i].NormSq })
 	r.Tail, r.TailSE = meanSE(n, func(i int) float64 { return s[i].Tail })
-	return r
+	return R(r)
 }
