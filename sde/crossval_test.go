@@ -3,6 +3,7 @@ package sde
 import (
 	"fmt"
 	"math"
+	"sync"
 	"testing"
 
 	"github.com/smdlab/smd/internal/stattest"
@@ -28,6 +29,45 @@ var cvSchedules = []struct {
 	{"constant", nil},
 	{"decay", []sim.Event{{Step: 600, LRDivide: 10}}},
 	{"decay-rescale", []sim.Event{{Step: 600, LRDivide: 10, Rescale: true}}},
+}
+
+// cvRuns are the four engines' results on cvConfig: full (sim.Reduced,
+// exact in law and tied to sim.Full by sim's TestReducedLaw: the same
+// claim at 1/10 the cost for p = 20), fokker-planck, sde-reduced (seed
+// + 1000) and sde (EM with 4 substeps, seed + 2000, half the trials).
+type cvRuns struct{ full, fp, red, em *sim.Result }
+
+var cvCache struct {
+	sync.Mutex
+	m map[string]*cvRuns
+}
+
+// cvRun runs (once per test binary) the engines on cvConfig(trials,
+// sched): TestCrossValidation checks them against each other and
+// TestEMWeakOrder reuses the constant schedule's sde run as its dt = 1/4
+// point.
+func cvRun(t *testing.T, trials int, sched []sim.Event) *cvRuns {
+	t.Helper()
+	key := fmt.Sprint(trials, sched)
+	cvCache.Lock()
+	defer cvCache.Unlock()
+	if r := cvCache.m[key]; r != nil {
+		return r
+	}
+	c := cvConfig(t, trials, sched)
+	r := &cvRuns{full: run(t, sim.Reduced{}, c), fp: run(t, FokkerPlanck{}, c)}
+	c2 := *c
+	c2.Seed += 1000
+	r.red = run(t, Reduced{}, &c2)
+	c3 := *c
+	c3.Seed += 2000
+	c3.Trials = trials / 2
+	r.em = run(t, EM{Substeps: 4}, &c3)
+	if cvCache.m == nil {
+		cvCache.m = map[string]*cvRuns{}
+	}
+	cvCache.m[key] = r
+	return r
 }
 
 // discretisationGap returns the documented relative gap bound between the
@@ -118,18 +158,8 @@ func TestCrossValidation(t *testing.T) {
 	for _, sc := range cvSchedules {
 		t.Run(sc.name, func(t *testing.T) {
 			c := cvConfig(t, trials, sc.sched)
-			// The discrete dynamics: sim.Reduced, exact in law and tied to
-			// sim.Full by sim's TestReducedLaw (the same claim at 1/10 the
-			// cost for p = 20).
-			full := run(t, sim.Reduced{}, c)
-			fp := run(t, FokkerPlanck{}, c)
-			c2 := *c
-			c2.Seed += 1000
-			red := run(t, Reduced{}, &c2)
-			c3 := *c
-			c3.Seed += 2000
-			c3.Trials = trials / 2
-			em := run(t, EM{Substeps: 4}, &c3)
+			r := cvRun(t, trials, sc.sched)
+			full, fp, red, em := r.full, r.fp, r.red, r.em
 			gap := discretisationGap(c)
 			compareRows(t, "full vs fokker-planck", full.Rows, fp.Rows, gap, trials)
 			compareRows(t, "full vs sde-reduced", full.Rows, red.Rows, gap, trials)

@@ -234,37 +234,6 @@ func TestArchitectures(t *testing.T) {
 	}
 }
 
-// TestResNet18Steps runs two SGD steps of the real ResNet18 on tiny images
-// on the default backend: the loss is finite and every convolution moves.
-func TestResNet18Steps(t *testing.T) {
-	if testing.Short() {
-		t.Skip("ResNet18 steps take a few seconds")
-	}
-	n, err := NewNet(testBackend(t), ResNet18(10, false), 2, 8, 8, 3, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Finalize()
-	rng := rand.New(rand.NewPCG(9, 10))
-	n.Init(rng, 0, 1, 1)
-	stats := make([]LayerStat, len(n.SI))
-	for step := range 2 {
-		x, y := randomBatch(rng, 2, 8, 8, 3, 10)
-		loss, err := n.Step(x, y, Hyper{0.1, 5e-4, 0.1, 5e-4}, true, stats)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			t.Fatalf("step %d: loss %g", step, loss)
-		}
-		for k, st := range stats {
-			if !(st.AU > 0) || !(st.Norm > 0) {
-				t.Errorf("step %d %s: AU %g norm %g", step, n.Specs[n.SI[k]].Name, st.AU, st.Norm)
-			}
-		}
-	}
-}
-
 // TestCorollary3 checks the Corollary 3 transform: scale-invariant kernels
 // k times larger with η·k² and λ/k² give the same angular updates as k = 1
 // (and the same loss). The equality is exact but for BN's ε = 10⁻⁵, which
