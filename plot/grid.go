@@ -21,7 +21,7 @@ func WriteGrid(w io.Writer, grid [][]*gplot.Plot, width, height vg.Length, svg b
 	if svg {
 		c = vgsvg.New(width, height)
 	} else {
-		c = vgimg.PngCanvas{Canvas: vgimg.New(width, height)}
+		c = fastPNG{vgimg.New(width, height)}
 	}
 	tiles := draw.Tiles{Rows: len(grid), Cols: len(grid[0]), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 4, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
 	canvases := gplot.Align(grid, tiles, draw.New(c))

@@ -413,7 +413,7 @@ func render(title string, rows []Row, w, h vg.Length, f Format) (io.WriterTo, er
 	switch f {
 	case PNG:
 		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(144), vgimg.UseBackgroundColor(color.White))
-		cv, out = c, func() io.WriterTo { return vgimg.PngCanvas{Canvas: c} }
+		cv, out = c, func() io.WriterTo { return fastPNG{c} }
 	case SVG:
 		c := vgsvg.NewWith(vgsvg.UseWH(w, h), vgsvg.EmbedFonts(true))
 		cv, out = c, func() io.WriterTo { return c }
