@@ -267,11 +267,10 @@ type Overlay struct {
 // Theory returns the overlay for c at the given steps. Theorem 1's bounds
 // need the measured tail ε(t) too: see Theorem1.
 func (c *Config) Theory(steps []int) (*Overlay, error) {
-	o, tp, s, err := c.theoryPaths(steps)
+	o, tp, s, path, err := c.theoryPaths(steps)
 	if err != nil {
 		return nil, err
 	}
-	path, _ := tp.Path(s, c.InitNormDim(tp.P))
 	// The limits depend on (η, λ) alone, which change only at schedule
 	// events: each distinct pair's quadratures run once.
 	type limit struct{ risk, loss float64 }
@@ -304,18 +303,20 @@ func (c *Config) Theory(steps []int) (*Overlay, error) {
 // and √(2λη); RiskLimit, LossLimit and Adiabatic stay nil, as Theorem 2
 // needs two distinct eigenvalues.
 func (c *Config) TheoryPaths(steps []int) (*Overlay, error) {
-	o, _, _, err := c.theoryPaths(steps)
+	o, _, _, _, err := c.theoryPaths(steps)
 	return o, err
 }
 
-func (c *Config) theoryPaths(steps []int) (*Overlay, theory.Params, theory.Schedule, error) {
+// theoryPaths also returns the model, the schedule and the eq 17 path it
+// built, so that Theory adds the limits without building them again.
+func (c *Config) theoryPaths(steps []int) (*Overlay, theory.Params, theory.Schedule, *theory.Path, error) {
 	tp, s, err := c.TheoryModel()
 	if err != nil {
-		return nil, tp, s, err
+		return nil, tp, s, nil, err
 	}
 	path, err := tp.Path(s, c.InitNormDim(tp.P))
 	if err != nil {
-		return nil, tp, s, err
+		return nil, tp, s, nil, err
 	}
 	o := &Overlay{Steps: steps}
 	for _, n := range steps {
@@ -327,7 +328,7 @@ func (c *Config) theoryPaths(steps []int) (*Overlay, theory.Params, theory.Sched
 		o.AUPath = append(o.AUPath, path.AU(t))
 		o.AULimit = append(o.AULimit, pn.AULimit())
 	}
-	return o, tp, s, nil
+	return o, tp, s, path, nil
 }
 
 // Theorem1 returns Theorem 1's lower and upper bounds on the risk (eqs
