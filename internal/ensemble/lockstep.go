@@ -55,6 +55,7 @@ func Lockstep[R Row](ctx context.Context, s Spec[R], newWorker func() func(i, n0
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = min(workers, s.Trials)
+	chunk := chunkSize(s.Trials, workers)
 	last := rec[len(rec)-1]
 	if s.FinalUpdate {
 		last++
@@ -81,11 +82,13 @@ func Lockstep[R Row](ctx context.Context, s Spec[R], newWorker func() func(i, n0
 				defer crashed.Catch()
 				advance := newWorker()
 				for {
-					i := int(next.Add(1) - 1)
-					if i >= s.Trials {
+					lo := int(next.Add(int64(chunk)) - int64(chunk))
+					if lo >= s.Trials {
 						return
 					}
-					advance(i, n0, n1, &samples[i])
+					for i := lo; i < min(lo+chunk, s.Trials); i++ {
+						advance(i, n0, n1, &samples[i])
+					}
 				}
 			}()
 		}
@@ -121,6 +124,16 @@ func (res *Result[R]) partial(done int64, start time.Time) *Result[R] {
 	res.TrialSteps = done
 	res.Wall = time.Since(start)
 	return res
+}
+
+// chunkSize is how many consecutive trials a worker takes at a time: about
+// an eighth of its share, so that the workers rarely run neighbouring
+// trials at once (trial states sit side by side in memory, and two cores
+// writing one cache line make each other wait: with one trial at a time,
+// reduced ran no faster on two cores than on one) while the last chunks
+// still balance the load.
+func chunkSize(trials, workers int) int {
+	return max(1, trials/(8*workers))
 }
 
 // Interrupted reports, every 1024th step n of a block, whether ctx is done:
