@@ -2,10 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/smdlab/smd/cmd/smd/internal/table"
 	"github.com/smdlab/smd/experiment"
@@ -185,20 +183,27 @@ func (t *TheoryCmd) Run(g *Globals) error {
 		return badInput(err)
 	}
 	if t.JSON {
-		enc := json.NewEncoder(g.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(g, r)
 	}
 	return writeTheoryTable(g, r)
 }
 
-func writeTheoryTable(g *Globals, r *theoryReport) error {
-	f := func(v *float64) string {
-		if v == nil {
-			return "—"
-		}
-		return fmt.Sprintf("%.6g", *v)
+// writeJSON prints v as one indented JSON object (`smd theory --json`).
+func writeJSON(g *Globals, v any) error {
+	enc := json.NewEncoder(g.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// cell formats a table value: "—" where it does not apply.
+func cell(v *float64) string {
+	if v == nil {
+		return "—"
 	}
+	return fmt.Sprintf("%.6g", *v)
+}
+
+func writeTheoryTable(g *Globals, r *theoryReport) error {
 	fmt.Fprintf(g.Stdout, "NRQ theory: p = %d, η = %g, λ = %g, σ = %g, ξ = %g\n\n", r.P, r.Eta, r.Lambda, r.Sigma, r.Xi)
 	var w table.Table
 	w.Row("quantity", "equation", "corrected", "as printed")
@@ -228,7 +233,7 @@ func writeTheoryTable(g *Globals, r *theoryReport) error {
 		{"escape threshold on ‖X₀‖", "Corollary 2", r.EscapeThresholdNorm, r.PaperEscapeThreshold},
 	}
 	for _, row := range rows {
-		w.Row(row.name, row.eq, f(row.got), f(row.paper))
+		w.Row(row.name, row.eq, cell(row.got), cell(row.paper))
 	}
 	if err := w.Write(g.Stdout, 2); err != nil {
 		return err
@@ -237,89 +242,5 @@ func writeTheoryTable(g *Globals, r *theoryReport) error {
 		fmt.Fprintf(g.Stdout, "note: %s\n", n)
 	}
 	_, err := fmt.Fprintln(g.Stdout, "\nCorrections and derivations: docs/derivations.md.")
-	return err
-}
-
-// optimReport is the JSON object of `smd theory --json` for momentum,
-// AdamW, Lion and the NQM (experiment.OptimizerTheory); null: not
-// applicable.
-type optimReport struct {
-	Model        string   `json:"model"`
-	Optimizer    string   `json:"optimizer"`
-	Momentum     float64  `json:"momentum"`
-	Beta1        float64  `json:"beta1"`
-	Beta2        float64  `json:"beta2"`
-	P            int      `json:"p"`
-	Eta          float64  `json:"eta"`
-	Lambda       float64  `json:"lambda"`
-	AULimit      *float64 `json:"au_limit"`             // discrete form (derivations §10)
-	REQAULimit   *float64 `json:"req_au_limit"`         // REQ as printed
-	LionAUArcsin *float64 `json:"lion_au_exact_sign"`   // Lion without the linearised sign
-	NormSqLimit  *float64 `json:"norm_sq_limit"`        // discrete form
-	REQNormSq    *float64 `json:"req_norm_sq_limit"`    // REQ
-	Time         *float64 `json:"equilibrium_time"`     // steps
-	NQMNormSqEnd *float64 `json:"nqm_norm_sq_at_steps"` // exact
-	NQMLossEnd   *float64 `json:"nqm_loss_at_steps"`
-	Notes        []string `json:"notes"`
-}
-
-func (t *TheoryCmd) runOptimizer(g *Globals, c *experiment.Config) error {
-	ot, err := c.OptimizerTheory()
-	if err != nil {
-		var fe *experiment.FieldError
-		if errors.As(err, &fe) && fe.File == "" {
-			fe.File = t.Config
-		}
-		return badInput(err)
-	}
-	nz := func(v float64) *float64 {
-		if v == 0 {
-			return nil
-		}
-		return num(v)
-	}
-	r := optimReport{Model: c.Model, Optimizer: ot.Optimizer.Name, Momentum: ot.Optimizer.Momentum,
-		Beta1: ot.Optimizer.Beta1, Beta2: ot.Optimizer.Beta2, P: ot.P, Eta: ot.Eta, Lambda: ot.Lambda,
-		AULimit: nz(ot.AU), REQAULimit: nz(ot.AUREQ), LionAUArcsin: nz(ot.LionAUArcsin),
-		NormSqLimit: nz(ot.NormSq), REQNormSq: nz(ot.NormSqREQ), Time: nz(ot.Time),
-		NQMNormSqEnd: nz(ot.NQMNormSqEnd), NQMLossEnd: nz(ot.NQMLossEnd), Notes: append([]string{}, ot.Notes...)}
-	if t.JSON {
-		enc := json.NewEncoder(g.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
-	}
-	f := func(v *float64) string {
-		if v == nil {
-			return "—"
-		}
-		return fmt.Sprintf("%.6g", *v)
-	}
-	fmt.Fprintf(g.Stdout, "%s theory: optimizer %s (μ = %g, β₁ = %g, β₂ = %g), p = %d, η = %g, λ = %g\n\n",
-		strings.ToUpper(r.Model), r.Optimizer, r.Momentum, r.Beta1, r.Beta2, r.P, r.Eta, r.Lambda)
-	var w table.Table
-	w.Row("quantity", "source", "discrete (smd)", "as printed (REQ)")
-	for _, row := range []struct {
-		name, src  string
-		got, paper *float64
-	}{
-		{"AU limit √(E Δ²)", "REQ Table 1; derivations §10", r.AULimit, r.REQAULimit},
-		{"Lion AU, exact sign", "derivations (10.7)", r.LionAUArcsin, nil},
-		{"equilibrium E‖X‖²", "REQ Table 1; (10.8)", r.NormSqLimit, r.REQNormSq},
-		{"norm relaxation time (steps)", "derivations §10", r.Time, nil},
-		{"E‖X‖² at t = steps", "NQM, derivations §11", r.NQMNormSqEnd, nil},
-		{"E L at t = steps", "NQM, derivations §11", r.NQMLossEnd, nil},
-	} {
-		if row.got == nil && row.paper == nil {
-			continue
-		}
-		w.Row(row.name, row.src, f(row.got), f(row.paper))
-	}
-	if err := w.Write(g.Stdout, 2); err != nil {
-		return err
-	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(g.Stdout, "note: %s\n", n)
-	}
-	_, err = fmt.Fprintln(g.Stdout, "\nDerivations: docs/derivations.md §10–11; measured accuracy: smd verify.")
 	return err
 }
