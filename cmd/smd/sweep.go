@@ -275,12 +275,15 @@ func (c *SweepPlotCmd) Run(g *Globals) error {
 		stem = strings.NewReplacer("[", "", "]", "", "/", "_").Replace(stem)
 	}
 	w, h := plot.SweepSize(len(rows[0]))
-	for _, f := range []plot.Format{plot.PNG, plot.SVG} {
-		b, err := plot.Bytes(rows, w, h, f)
-		if err != nil {
+	formats := []plot.Format{plot.PNG, plot.SVG}
+	out := make([][]byte, len(formats))
+	for k, f := range formats { // draw both before writing either
+		if out[k], err = plot.Bytes(rows, w, h, f); err != nil {
 			return err
 		}
-		if err := writeAtomic(filepath.Join(c.Dir, stem+"."+string(f)), b); err != nil {
+	}
+	for k, f := range formats {
+		if err := writeAtomic(filepath.Join(c.Dir, stem+"."+string(f)), out[k]); err != nil {
 			return err
 		}
 	}
