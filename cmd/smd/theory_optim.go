@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/smdlab/smd/cmd/smd/internal/table"
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/theory"
 )
 
 // optimReport is the JSON object of `smd theory --json` for momentum,
@@ -29,7 +31,25 @@ type optimReport struct {
 	Time         *float64 `json:"equilibrium_time"`     // steps
 	NQMNormSqEnd *float64 `json:"nqm_norm_sq_at_steps"` // exact
 	NQMLossEnd   *float64 `json:"nqm_loss_at_steps"`
-	Notes        []string `json:"notes"`
+	// Heavy-ball momentum: the norm recursion's slow exponent per step
+	// (‖X‖² − its limit ∝ e^{rate·n}, derivations §12) and its period in
+	// steps when underdamped, exact (12.1) and Kunin et al.'s continuous
+	// oscillator (12.3).
+	NormRate      *float64 `json:"norm_rate"`
+	NormPeriod    *float64 `json:"norm_period"`
+	KuninNormRate *float64 `json:"kunin_norm_rate"`
+	KuninPeriod   *float64 `json:"kunin_norm_period"`
+	Notes         []string `json:"notes"`
+}
+
+// oscillation returns the slow root's rate (real part) and, for a complex
+// pair, the period 2π/|Im| (nil when overdamped).
+func oscillation(r complex128) (rate, period *float64) {
+	rate = num(real(r))
+	if im := math.Abs(imag(r)); im > 0 {
+		period = num(2 * math.Pi / im)
+	}
+	return rate, period
 }
 
 func (t *TheoryCmd) runOptimizer(g *Globals, c *experiment.Config) error {
@@ -52,6 +72,14 @@ func (t *TheoryCmd) runOptimizer(g *Globals, c *experiment.Config) error {
 		AULimit: nz(ot.AU), REQAULimit: nz(ot.AUREQ), LionAUArcsin: nz(ot.LionAUArcsin),
 		NormSqLimit: nz(ot.NormSq), REQNormSq: nz(ot.NormSqREQ), Time: nz(ot.Time),
 		NQMNormSqEnd: nz(ot.NQMNormSqEnd), NQMLossEnd: nz(ot.NQMLossEnd), Notes: append([]string{}, ot.Notes...)}
+	if r.Optimizer == "sgd" && r.Momentum > 0 && c.Model != "nqm" {
+		d, k, err := theory.HeavyBallNormRoots(r.Eta, r.Lambda, r.Momentum)
+		if err != nil {
+			return badInput(err)
+		}
+		r.NormRate, r.NormPeriod = oscillation(d[0])
+		r.KuninNormRate, r.KuninPeriod = oscillation(k[0])
+	}
 	if t.JSON {
 		return writeJSON(g, r)
 	}
@@ -69,6 +97,8 @@ func (t *TheoryCmd) runOptimizer(g *Globals, c *experiment.Config) error {
 		{"norm relaxation time (steps)", "derivations §10", r.Time, nil},
 		{"E‖X‖² at t = steps", "NQM, derivations §11", r.NQMNormSqEnd, nil},
 		{"E L at t = steps", "NQM, derivations §11", r.NQMLossEnd, nil},
+		{"‖X‖² relaxation rate per step", "exact (12.1) | Kunin (12.3)", r.NormRate, r.KuninNormRate},
+		{"‖X‖² oscillation period (steps)", "exact (12.1) | Kunin (12.3)", r.NormPeriod, r.KuninPeriod},
 	} {
 		if row.got == nil && row.paper == nil {
 			continue
