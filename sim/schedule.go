@@ -36,9 +36,16 @@ type Cursor struct {
 	events      []Event
 	next        int // index of the next event not yet applied
 	// exp is the per-step factor of η set by the last LRExp event (0 or
-	// 1: none); at is the last step advanced to (−1 before the first).
+	// 1: none); at is the last step advanced to past the fast path (−1
+	// before the first).
 	exp float64
 	at  int
+	// quiet is a step before which nothing changes (NextChange after the
+	// last full Advance; 0 before the first), so that Advance is one
+	// inlined compare on the steps in between. at may lag behind them: with
+	// no per-step factor in force (which makes quiet = at + 1), a full
+	// Advance skips to the next event anyway.
+	quiet int
 }
 
 // NewCursor returns a cursor at the start (before step 0's events) of the
@@ -60,6 +67,13 @@ func (c *Config) Cursor() Cursor { return NewCursor(c.Eta, c.Lambda, c.Schedule)
 // per step, so a striding caller gets the same η as one that advances
 // every step.
 func (c *Cursor) Advance(n int) (scale float64, changed bool) {
+	if n < c.quiet { // the hot loops' case, inlined
+		return 1, false
+	}
+	return c.advance(n)
+}
+
+func (c *Cursor) advance(n int) (scale float64, changed bool) {
 	scale = 1.0
 	m := c.at + 1
 	for m <= n {
@@ -81,6 +95,7 @@ func (c *Cursor) Advance(n int) (scale float64, changed bool) {
 		m++
 	}
 	c.at = max(c.at, n)
+	c.quiet = c.NextChange()
 	return scale, changed
 }
 
