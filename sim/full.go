@@ -140,6 +140,7 @@ type stepper struct {
 	// isotropic form's rounding exactly (see stepDiagNRQ).
 	sw      []float64
 	sf      float64
+	iso     bool                               // Σ̃ = σ²I: sw is all ones (sweepIso)
 	observe func(trial, step int, x []float64) // Config.Observe
 }
 
@@ -156,6 +157,7 @@ func (e *stepper) prepare() {
 				e.sw[i] = 1
 			}
 			e.sf = sigma
+			e.iso = true
 		}
 	}
 }
@@ -324,7 +326,12 @@ func (e *stepper) stepDiagNRQ(t *trial, z []float64, sA, sN float64, r *ensemble
 		r.Set(f, cA/2, au, norm, t.n2, e.xi)
 	}
 	alpha, beta := decay+ei*c*inv, ei*inv
-	n2, nA, nN := sweep(x, e.a, e.sw, z, alpha, beta, ei*e.sf, &t.rnd, next)
+	var n2 float64
+	if e.iso {
+		n2, nA, nN = sweepIso(x, e.a, z, alpha, beta, ei*e.sf, &t.rnd, next)
+	} else {
+		n2, nA, nN = sweep(x, e.a, e.sw, z, alpha, beta, ei*e.sf, &t.rnd, next)
+	}
 	t.n2 = n2
 	return nA, nN, alive(n2)
 }
@@ -418,6 +425,156 @@ func sweep(x, a, s, z []float64, alpha, beta, ei float64, rnd *rng.Rand, next bo
 	}
 	rnd.SetStream(st)
 	return n0 + n1, sA + sA1, sN + sN1
+}
+
+// sweepIso is sweep for isotropic noise, s_i = 1 (multiplying by 1 is
+// exact, so dropping it gives the same bits), with the drawing pass split
+// so that its hot loop makes no call: isoRun.sweep runs until a draw that
+// the ziggurat's fast path rejects (≈ 1.1 % of draws) and returns; the
+// slow path finishes that draw, and the pair's other one, here, in stream
+// order, and the loop resumes with the pair's two values. A call in the
+// loop, even on its cold path, makes the compiler spill the generator
+// state and the partial sums on every iteration (Go's ABI saves no
+// register across a call). Same draws, same sums in the same order: the
+// same bits as sweep (TestFusedPassesAreExact, the goldens); 16 % fewer
+// instructions per coordinate (docs/design.md, "Hot loop").
+func sweepIso(x, a, z []float64, alpha, beta, ei float64, rnd *rng.Rand, next bool) (n2, sA, sN float64) {
+	p := len(x)
+	a, z = a[:p], z[:p]
+	if !next {
+		var n0, n1 float64
+		i := 0
+		for ; i+2 <= p; i += 2 {
+			xx, aa, zz := x[i:i+2:i+2], a[i:i+2:i+2], z[i:i+2:i+2]
+			x0 := (alpha-beta*aa[0])*xx[0] - ei*zz[0]
+			x1 := (alpha-beta*aa[1])*xx[1] - ei*zz[1]
+			xx[0], xx[1] = x0, x1
+			n0 += x0 * x0
+			n1 += x1 * x1
+		}
+		if i < p {
+			xi := (alpha-beta*a[i])*x[i] - ei*z[i]
+			x[i] = xi
+			n0 += xi * xi
+		}
+		return n0 + n1, 0, 0
+	}
+	var run isoRun
+	run.st = rnd.Stream()
+	for {
+		run.sweep(x, a, z, alpha, beta, ei)
+		if run.i+2 > p {
+			break
+		}
+		// Left on a rejected draw: finish it, and the pair's other draw,
+		// in stream order, then resume with the pair's two values.
+		var v float64
+		run.st, v = rnd.Rejected(run.st, run.u)
+		if run.second {
+			run.pv1 = v
+		} else {
+			run.pv0 = v
+			var u uint64
+			run.st, u = run.st.Next()
+			v1, ok := rng.ZigFast(u)
+			if !ok {
+				run.st, v1 = rnd.Rejected(run.st, u)
+			}
+			run.pv1 = v1
+		}
+		run.pending = true
+	}
+	i := run.i
+	if i < p {
+		xi := (alpha-beta*a[i])*x[i] - ei*z[i]
+		x[i] = xi
+		run.n0 += xi * xi
+		var u uint64
+		run.st, u = run.st.Next()
+		v, ok := rng.ZigFast(u)
+		if !ok {
+			run.st, v = rnd.Rejected(run.st, u)
+		}
+		z[i] = v
+		run.sA += a[i] * xi * xi
+		run.sN += v * xi
+	}
+	rnd.SetStream(run.st)
+	return run.n0 + run.n1, run.sA + run.sA1, run.sN + run.sN1
+}
+
+// isoRun is sweepIso's position between runs of its hot loop: the next
+// pair i, the partial sums, the generator state, and the pair's draws
+// when the slow path made them (pending), or the rejected output u (of
+// the pair's second draw if second, its first value then in pv0).
+type isoRun struct {
+	i                        int
+	n0, n1, sA, sA1, sN, sN1 float64
+	st                       rng.Stream
+	u                        uint64
+	second, pending          bool
+	pv0, pv1                 float64
+}
+
+// sweep runs sweepIso's hot loop from pair r.i (first the pending pair,
+// if any) until the end or a draw that the fast path rejects, leaving the
+// state after that draw and the rejected output in r.
+func (r *isoRun) sweep(x, a, z []float64, alpha, beta, ei float64) {
+	p := len(x)
+	x, a, z = x[:p:p], a[:p:p], z[:p:p] // caps the compiler can see: no bounds checks in the loop
+	n0, n1, sA, sA1, sN, sN1 := r.n0, r.n1, r.sA, r.sA1, r.sN, r.sN1
+	st := r.st
+	i := r.i
+	if r.pending {
+		r.pending = false
+		xx, aa, zz := x[i:i+2:i+2], a[i:i+2:i+2], z[i:i+2:i+2]
+		v0, v1 := r.pv0, r.pv1
+		x0 := (alpha-beta*aa[0])*xx[0] - ei*zz[0]
+		x1 := (alpha-beta*aa[1])*xx[1] - ei*zz[1]
+		xx[0], xx[1] = x0, x1
+		n0 += x0 * x0
+		n1 += x1 * x1
+		zz[0], zz[1] = v0, v1
+		sA += aa[0] * x0 * x0
+		sA1 += aa[1] * x1 * x1
+		sN += v0 * x0
+		sN1 += v1 * x1
+		i += 2
+	}
+	var rejU uint64 // the rejected draw that ends the run, if any
+	var rejSecond bool
+	var rejV0 float64
+	i0 := i
+	x = x[i0:]                              // index from 0 with one length: the compiler then
+	a, z = a[i0:][:len(x)], z[i0:][:len(x)] // proves the loop's bounds
+	for i = 0; i+1 < len(x); i += 2 {
+		var u0, u1 uint64
+		st, u0 = st.Next()
+		v0, ok := rng.ZigFast(u0)
+		if !ok {
+			rejU = u0
+			break
+		}
+		st, u1 = st.Next()
+		v1, ok := rng.ZigFast(u1)
+		if !ok {
+			rejU, rejSecond, rejV0 = u1, true, v0
+			break
+		}
+		x0 := (alpha-beta*a[i])*x[i] - ei*z[i]
+		x1 := (alpha-beta*a[i+1])*x[i+1] - ei*z[i+1]
+		x[i], x[i+1] = x0, x1
+		n0 += x0 * x0
+		n1 += x1 * x1
+		z[i], z[i+1] = v0, v1
+		sA += a[i] * x0 * x0
+		sA1 += a[i+1] * x1 * x1
+		sN += v0 * x0
+		sN1 += v1 * x1
+	}
+	r.i, r.st = i0+i, st
+	r.u, r.second, r.pv0 = rejU, rejSecond, rejV0
+	r.n0, r.n1, r.sA, r.sA1, r.sN, r.sN1 = n0, n1, sA, sA1, sN, sN1
 }
 
 // stepDiagNRQMomentum is the O(p) loop with heavy-ball momentum:
