@@ -16,15 +16,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/experiment"
-	"github.com/smdlab/smd/internal/crash"
+	"github.com/smdlab/smd/internal/par"
 	"github.com/smdlab/smd/plot"
 	"github.com/smdlab/smd/train"
 )
@@ -184,35 +181,21 @@ func figureImages(f *Figure) []image {
 	return out
 }
 
-// renderAll renders imgs on GOMAXPROCS goroutines, the combined images
+// renderAll renders imgs on all cores (par.For), the combined images
 // (the largest, listed last) first so that none is left to run alone at
 // the end. An image not rendered because ctx was cancelled has ctx's
 // error.
 func renderAll(ctx context.Context, imgs []image) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var box crash.Box // a rendering's panic is re-raised here
-	for range min(runtime.GOMAXPROCS(0), len(imgs)) {
-		wg.Go(func() {
-			defer box.Catch()
-			for {
-				k := int(next.Add(1)) - 1
-				if k >= len(imgs) {
-					return
-				}
-				im := &imgs[len(imgs)-1-k]
-				if im.err = ctx.Err(); im.err != nil {
-					continue
-				}
-				im.data, im.err = plot.Bytes(im.rows, plot.Inches(im.w), plot.Inches(im.h), im.fm)
-				if im.err != nil {
-					im.err = fmt.Errorf("%s: %w", im.label, im.err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	box.Rethrow()
+	par.For(len(imgs), func(k int) {
+		im := &imgs[len(imgs)-1-k]
+		if im.err = ctx.Err(); im.err != nil {
+			return
+		}
+		im.data, im.err = plot.Bytes(im.rows, plot.Inches(im.w), plot.Inches(im.h), im.fm)
+		if im.err != nil {
+			im.err = fmt.Errorf("%s: %w", im.label, im.err)
+		}
+	})
 }
 
 // WriteFile writes path atomically (experiment.WriteAtomic) and makes it
