@@ -194,7 +194,10 @@ type job struct {
 func jobs(cases []Case, quick bool, seed uint64) []job {
 	var js []job
 	for _, c := range cases {
-		p := float64(params(c.Config).P)
+		// full: p coordinates plus a fixed cost per trial-step worth ≈ 20
+		// of them (≈ 100 ns, issue 15's 115 ns at p = 10), which makes the
+		// small-p spread case as long as the decay cases.
+		p := float64(params(c.Config).P) + 20
 		if c.Config.Method != "full" && len(c.Config.Spectrum) > 0 {
 			p = reducedCost(len(c.Config.Spectrum))
 		}
