@@ -22,13 +22,29 @@ import (
 // panel's width in points is ≫ the rounding of a coordinate). Valid are the
 // boxes gonum keeps (0 ≤ X, Y ≤ 1 for a box of positive size); a NaN
 // position never wins a comparison, so it is dropped.
+//
+// gonum asks again at every layout (DataCanvas: aligning, drawing, the
+// colour bar), so the boxes of the last axis ranges are kept.
 type fewBoxes struct {
 	gplot.Plotter
 	gplot.DataRanger
 	boxes func(p *gplot.Plot) []gplot.GlyphBox
+	last  *boxCache
 }
 
-func (f fewBoxes) GlyphBoxes(p *gplot.Plot) []gplot.GlyphBox { return f.boxes(p) }
+// boxCache holds the boxes computed for the axis ranges in key.
+type boxCache struct {
+	key   [4]float64
+	boxes []gplot.GlyphBox
+}
+
+func (f fewBoxes) GlyphBoxes(p *gplot.Plot) []gplot.GlyphBox {
+	key := [4]float64{p.X.Min, p.X.Max, p.Y.Min, p.Y.Max}
+	if f.last.boxes == nil || f.last.key != key {
+		f.last.key, f.last.boxes = key, f.boxes(p)
+	}
+	return f.last.boxes
+}
 
 var _ gplot.GlyphBoxer = fewBoxes{}
 
@@ -70,7 +86,7 @@ func near(v, lo, hi float64) bool {
 // lineBoxes is plotter.Line's GlyphBoxes (one box of half the line width
 // per point) reduced to the candidates.
 func lineBoxes(l *plotter.Line) fewBoxes {
-	return fewBoxes{Plotter: l, DataRanger: l, boxes: func(p *gplot.Plot) []gplot.GlyphBox {
+	return fewBoxes{Plotter: l, DataRanger: l, last: &boxCache{}, boxes: func(p *gplot.Plot) []gplot.GlyphBox {
 		r := 0.5 * l.LineStyle.Width
 		rect := vg.Rectangle{Min: vg.Point{X: -r, Y: -r}, Max: vg.Point{X: r, Y: r}}
 		xs, ys := make([]float64, len(l.XYs)), make([]float64, len(l.XYs))
@@ -94,7 +110,7 @@ func lineBoxes(l *plotter.Line) fewBoxes {
 // column, reduced to the candidates: the valid points of the extreme
 // columns and of the extreme rows.
 func gridBoxes(pl gplot.Plotter, dr gplot.DataRanger, g Grid, half vg.Length) fewBoxes {
-	return fewBoxes{Plotter: pl, DataRanger: dr, boxes: func(p *gplot.Plot) []gplot.GlyphBox {
+	return fewBoxes{Plotter: pl, DataRanger: dr, last: &boxCache{}, boxes: func(p *gplot.Plot) []gplot.GlyphBox {
 		rect := vg.Rectangle{Min: vg.Point{X: -half, Y: -half}, Max: vg.Point{X: half, Y: half}}
 		c, r := g.Dims()
 		xs, ys := make([]float64, c), make([]float64, r)
