@@ -196,9 +196,10 @@ var fuseOpt = true
 // NRQ in two passes over the coordinates instead of five: the first
 // forms the raw gradient AX̃ + Σ̃^{1/2}z and its sums (the loss X̃ᵀAX̃/2 and
 // c = g·X̃), the second projects it, g ← (g − cX̃)/‖X‖ (eq 4), updates the
-// optimizer's state and X, and sums ‖X_{n+1}‖². X̃ is recomputed where it
-// is needed rather than stored, and the perpendicular part of the step
-// (the angular update) is summed only on recorded steps. Each coordinate
+// optimizer's state and X, and sums ‖X_{n+1}‖². X̃ is recomputed from X in
+// the second pass (and kept, with the step u, for the record), and the
+// step's parts along and across X̃ (the angular update) are summed only on
+// recorded steps. Each coordinate
 // sees the same operations in the same order as in gradient,
 // stepAdamW/stepLion and finishDecoupled, and the sums run in the same
 // order, so the output is the same bit for bit (TestFusedOptimizerIsExact).
@@ -224,7 +225,7 @@ func (e *stepper) stepDecoupledDiag(t *trial, sc *scratch, r *ensemble.Sample) b
 	decay := 1 - t.lambda*t.eta
 	u, xt := sc.z[:len(x)], sc.xt[:len(x)] // z is consumed: it holds the step
 	m := t.b[:len(x)]
-	var step, par, n2 float64
+	var step, n2 float64
 	if e.opt == OptAdamW {
 		eps := e.eps
 		var sbc2 float64
@@ -235,7 +236,6 @@ func (e *stepper) stepDecoupledDiag(t *trial, sc *scratch, r *ensemble.Sample) b
 			xti := xi * inv
 			ui := adamwCoord(m, v, i, (gi-c*xti)*inv, b1, b2, sbc2, eps)
 			u[i], xt[i] = ui, xti
-			par += ui * xti
 			xi = xi*decay - step*ui
 			x[i] = xi
 			n2 += xi * xi
@@ -247,7 +247,6 @@ func (e *stepper) stepDecoupledDiag(t *trial, sc *scratch, r *ensemble.Sample) b
 			xti := xi * inv
 			ui := lionCoord(m, i, (gi-c*xti)*inv, b1, b2)
 			u[i], xt[i] = ui, xti
-			par += ui * xti
 			xi = xi*decay - step*ui
 			x[i] = xi
 			n2 += xi * xi
@@ -255,6 +254,10 @@ func (e *stepper) stepDecoupledDiag(t *trial, sc *scratch, r *ensemble.Sample) b
 		t.k++
 	}
 	if r != nil {
+		par := 0.0 // u·X̃, summed in the order the unfused step sums it
+		for i, ui := range u {
+			par += ui * xt[i]
+		}
 		e.recordDecoupled(t, sc, r, decay, step, par, loss, f)
 	}
 	t.n2 = n2
