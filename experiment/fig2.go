@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/smdlab/smd/internal/par"
 	"github.com/smdlab/smd/sim"
 	"github.com/smdlab/smd/theory"
 )
@@ -293,7 +294,20 @@ func (c *Config) Theory(steps []int) (*Overlay, error) {
 		r, l := lim.risk, lim.loss
 		o.RiskLimit = append(o.RiskLimit, r)
 		o.LossLimit = append(o.LossLimit, l)
-		o.Adiabatic = append(o.Adiabatic, theory.StationaryRiskKappa(pn.P, pn.KappaAt(path.NormSq(float64(n)))))
+		o.Adiabatic = append(o.Adiabatic, pn.KappaAt(path.NormSq(float64(n))))
+	}
+	// One quadrature per distinct κ (the norm moves along the path, or
+	// stays put in equilibrium): the overlay's main cost, spread over the
+	// cores; each value is computed alone, so the bits do not depend on
+	// the schedule.
+	kappas := slices.Clone(o.Adiabatic)
+	slices.Sort(kappas)
+	kappas = slices.Compact(kappas)
+	risks := make([]float64, len(kappas))
+	par.For(len(kappas), func(i int) { risks[i] = theory.StationaryRiskKappa(tp.P, kappas[i]) })
+	for i, k := range o.Adiabatic {
+		j, _ := slices.BinarySearch(kappas, k)
+		o.Adiabatic[i] = risks[j]
 	}
 	return o, nil
 }

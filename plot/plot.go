@@ -206,12 +206,12 @@ func (p *Panel) build() (*gplot.Plot, *plotter.HeatMap, error) {
 		// evenly spaced grids (gonum's HeatMap.Rasterized).
 		h.Rasterized = uniform(p.Heat)
 		h.NaN = NaNColor
-		g.Add(h)
+		g.Add(withFewBoxes(h, gridBoxes(h, h, p.Heat, 5)))
 		if len(p.Contours) > 0 {
 			c := plotter.NewContour(p.Heat, p.Contours, palette.Heat(1, 1))
 			c.LineStyles = []draw.LineStyle{{Color: color.White, Width: vg.Points(0.9)}}
 			c.Palette = nil
-			g.Add(c)
+			g.Add(withFewBoxes(c, gridBoxes(c, c, p.Heat, 2.5)))
 		}
 	}
 	for i, c := range p.Curves {
@@ -272,7 +272,7 @@ func (p *Panel) build() (*gplot.Plot, *plotter.HeatMap, error) {
 			return nil, nil, err
 		}
 		l.LineStyle = c.style()
-		g.Add(l)
+		g.Add(withFewBoxes(l, lineBoxes(l)))
 	}
 	// A log axis without positive data (an empty panel: no point was
 	// plotted) would make gonum panic: draw it linear.
@@ -324,7 +324,7 @@ func (p *Panel) build() (*gplot.Plot, *plotter.HeatMap, error) {
 			return nil, nil, err
 		}
 		l.LineStyle = draw.LineStyle{Color: color.Gray{Y: 120}, Width: vg.Points(0.8), Dashes: dashes[Dotted]}
-		g.Add(l)
+		g.Add(withFewBoxes(l, lineBoxes(l)))
 	}
 	return g, h, nil
 }

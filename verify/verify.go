@@ -6,17 +6,16 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/smdlab/smd"
 	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/par"
 	"github.com/smdlab/smd/sim"
 	"github.com/smdlab/smd/theory"
 )
@@ -176,6 +175,14 @@ func Grid(quick bool, seed uint64) []Case {
 	return cs
 }
 
+// reducedCost is the cost of one trial-step of the reduced engine with k
+// blocks, in full coordinate-steps: 10(k + 1), from the jobs' wall times
+// in one `smd verify` run (a two-block case takes ≈ 70 ns per trial-step,
+// 20–30 coordinate-steps of the costed full jobs at 2.5–3.5 ns; one block
+// with momentum ≈ 20). Counting a block as one coordinate had the
+// reduced cases start last, where they made a one-core tail of ≈ 5 s.
+func reducedCost(k int) float64 { return 10 * float64(k+1) }
+
 // job is one independent unit of the grid: its simulations and the rows
 // they check. cost (coordinate-steps, roughly) orders the start.
 type job struct {
@@ -187,9 +194,12 @@ type job struct {
 func jobs(cases []Case, quick bool, seed uint64) []job {
 	var js []job
 	for _, c := range cases {
-		p := float64(params(c.Config).P)
+		// full: p coordinates plus a fixed cost per trial-step worth ≈ 20
+		// of them (≈ 100 ns, issue 15's 115 ns at p = 10), which makes the
+		// small-p spread case as long as the decay cases.
+		p := float64(params(c.Config).P) + 20
 		if c.Config.Method != "full" && len(c.Config.Spectrum) > 0 {
-			p = float64(len(c.Config.Spectrum)) // reduced: O(#blocks) per step
+			p = reducedCost(len(c.Config.Spectrum))
 		}
 		js = append(js, job{cost: p * float64(c.Config.Steps) * float64(c.Config.Trials), run: func(ctx context.Context) ([]Row, error) {
 			if err := c.Config.Validate(); err != nil {
@@ -212,9 +222,9 @@ func jobs(cases []Case, quick bool, seed uint64) []job {
 		cost := 0.0
 		if err == nil {
 			// AdamW and Lion steps cost ~4 SGD steps on full; SGD(M) on A = I runs reduced (one block).
-			cost = float64(c.Steps) * float64(c.Trials)
+			cost = float64(c.Steps) * float64(c.Trials) * reducedCost(1)
 			if oc.o.Name != theory.SGD {
-				cost *= 4 * float64(oc.p)
+				cost = float64(c.Steps) * float64(c.Trials) * 4 * float64(oc.p)
 			}
 		}
 		js = append(js, job{cost: cost, run: func(ctx context.Context) ([]Row, error) {
@@ -260,35 +270,25 @@ func Run(ctx context.Context, quick bool, seed uint64, progress func(done, total
 	var (
 		mu   sync.Mutex
 		done int
-		next atomic.Int64
-		wg   sync.WaitGroup
 	)
-	for range min(runtime.GOMAXPROCS(0), len(js)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= len(order) || ctx.Err() != nil {
-					return
-				}
-				i := order[k]
-				rows, err := js[i].run(ctx)
-				if err != nil {
-					cancel(err)
-					return
-				}
-				results[i] = rows
-				if progress != nil {
-					mu.Lock()
-					done++
-					progress(done, len(js))
-					mu.Unlock()
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	par.For(len(order), func(k int) {
+		if ctx.Err() != nil {
+			return
+		}
+		i := order[k]
+		rows, err := js[i].run(ctx)
+		if err != nil {
+			cancel(err)
+			return
+		}
+		results[i] = rows
+		if progress != nil {
+			mu.Lock()
+			done++
+			progress(done, len(js))
+			mu.Unlock()
+		}
+	})
 	for _, rows := range results {
 		rep.Rows = append(rep.Rows, rows...)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/smdlab/smd/claim"
 	"github.com/smdlab/smd/experiment"
+	"github.com/smdlab/smd/internal/par"
 	"github.com/smdlab/smd/plot"
 	"github.com/smdlab/smd/train"
 )
@@ -82,7 +83,10 @@ type Run struct {
 
 // WriteFigure writes every panel (PNG, SVG, CSV) and the combined image
 // into dir; it returns the number of files written. Drawing takes seconds:
-// when ctx is cancelled it stops between files, removes the figure's files
+// the images are rendered concurrently, GOMAXPROCS at a time (each
+// rendering is independent and deterministic, so the bytes do not depend
+// on the schedule), and then written in order. When ctx is cancelled it
+// stops between renderings and between files, removes the figure's files
 // written so far and returns ctx's error.
 func WriteFigure(ctx context.Context, dir string, f *Figure) (n int, err error) {
 	var written []string
@@ -105,29 +109,28 @@ func WriteFigure(ctx context.Context, dir string, f *Figure) (n int, err error) 
 		n++
 		return nil
 	}
-	write := func(name string, data []byte) error {
-		return save(name, func(w io.Writer) error {
-			_, err := w.Write(data)
-			return err
-		})
-	}
-	var rows []plot.Row
-	for _, row := range f.Rows {
-		var pr plot.Row
-		for _, p := range row {
-			pr = append(pr, p.Plot)
-			pw := f.PW
-			if p.PW > 0 {
-				pw = p.PW
+	imgs := figureImages(f)
+	renderAll(ctx, imgs)
+	next := 0 // imgs are in file order; the CSVs go between them
+	writeImages := func(upto int) error {
+		for ; next < upto; next++ {
+			im := &imgs[next]
+			if im.err != nil {
+				return im.err
 			}
-			for _, fm := range []plot.Format{plot.PNG, plot.SVG} {
-				b, err := plot.Bytes([]plot.Row{{p.Plot}}, plot.Inches(pw), plot.Inches(f.PH), fm)
-				if err != nil {
-					return n, fmt.Errorf("%s: %w", p.Stem, err)
-				}
-				if err := write(p.Stem+"."+string(fm), b); err != nil {
-					return n, err
-				}
+			if err := save(im.name, func(w io.Writer) error {
+				_, err := w.Write(im.data)
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, row := range f.Rows {
+		for _, p := range row {
+			if err := writeImages(next + 2); err != nil { // the panel's PNG and SVG
+				return n, err
 			}
 			if err := save(p.Stem+".csv", func(w io.Writer) error {
 				if p.WriteCSV != nil {
@@ -138,18 +141,61 @@ func WriteFigure(ctx context.Context, dir string, f *Figure) (n int, err error) 
 				return n, err
 			}
 		}
+	}
+	return n, writeImages(len(imgs))
+}
+
+// image is one image file of a figure to render: rows drawn on w × h
+// inches in format fm, with the error prefix label.
+type image struct {
+	name, label string
+	rows        []plot.Row
+	w, h        float64
+	fm          plot.Format
+	data        []byte
+	err         error
+}
+
+// figureImages lists f's images in file order: each panel's PNG and SVG,
+// then the combined PNG and SVG.
+func figureImages(f *Figure) []image {
+	var out []image
+	var rows []plot.Row
+	for _, row := range f.Rows {
+		var pr plot.Row
+		for _, p := range row {
+			pr = append(pr, p.Plot)
+			pw := f.PW
+			if p.PW > 0 {
+				pw = p.PW
+			}
+			for _, fm := range []plot.Format{plot.PNG, plot.SVG} {
+				out = append(out, image{name: p.Stem + "." + string(fm), label: p.Stem, rows: []plot.Row{{p.Plot}}, w: pw, h: f.PH, fm: fm})
+			}
+		}
 		rows = append(rows, pr)
 	}
 	for _, fm := range []plot.Format{plot.PNG, plot.SVG} {
-		b, err := plot.Bytes(rows, plot.Inches(f.W), plot.Inches(f.H), fm)
-		if err != nil {
-			return n, fmt.Errorf("%s: %w", f.Name, err)
-		}
-		if err := write(f.Name+"."+string(fm), b); err != nil {
-			return n, err
-		}
+		out = append(out, image{name: f.Name + "." + string(fm), label: f.Name, rows: rows, w: f.W, h: f.H, fm: fm})
 	}
-	return n, nil
+	return out
+}
+
+// renderAll renders imgs on all cores (par.For), the combined images
+// (the largest, listed last) first so that none is left to run alone at
+// the end. An image not rendered because ctx was cancelled has ctx's
+// error.
+func renderAll(ctx context.Context, imgs []image) {
+	par.For(len(imgs), func(k int) {
+		im := &imgs[len(imgs)-1-k]
+		if im.err = ctx.Err(); im.err != nil {
+			return
+		}
+		im.data, im.err = plot.Bytes(im.rows, plot.Inches(im.w), plot.Inches(im.h), im.fm)
+		if im.err != nil {
+			im.err = fmt.Errorf("%s: %w", im.label, im.err)
+		}
+	})
 }
 
 // WriteFile writes path atomically (experiment.WriteAtomic) and makes it
