@@ -264,12 +264,9 @@ func TestReproduceEndToEnd(t *testing.T) {
 }
 
 // `smd reproduce fig1` writes Figure 1 only; the landscape CSV holds F.
+// The run is sharedFig1's (TestReproduceKilled starts from it too).
 func TestReproduceFig1Only(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "out")
-	code, _, stderr := runCLI(t, "reproduce", "fig1", "--out", dir)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
+	dir, _ := sharedFig1(t)
 	for _, name := range []string{"fig1.png", "fig1a.csv", "fig1b.svg", "index.html"} {
 		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", name, err)
