@@ -24,7 +24,11 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if fig1Run.parent != "" { // sharedFig1's folder
+		os.RemoveAll(fig1Run.parent)
+	}
+	os.Exit(code)
 }
 
 const sweepContract = `base: {spectrum: [1, 2], multiplicity: [1, 99], sigma: 1, eta: 0.1, lambda: 0.001,
