@@ -327,8 +327,8 @@ func (e *stepper) stepDiagNRQ(t *trial, z []float64, sA, sN float64, r *ensemble
 	}
 	alpha, beta := decay+ei*c*inv, ei*inv
 	var n2 float64
-	if e.iso {
-		n2, nA, nN = sweepIso(x, e.a, z, alpha, beta, ei*e.sf, &t.rnd, next)
+	if e.iso && next {
+		n2, nA, nN = sweepIso(x, e.a, z, alpha, beta, ei*e.sf, &t.rnd)
 	} else {
 		n2, nA, nN = sweep(x, e.a, e.sw, z, alpha, beta, ei*e.sf, &t.rnd, next)
 	}
@@ -412,12 +412,8 @@ func sweep(x, a, s, z []float64, alpha, beta, ei float64, rnd *rng.Rand, next bo
 		x[i] = xi
 		n0 += xi * xi
 		if next {
-			var u uint64
-			st, u = st.Next()
-			v, ok := rng.ZigFast(u)
-			if !ok {
-				st, v = rnd.Rejected(st, u)
-			}
+			var v float64
+			st, v = rnd.NormFrom(st)
 			z[i] = v
 			sA += a[i] * xi * xi
 			sN += s[i] * v * xi
@@ -436,29 +432,13 @@ func sweep(x, a, s, z []float64, alpha, beta, ei float64, rnd *rng.Rand, next bo
 // loop, even on its cold path, makes the compiler spill the generator
 // state and the partial sums on every iteration (Go's ABI saves no
 // register across a call). Same draws, same sums in the same order: the
-// same bits as sweep (TestFusedPassesAreExact, the goldens); 16 % fewer
-// instructions per coordinate (docs/design.md, "Hot loop").
-func sweepIso(x, a, z []float64, alpha, beta, ei float64, rnd *rng.Rand, next bool) (n2, sA, sN float64) {
+// same bits as sweep (TestSweepIsoIsSweep, TestFusedPassesAreExact, the
+// goldens); 16 % fewer instructions per coordinate (docs/design.md, "Hot
+// loop"). It always draws the next noise: a block's last step, which does
+// not, runs sweep.
+func sweepIso(x, a, z []float64, alpha, beta, ei float64, rnd *rng.Rand) (n2, sA, sN float64) {
 	p := len(x)
 	a, z = a[:p], z[:p]
-	if !next {
-		var n0, n1 float64
-		i := 0
-		for ; i+2 <= p; i += 2 {
-			xx, aa, zz := x[i:i+2:i+2], a[i:i+2:i+2], z[i:i+2:i+2]
-			x0 := (alpha-beta*aa[0])*xx[0] - ei*zz[0]
-			x1 := (alpha-beta*aa[1])*xx[1] - ei*zz[1]
-			xx[0], xx[1] = x0, x1
-			n0 += x0 * x0
-			n1 += x1 * x1
-		}
-		if i < p {
-			xi := (alpha-beta*a[i])*x[i] - ei*z[i]
-			x[i] = xi
-			n0 += xi * xi
-		}
-		return n0 + n1, 0, 0
-	}
 	var run isoRun
 	run.st = rnd.Stream()
 	for {
@@ -474,13 +454,7 @@ func sweepIso(x, a, z []float64, alpha, beta, ei float64, rnd *rng.Rand, next bo
 			run.pv1 = v
 		} else {
 			run.pv0 = v
-			var u uint64
-			run.st, u = run.st.Next()
-			v1, ok := rng.ZigFast(u)
-			if !ok {
-				run.st, v1 = rnd.Rejected(run.st, u)
-			}
-			run.pv1 = v1
+			run.st, run.pv1 = rnd.NormFrom(run.st)
 		}
 		run.pending = true
 	}
@@ -489,12 +463,8 @@ func sweepIso(x, a, z []float64, alpha, beta, ei float64, rnd *rng.Rand, next bo
 		xi := (alpha-beta*a[i])*x[i] - ei*z[i]
 		x[i] = xi
 		run.n0 += xi * xi
-		var u uint64
-		run.st, u = run.st.Next()
-		v, ok := rng.ZigFast(u)
-		if !ok {
-			run.st, v = rnd.Rejected(run.st, u)
-		}
+		var v float64
+		run.st, v = rnd.NormFrom(run.st)
 		z[i] = v
 		run.sA += a[i] * xi * xi
 		run.sN += v * xi

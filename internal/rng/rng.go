@@ -221,6 +221,18 @@ func ZigFast(u uint64) (float64, bool) {
 	return float64(int64(m)) * z.xs, m < z.t
 }
 
+// NormFrom returns the normal deviate drawn from state s (held by the
+// caller, as in FillNorm's loop: the fast path, else Rejected) and the
+// state after it; r ends in that state only when the slow path ran. Hot
+// loops inline the steps instead; this is for their cold edges.
+func (r *Rand) NormFrom(s Stream) (Stream, float64) {
+	s, u := s.Next()
+	if v, ok := ZigFast(u); ok {
+		return s, v
+	}
+	return r.Rejected(s, u)
+}
+
 // Rejected returns the deviate for an output u that ZigFast rejected, s
 // being r's state after u held by the caller, and the state after it: the
 // slow path's wedge or tail test, then a fresh Norm if that rejects too.
