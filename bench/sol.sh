@@ -3,12 +3,14 @@
 #
 # Builds smd, and ../shared/bench/nrq_sol.c when gcc is present (the C
 # reference: AVX2 xoshiro256++ in 8 lanes, the same ziggurat tables as
-# internal/rng, 4 trials in lock-step), then runs the same NRQ update
+# internal/rng, 4 trials in lock-step) and bench/scalar_sol.c (the same
+# algorithm as smd's portable build, scalar C for baseline x86-64: what any
+# scalar code reaches here), then runs the same NRQ update
 # (diagonal A: a1 = 1 once, a2 = 2 p-1 times; sigma = 1, eta = 0.1,
 # lambda = 1e-3; X0 near equilibrium) for p = 10, 100, 1000, 10000 with
-# 100 trials on THREADS threads in all three: smd `simulate --workers T`,
-# `OMP_NUM_THREADS=T nrq_sol sim4`, and bench/numpy_nrq.py (one thread;
-# only with T = 1). Runs are interleaved (every engine once per round,
+# 100 trials on THREADS threads: smd `simulate --workers T`,
+# `OMP_NUM_THREADS=T nrq_sol sim4`, and (one thread, only with T = 1)
+# scalar_sol and bench/numpy_nrq.py. Runs are interleaved (every engine once per round,
 # ROUNDS rounds) and the best round counts; the rate is coordinate-updates
 # (trials·steps·p) per CPU second of the whole process (user + sys), so a
 # loaded machine inflates it less than wall time would.
@@ -35,6 +37,9 @@ csrc="$root/../shared/bench/nrq_sol.c"
 have_c=0
 if command -v gcc >/dev/null && [ -f "$csrc" ]; then
 	gcc -O3 -march=native -fopenmp -DNOGATHER -o "$tmp/nrq_sol" "$csrc" -lm
+	# The scalar yardstick: the same algorithm as smd's portable build, for the
+	# baseline x86-64 (SSE2, no FMA, no vectorization), one generator.
+	gcc -O3 -march=x86-64 -fno-tree-vectorize -o "$tmp/scalar_sol" "$root/bench/scalar_sol.c" -lm
 	have_c=1
 else
 	log "no gcc or no $csrc: the C column is skipped"
@@ -85,6 +90,10 @@ for round in $(seq "$ROUNDS"); do
 			if [ $have_c = 1 ]; then
 				c=$(OMP_NUM_THREADS=$T cpu "$tmp/nrq_sol" sim4 "$p" "$TRIALS" "$s")
 				best "C $T $p" "$(awk -v c="$c" -v n="$((TRIALS * s * p))" 'BEGIN{print n/c}')"
+				if [ "$T" = 1 ]; then
+					c=$(cpu "$tmp/scalar_sol" "$p" "$TRIALS" "$s")
+					best "Cs $T $p" "$(awk -v c="$c" -v n="$((TRIALS * s * p))" 'BEGIN{print n/c}')"
+				fi
 			fi
 			if [ -n "$py" ] && [ "$T" = 1 ]; then
 				sn=$(steps_for "$p" 0.2)
@@ -97,11 +106,11 @@ done
 
 fmt() { awk -v v="${1:-}" 'BEGIN{if (v=="") print "–"; else printf "%.3g", v/1e6}'; }
 ratio() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN{if (a=="" || b=="") print "–"; else printf "%.2f", a/b}'; }
-echo "| threads | p | smd (10⁶ cu/CPU-s) | C sim4 | NumPy | smd/C | smd/NumPy |"
-echo "|---|---|---|---|---|---|---|"
+echo "| threads | p | smd (10⁶ cu/CPU-s) | C sim4 | C scalar | NumPy | smd/C | C scalar/C | smd/C scalar | smd/NumPy |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for T in $THREADS; do
 	for p in $PS; do
-		echo "| $T | $p | $(fmt "${B[smd $T $p]:-}") | $(fmt "${B[C $T $p]:-}") | $(fmt "${B[numpy $T $p]:-}") | $(ratio "${B[smd $T $p]:-}" "${B[C $T $p]:-}") | $(ratio "${B[smd $T $p]:-}" "${B[numpy $T $p]:-}") |"
+		echo "| $T | $p | $(fmt "${B[smd $T $p]:-}") | $(fmt "${B[C $T $p]:-}") | $(fmt "${B[Cs $T $p]:-}") | $(fmt "${B[numpy $T $p]:-}") | $(ratio "${B[smd $T $p]:-}" "${B[C $T $p]:-}") | $(ratio "${B[Cs $T $p]:-}" "${B[C $T $p]:-}") | $(ratio "${B[smd $T $p]:-}" "${B[Cs $T $p]:-}") | $(ratio "${B[smd $T $p]:-}" "${B[numpy $T $p]:-}") |"
 	done
 done
 echo
