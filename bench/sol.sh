@@ -37,12 +37,16 @@ csrc="$root/../shared/bench/nrq_sol.c"
 have_c=0
 if command -v gcc >/dev/null && [ -f "$csrc" ]; then
 	gcc -O3 -march=native -fopenmp -DNOGATHER -o "$tmp/nrq_sol" "$csrc" -lm
-	# The scalar yardstick: the same algorithm as smd's portable build, for the
-	# baseline x86-64 (SSE2, no FMA, no vectorization), one generator.
-	gcc -O3 -march=x86-64 -fno-tree-vectorize -o "$tmp/scalar_sol" "$root/bench/scalar_sol.c" -lm
 	have_c=1
 else
 	log "no gcc or no $csrc: the C column is skipped"
+fi
+have_cs=0
+if command -v gcc >/dev/null; then
+	# The scalar yardstick: the same algorithm as smd's portable build, for the
+	# baseline x86-64 (SSE2, no FMA, no vectorization), one generator.
+	gcc -O3 -march=x86-64 -fno-tree-vectorize -o "$tmp/scalar_sol" "$root/bench/scalar_sol.c" -lm
+	have_cs=1
 fi
 py=""
 for c in /usr/bin/python3 python3; do
@@ -90,10 +94,10 @@ for round in $(seq "$ROUNDS"); do
 			if [ $have_c = 1 ]; then
 				c=$(OMP_NUM_THREADS=$T cpu "$tmp/nrq_sol" sim4 "$p" "$TRIALS" "$s")
 				best "C $T $p" "$(awk -v c="$c" -v n="$((TRIALS * s * p))" 'BEGIN{print n/c}')"
-				if [ "$T" = 1 ]; then
-					c=$(cpu "$tmp/scalar_sol" "$p" "$TRIALS" "$s")
-					best "Cs $T $p" "$(awk -v c="$c" -v n="$((TRIALS * s * p))" 'BEGIN{print n/c}')"
-				fi
+			fi
+			if [ $have_cs = 1 ] && [ "$T" = 1 ]; then
+				c=$(cpu "$tmp/scalar_sol" "$p" "$TRIALS" "$s")
+				best "Cs $T $p" "$(awk -v c="$c" -v n="$((TRIALS * s * p))" 'BEGIN{print n/c}')"
 			fi
 			if [ -n "$py" ] && [ "$T" = 1 ]; then
 				sn=$(steps_for "$p" 0.2)
